@@ -1,0 +1,291 @@
+// Configuration: defaults ← config file (TOML) ← environment (DESIGN.md §5, operating contract).
+// Unknown or invalid settings stop the server at start with a message naming the setting.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { hostname as osHostname } from 'node:os';
+import { parse as parseToml } from 'smol-toml';
+import { parseSize } from '../mail/size.ts';
+
+export interface PortsConfig {
+  smtp: number;
+  submission: number;
+  submissions: number;
+  imap: number;
+  imaps: number;
+  pop3: number;
+  pop3s: number;
+  http: number;
+}
+
+export interface Config {
+  /** Where the database, blobs and generated TLS material live. */
+  dataDir: string;
+  /** The name this server announces (SMTP greeting, autoconfig, certificates). */
+  hostname: string;
+  /** Address every listener binds to. */
+  bind: string;
+  ports: PortsConfig;
+  tls: { certFile: string | null; keyFile: string | null };
+  auth: {
+    /** Allow plaintext passwords without TLS when the client is on a loopback address. */
+    allowPlaintextOnLoopback: boolean;
+  };
+  limits: {
+    maxMessageBytes: number;
+    maxRecipients: number;
+    maxConnectionsPerIp: number;
+    maxLineBytes: number;
+    maxLiteralBytes: number;
+    mimeMaxDepth: number;
+    mimeMaxParts: number;
+    mimeMaxHeaderBytes: number;
+    /** Seconds a logged-in connection may stay silent (RFC 9051 §5.4: at least 30 minutes). */
+    idleTimeoutSeconds: number;
+    /** Seconds a connection may stay silent before login. */
+    preAuthTimeoutSeconds: number;
+    /** Seconds running commands get to finish at shutdown. */
+    shutdownGraceSeconds: number;
+  };
+  pop3: {
+    /** Default server-side retention of POP-retrieved mail, days; null = until the client deletes. */
+    retentionDays: number | null;
+  };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+}
+
+export const DEFAULT_PORTS: PortsConfig = {
+  smtp: 2525,
+  submission: 2587,
+  submissions: 2465,
+  imap: 2143,
+  imaps: 2993,
+  pop3: 2110,
+  pop3s: 2995,
+  http: 8080,
+};
+
+export function defaultConfig(): Config {
+  return {
+    dataDir: './data',
+    hostname: osHostname() || 'localhost',
+    bind: '0.0.0.0',
+    ports: { ...DEFAULT_PORTS },
+    tls: { certFile: null, keyFile: null },
+    auth: { allowPlaintextOnLoopback: false },
+    limits: {
+      maxMessageBytes: 50 * 1024 * 1024,
+      maxRecipients: 100,
+      maxConnectionsPerIp: 50,
+      maxLineBytes: 64 * 1024,
+      maxLiteralBytes: 64 * 1024 * 1024,
+      mimeMaxDepth: 50,
+      mimeMaxParts: 1000,
+      mimeMaxHeaderBytes: 256 * 1024,
+      idleTimeoutSeconds: 30 * 60,
+      preAuthTimeoutSeconds: 60,
+      shutdownGraceSeconds: 10,
+    },
+    pop3: { retentionDays: null },
+    log: { level: 'info' },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables of the operating contract, and the setting each overrides. */
+const ENV_SETTINGS: Record<string, string> = {
+  POSTHORN_DATA_DIR: 'dataDir',
+  POSTHORN_HOSTNAME: 'hostname',
+  POSTHORN_BIND: 'bind',
+  POSTHORN_SMTP_PORT: 'ports.smtp',
+  POSTHORN_SUBMISSION_PORT: 'ports.submission',
+  POSTHORN_SUBMISSIONS_PORT: 'ports.submissions',
+  POSTHORN_IMAP_PORT: 'ports.imap',
+  POSTHORN_IMAPS_PORT: 'ports.imaps',
+  POSTHORN_POP3_PORT: 'ports.pop3',
+  POSTHORN_POP3S_PORT: 'ports.pop3s',
+  POSTHORN_HTTP_PORT: 'ports.http',
+  POSTHORN_TLS_CERT: 'tls.certFile',
+  POSTHORN_TLS_KEY: 'tls.keyFile',
+  POSTHORN_LOG_LEVEL: 'log.level',
+  POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'auth.allowPlaintextOnLoopback',
+};
+
+/** Config-file keys (TOML, snake_case) and the setting each maps to. */
+const FILE_KEYS: Record<string, string> = {
+  data_dir: 'dataDir',
+  hostname: 'hostname',
+  bind: 'bind',
+  'ports.smtp': 'ports.smtp',
+  'ports.submission': 'ports.submission',
+  'ports.submissions': 'ports.submissions',
+  'ports.imap': 'ports.imap',
+  'ports.imaps': 'ports.imaps',
+  'ports.pop3': 'ports.pop3',
+  'ports.pop3s': 'ports.pop3s',
+  'ports.http': 'ports.http',
+  'tls.cert_file': 'tls.certFile',
+  'tls.key_file': 'tls.keyFile',
+  'auth.allow_plaintext_on_loopback': 'auth.allowPlaintextOnLoopback',
+  'limits.max_message_size': 'limits.maxMessageBytes',
+  'limits.max_recipients': 'limits.maxRecipients',
+  'limits.max_connections_per_ip': 'limits.maxConnectionsPerIp',
+  'limits.max_line_length': 'limits.maxLineBytes',
+  'limits.max_literal_size': 'limits.maxLiteralBytes',
+  'limits.mime_max_depth': 'limits.mimeMaxDepth',
+  'limits.mime_max_parts': 'limits.mimeMaxParts',
+  'limits.mime_max_header_size': 'limits.mimeMaxHeaderBytes',
+  'limits.idle_timeout': 'limits.idleTimeoutSeconds',
+  'limits.pre_auth_timeout': 'limits.preAuthTimeoutSeconds',
+  'limits.shutdown_grace': 'limits.shutdownGraceSeconds',
+  'pop3.retention_days': 'pop3.retentionDays',
+  'log.level': 'log.level',
+};
+
+type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'days' | 'path' | 'loglevel';
+
+const KINDS: Record<string, Kind> = {
+  dataDir: 'path',
+  hostname: 'string',
+  bind: 'string',
+  'ports.smtp': 'port',
+  'ports.submission': 'port',
+  'ports.submissions': 'port',
+  'ports.imap': 'port',
+  'ports.imaps': 'port',
+  'ports.pop3': 'port',
+  'ports.pop3s': 'port',
+  'ports.http': 'port',
+  'tls.certFile': 'path',
+  'tls.keyFile': 'path',
+  'auth.allowPlaintextOnLoopback': 'bool',
+  'limits.maxMessageBytes': 'size',
+  'limits.maxRecipients': 'count',
+  'limits.maxConnectionsPerIp': 'count',
+  'limits.maxLineBytes': 'size',
+  'limits.maxLiteralBytes': 'size',
+  'limits.mimeMaxDepth': 'count',
+  'limits.mimeMaxParts': 'count',
+  'limits.mimeMaxHeaderBytes': 'size',
+  'limits.idleTimeoutSeconds': 'seconds',
+  'limits.preAuthTimeoutSeconds': 'seconds',
+  'limits.shutdownGraceSeconds': 'seconds',
+  'pop3.retentionDays': 'days',
+  'log.level': 'loglevel',
+};
+
+function convert(kind: Kind, raw: unknown, where: string): unknown {
+  const fail = (why: string): never => {
+    throw new ConfigError(`${where}: ${why} (got ${JSON.stringify(raw)})`);
+  };
+  const asInteger = (): number => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0) fail('must be a non-negative whole number');
+    return n;
+  };
+  switch (kind) {
+    case 'string':
+    case 'path':
+      if (typeof raw !== 'string' || raw.trim() === '') fail('must be a non-empty string');
+      return raw;
+    case 'port': {
+      const n = asInteger();
+      if (n > 65535) fail('must be a port number from 0 (disabled) to 65535');
+      return n;
+    }
+    case 'count':
+    case 'seconds': {
+      const n = asInteger();
+      if (n === 0) fail('must be at least 1');
+      return n;
+    }
+    case 'days':
+      if (raw === 'never' || raw === 'NEVER' || raw === '') return null;
+      return asInteger();
+    case 'size': {
+      let n: number;
+      try {
+        n = typeof raw === 'number' ? raw : parseSize(String(raw));
+      } catch {
+        return fail('must be a size such as 52428800, 50MB or 2GiB');
+      }
+      if (!Number.isSafeInteger(n) || n <= 0) fail('must be a positive size');
+      return n;
+    }
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      return fail('must be true or false');
+    case 'loglevel':
+      if (raw === 'debug' || raw === 'info' || raw === 'warn' || raw === 'error') return raw;
+      return fail('must be one of debug, info, warn, error');
+  }
+}
+
+function setPath(target: Config, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target as unknown as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) node = node[k] as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
+}
+
+/** Flattens a parsed TOML document into dotted keys: { ports: { imap: 1 } } → "ports.imap". */
+function flatten(doc: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)) out.push(...flatten(v as Record<string, unknown>, key));
+    else out.push([key, v]);
+  }
+  return out;
+}
+
+export interface LoadOptions {
+  /** Path of a TOML config file; when omitted, POSTHORN_CONFIG, else none. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const config = defaultConfig();
+  const file = opts.file ?? env.POSTHORN_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    for (const [key, raw] of flatten(doc)) {
+      const setting = FILE_KEYS[key];
+      if (!setting) throw new ConfigError(`config file ${file}: unknown setting "${key}"`);
+      setPath(config, setting, convert(KINDS[setting], raw, `config file ${file}: setting "${key}"`));
+    }
+  }
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('POSTHORN_') || name === 'POSTHORN_CONFIG' || raw === undefined) continue;
+    const setting = ENV_SETTINGS[name];
+    if (!setting) throw new ConfigError(`environment: unknown setting ${name}`);
+    setPath(config, setting, convert(KINDS[setting], raw, `environment: ${name}`));
+  }
+  if ((config.tls.certFile === null) !== (config.tls.keyFile === null)) {
+    throw new ConfigError('tls.cert_file and tls.key_file must be set together');
+  }
+  config.dataDir = resolve(config.dataDir);
+  config.hostname = config.hostname.toLowerCase();
+  return config;
+}
