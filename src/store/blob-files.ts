@@ -1,0 +1,273 @@
+// Message bodies as files, content-addressed by SHA-256 (DESIGN.md §3): <dir>/ab/cd/abcd…(64 hex).
+//
+// Implementation notes:
+// - put() is durable before it resolves: temp file in the final directory (same filesystem, so
+//   rename is atomic), fsync the file, rename, fsync the directory; a fan-out directory created on
+//   the way is fsynced in its parent, or a crash could lose the directory entry of a fsynced file.
+// - A blob that exists already is not rewritten (immutable, same content by definition) but its
+//   mtime is refreshed: garbage collection spares blobs younger than its grace period, which
+//   covers the gap between put() and the commit of the message row referring to the blob.
+// - Ids are validated before they become paths: only 64 lower-case hex characters.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreError } from './types.ts';
+import type { BlobStore } from './types.ts';
+
+const BLOB_ID = /^[0-9a-f]{64}$/;
+const FANOUT = /^[0-9a-f]{2}$/;
+export const TEMP_PREFIX = '.tmp-';
+/** A blob set aside by GC while it re-checks that nobody needs it (see deleteUnless). */
+export const GC_PREFIX = '.gc-';
+
+export function blobIdOf(content: Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === code;
+}
+
+export class FileBlobStore implements BlobStore {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  pathOf(id: string): string {
+    if (!BLOB_ID.test(id)) throw new StoreError('INVALID', 'invalid blob id');
+    return join(this.dir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  /** mkdir that fsyncs the parent when it created the directory. */
+  private async ensureDir(path: string, parent: string): Promise<void> {
+    try {
+      await mkdir(path, { mode: 0o700 });
+      await fsyncDir(parent);
+    } catch (err) {
+      if (!isCode(err, 'EEXIST')) throw err;
+    }
+  }
+
+  async put(content: Uint8Array): Promise<{ id: string; size: number }> {
+    const id = blobIdOf(content);
+    const size = content.byteLength;
+    const path = this.pathOf(id);
+    try {
+      // Exists: refresh mtime for the GC grace period. If GC removed it between our check and
+      // now, utimes fails with ENOENT and we write it again below.
+      const now = new Date();
+      await utimes(path, now, now);
+      return { id, size };
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) throw translate(err);
+    }
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      const l1 = join(this.dir, id.slice(0, 2));
+      const l2 = join(l1, id.slice(2, 4));
+      await this.ensureDir(l1, this.dir);
+      await this.ensureDir(l2, l1);
+      const temp = join(l2, TEMP_PREFIX + randomBytes(8).toString('hex'));
+      let fh: FileHandle | null = await open(temp, 'wx', 0o600);
+      try {
+        let written = 0;
+        while (written < size) {
+          const { bytesWritten } = await fh.write(content, written, size - written);
+          written += bytesWritten;
+        }
+        await fh.sync();
+        await fh.close();
+        fh = null;
+        await rename(temp, path);
+      } catch (err) {
+        if (fh) await fh.close().catch(() => {});
+        await unlink(temp).catch(() => {});
+        throw err;
+      }
+      await fsyncDir(l2);
+      return { id, size };
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async get(id: string): Promise<Buffer> {
+    const path = this.pathOf(id);
+    const fh = await openBlob(path, id);
+    try {
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async read(id: string, start: number, end: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new StoreError('INVALID', 'invalid byte range');
+    }
+    const fh = await openBlob(this.pathOf(id), id);
+    try {
+      const { size } = await fh.stat();
+      const from = Math.min(start, size);
+      const length = Math.min(end, size) - from;
+      const buf = Buffer.alloc(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, from + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async has(id: string): Promise<boolean> {
+    if (!BLOB_ID.test(id)) return false;
+    try {
+      await stat(this.pathOf(id));
+      return true;
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await unlink(this.pathOf(id));
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) throw err;
+    }
+  }
+
+  async *list(): AsyncIterable<{ id: string; mtimeMs: number }> {
+    for (const l1 of await listDir(this.dir)) {
+      if (!FANOUT.test(l1)) continue;
+      for (const l2 of await listDir(join(this.dir, l1))) {
+        if (!FANOUT.test(l2)) continue;
+        for (const name of await listDir(join(this.dir, l1, l2))) {
+          if (!BLOB_ID.test(name) || !name.startsWith(l1 + l2)) continue;
+          try {
+            const st = await stat(join(this.dir, l1, l2, name));
+            yield { id: name, mtimeMs: st.mtimeMs };
+          } catch (err) {
+            if (!isCode(err, 'ENOENT')) throw err;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Deletes a blob unless `keep(mtimeMs)` says otherwise, closing the race with a concurrent
+   * put()+append of the same content: the blob is first renamed aside, so a put() that starts
+   * now finds it missing and writes a fresh copy, and a put() that already refreshed the mtime
+   * is seen by `keep`. Returns whether it was deleted.
+   */
+  async deleteUnless(id: string, keep: (mtimeMs: number) => Promise<boolean>): Promise<boolean> {
+    const path = this.pathOf(id);
+    const aside = join(path, '..', GC_PREFIX + id);
+    try {
+      await rename(path, aside);
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return false;
+      throw err;
+    }
+    let restore = true;
+    try {
+      restore = await keep((await stat(aside)).mtimeMs);
+    } finally {
+      // On error, restore: a wrongly kept blob costs space, a wrongly deleted one loses mail.
+      if (restore) await rename(aside, path);
+    }
+    if (!restore) await unlink(aside);
+    return !restore;
+  }
+
+  /** Puts back blobs that a GC run interrupted by a crash had set aside (see deleteUnless). */
+  async recoverSetAside(): Promise<number> {
+    let recovered = 0;
+    for (const l1 of await listDir(this.dir)) {
+      if (!FANOUT.test(l1)) continue;
+      for (const l2 of await listDir(join(this.dir, l1))) {
+        if (!FANOUT.test(l2)) continue;
+        for (const name of await listDir(join(this.dir, l1, l2))) {
+          if (!name.startsWith(GC_PREFIX) || !BLOB_ID.test(name.slice(GC_PREFIX.length))) continue;
+          const id = name.slice(GC_PREFIX.length);
+          const aside = join(this.dir, l1, l2, name);
+          if (await this.has(id)) await unlink(aside);
+          else await rename(aside, this.pathOf(id));
+          recovered++;
+        }
+      }
+    }
+    return recovered;
+  }
+
+  async removeTemporary(path: string): Promise<void> {
+    await unlink(path).catch((err: unknown) => {
+      if (!isCode(err, 'ENOENT')) throw err;
+    });
+  }
+
+  /** Temp files left by a crash between create and rename, with their mtimes (for GC). */
+  async *listTemporary(): AsyncIterable<{ path: string; mtimeMs: number }> {
+    for (const l1 of await listDir(this.dir)) {
+      if (!FANOUT.test(l1)) continue;
+      for (const l2 of await listDir(join(this.dir, l1))) {
+        if (!FANOUT.test(l2)) continue;
+        for (const name of await listDir(join(this.dir, l1, l2))) {
+          if (!name.startsWith(TEMP_PREFIX)) continue;
+          const path = join(this.dir, l1, l2, name);
+          try {
+            yield { path, mtimeMs: (await stat(path)).mtimeMs };
+          } catch (err) {
+            if (!isCode(err, 'ENOENT')) throw err;
+          }
+        }
+      }
+    }
+  }
+}
+
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return (await readdir(path)).sort();
+  } catch (err) {
+    if (isCode(err, 'ENOENT')) return [];
+    throw err;
+  }
+}
+
+async function openBlob(path: string, id: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if (isCode(err, 'ENOENT')) throw new StoreError('NOT_FOUND', `no blob ${id}`);
+    throw err;
+  }
+}
+
+/** Disk full and friends are temporary failures (SECURITY-CASES.md: never a false success). */
+function translate(err: unknown): unknown {
+  if (err instanceof StoreError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO' || code === 'EMFILE' || code === 'ENFILE') {
+    return new StoreError('UNAVAILABLE', `blob store temporarily unavailable: ${code}`);
+  }
+  return err;
+}

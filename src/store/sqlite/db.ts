@@ -1,0 +1,269 @@
+// The SQLite connection, its statement cache and the write path.
+//
+// Implementation notes:
+// - Every mutation runs inside BEGIN IMMEDIATE … COMMIT (the write lock is taken up front, so a
+//   second process — the CLI while the server runs — waits on busy_timeout instead of failing
+//   half-way). synchronous=FULL: COMMIT returns only after the WAL is fsynced.
+// - Group commit: mutations requested in the same turn of the event loop share one transaction;
+//   each runs in its own SAVEPOINT, so one failing (OVER_QUOTA, NOT_FOUND) rolls back alone. No
+//   promise resolves and no ChangeEvent is published before the COMMIT that made its mutation
+//   durable; if the COMMIT fails, every mutation of the batch fails.
+// - One mutation = one new account modseq (allocated lazily on its first change row), every
+//   touched message and mailbox gets it, and after the commit exactly one ChangeEvent is published.
+// - Nothing about accounts is cached in memory: another process may add or change them.
+
+import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
+import { StoreError } from '../types.ts';
+import type { AccountId, ChangeBus, ChangeEvent, ChangeKind, MailboxId, MessageId } from '../types.ts';
+import { migrate } from './migrations.ts';
+
+const MAX_BATCH = 256;
+
+/** SQLite primary result codes (errcode & 0xff) we translate. */
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+const SQLITE_CONSTRAINT = 19;
+
+export function translateError(err: unknown): unknown {
+  if (err instanceof StoreError) return err;
+  const code = (err as { errcode?: number }).errcode;
+  if (typeof code === 'number') {
+    const primary = code & 0xff;
+    if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED || primary === SQLITE_IOERR || primary === SQLITE_FULL) {
+      return new StoreError('UNAVAILABLE', `database temporarily unavailable: ${(err as Error).message}`);
+    }
+    if (primary === SQLITE_CONSTRAINT && /UNIQUE|PRIMARY KEY/.test((err as Error).message)) {
+      return new StoreError('ALREADY_EXISTS', (err as Error).message);
+    }
+  }
+  return err;
+}
+
+/** The change-log side of one mutation. */
+export class Mutation {
+  readonly db: Db;
+  readonly accountId: AccountId;
+  private modseqValue = 0;
+  private readonly kinds = new Set<ChangeKind>();
+  private readonly mailboxes = new Set<MailboxId>();
+
+  constructor(db: Db, accountId: AccountId) {
+    this.db = db;
+    this.accountId = accountId;
+  }
+
+  /** The modseq of this mutation; the first call bumps the account's counter (RFC 7162 §3.1). */
+  modseq(): number {
+    if (this.modseqValue === 0) {
+      const row = this.db.get<{ modseq: number }>('UPDATE account SET modseq = modseq + 1 WHERE id = ? RETURNING modseq', this.accountId);
+      if (!row) throw new StoreError('NOT_FOUND', `no account ${this.accountId}`);
+      this.modseqValue = row.modseq;
+    }
+    return this.modseqValue;
+  }
+
+  /** Appends a change-log row and marks the mailbox as touched by this mutation. */
+  change(kind: ChangeKind, mailboxId: MailboxId | null, uid: number | null = null, messageId: MessageId | null = null): void {
+    const modseq = this.modseq();
+    this.db.run(
+      'INSERT INTO change_log (account_id, modseq, kind, mailbox_id, uid, message_id) VALUES (?, ?, ?, ?, ?, ?)',
+      this.accountId, modseq, kind, mailboxId, uid, messageId,
+    );
+    this.kinds.add(kind);
+    if (mailboxId !== null) this.mailboxes.add(mailboxId);
+  }
+
+  /** Raises HIGHESTMODSEQ of every touched mailbox that still exists; returns the event, if any. */
+  finish(): ChangeEvent | null {
+    if (this.modseqValue === 0) return null;
+    for (const id of this.mailboxes) {
+      this.db.run('UPDATE mailbox SET highest_modseq = ? WHERE id = ?', this.modseqValue, id);
+    }
+    return { accountId: this.accountId, modseq: this.modseqValue, kinds: [...this.kinds], mailboxIds: [...this.mailboxes] };
+  }
+}
+
+interface PendingWrite {
+  run: () => { value: unknown; event: ChangeEvent | null };
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface DbOptions {
+  path: string;
+  bus: ChangeBus;
+  now: () => number;
+  busyTimeoutMs: number;
+  groupCommit: boolean;
+}
+
+export class Db {
+  readonly sqlite: DatabaseSync;
+  readonly bus: ChangeBus;
+  readonly now: () => number;
+  private readonly statements = new Map<string, StatementSync>();
+  private readonly queue: PendingWrite[] = [];
+  private scheduled = false;
+  private readonly groupCommit: boolean;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(opts: DbOptions) {
+    this.bus = opts.bus;
+    this.now = opts.now;
+    this.groupCommit = opts.groupCommit;
+    this.sqlite = new DatabaseSync(opts.path);
+    this.sqlite.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
+    this.sqlite.exec('PRAGMA journal_mode = WAL');
+    // FULL: every COMMIT fsyncs the WAL, so an acknowledged mutation survives power loss.
+    this.sqlite.exec('PRAGMA synchronous = FULL');
+    this.sqlite.exec('PRAGMA foreign_keys = ON');
+    migrate(this.sqlite, this.now());
+  }
+
+  private stmt(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.sqlite.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.stmt(sql).get(...params) as T | undefined;
+  }
+
+  all<T>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  run(sql: string, ...params: SQLInputValue[]): { changes: number; lastInsertRowid: number } {
+    const r = this.stmt(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  /** A read; translated errors, no transaction (each statement sees one committed snapshot). */
+  read<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('UNAVAILABLE', 'store is closed'));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(translateError(err));
+    }
+  }
+
+  /** A mutation without change-log rows (settings, domains, aliases). */
+  write<T>(fn: () => T): Promise<T> {
+    return this.enqueue(() => ({ value: fn(), event: null }));
+  }
+
+  /** A mutation of one account's mail data: fn records its changes on the Mutation. */
+  mutate<T>(accountId: AccountId, fn: (m: Mutation) => T): Promise<T> {
+    return this.enqueue(() => {
+      const m = new Mutation(this, accountId);
+      const value = fn(m);
+      return { value, event: m.finish() };
+    });
+  }
+
+  private enqueue<T>(run: PendingWrite['run']): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('UNAVAILABLE', 'store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // setImmediate, not a microtask: lets every request that arrived in this turn of the
+        // event loop join the batch.
+        if (this.groupCommit) setImmediate(() => this.flush());
+        else queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, this.groupCommit ? MAX_BATCH : 1);
+    const outcomes: ({ ok: true; value: unknown; event: ChangeEvent | null } | { ok: false; error: unknown })[] = [];
+    let commitError: unknown = null;
+    try {
+      this.sqlite.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      commitError = translateError(err);
+    }
+    if (commitError === null) {
+      for (const w of batch) {
+        this.sqlite.exec('SAVEPOINT w');
+        try {
+          const r = w.run();
+          this.sqlite.exec('RELEASE w');
+          outcomes.push({ ok: true, value: r.value, event: r.event });
+        } catch (err) {
+          try {
+            this.sqlite.exec('ROLLBACK TO w');
+            this.sqlite.exec('RELEASE w');
+          } catch (rollbackErr) {
+            commitError = translateError(rollbackErr);
+          }
+          outcomes.push({ ok: false, error: translateError(err) });
+          if (commitError !== null) break;
+        }
+      }
+      if (commitError === null) {
+        try {
+          this.sqlite.exec('COMMIT');
+        } catch (err) {
+          commitError = translateError(err);
+        }
+      }
+      if (commitError !== null && this.sqlite.isTransaction) {
+        try {
+          this.sqlite.exec('ROLLBACK');
+        } catch {
+          // The connection rolls back by itself when ROLLBACK is impossible (e.g. I/O error).
+        }
+      }
+    }
+    if (this.queue.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i];
+      if (commitError !== null) {
+        w.reject(o && !o.ok ? o.error : commitError);
+      } else if (o.ok) {
+        if (o.event) this.publish(o.event);
+        w.resolve(o.value);
+      } else {
+        w.reject(o.error);
+      }
+    });
+    if (this.queue.length === 0 && !this.scheduled) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of waiters) f();
+    }
+  }
+
+  private publish(event: ChangeEvent): void {
+    try {
+      this.bus.publish(event);
+    } catch {
+      // A failing bus must not turn a committed mutation into an error: listeners re-read
+      // changesSince() anyway, so a lost event only delays an update.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.queue.length > 0 || this.scheduled) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+    this.closed = true;
+    this.statements.clear();
+    this.sqlite.close();
+  }
+}

@@ -1,0 +1,56 @@
+// The embedded default backend: SQLite through Node's built-in node:sqlite (DESIGN.md §3).
+// See db.ts for the transaction and group-commit rules.
+
+import { StoreError } from '../types.ts';
+import type { ChangeBus, MailStore } from '../types.ts';
+import { Db } from './db.ts';
+import { accountOps } from './accounts.ts';
+import { mailboxOps } from './mailboxes.ts';
+import { messageOps } from './messages.ts';
+
+export interface SqliteStoreOptions {
+  path: string;
+  bus: ChangeBus;
+  now?: () => number;
+  /** How long a write waits for another process's write lock before UNAVAILABLE (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Share one COMMIT (one fsync) among mutations requested in the same event-loop turn (default true). */
+  groupCommit?: boolean;
+}
+
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailStore> {
+  const db = new Db({
+    path: opts.path,
+    bus: opts.bus,
+    now: opts.now ?? Date.now,
+    busyTimeoutMs: opts.busyTimeoutMs ?? 5000,
+    groupCommit: opts.groupCommit ?? true,
+  });
+  return {
+    ...accountOps(db),
+    ...mailboxOps(db),
+    ...messageOps(db),
+
+    changesSince: (accountId, since, mailboxId) =>
+      db.read(() =>
+        db.all<{ modseq: number; kind: string; mailbox_id: number | null; uid: number | null; message_id: number | null }>(
+          `SELECT modseq, kind, mailbox_id, uid, message_id FROM change_log
+           WHERE account_id = ? AND modseq > ? AND (? IS NULL OR mailbox_id = ?) ORDER BY modseq, id`,
+          accountId, since, mailboxId ?? null, mailboxId ?? null,
+        ).map((r) => ({ modseq: r.modseq, kind: r.kind as never, mailboxId: r.mailbox_id, uid: r.uid, messageId: r.message_id })),
+      ),
+
+    quota: (accountId) =>
+      db.read(() => {
+        const r = db.get<{ used_bytes: number; quota_bytes: number | null; message_count: number }>(
+          'SELECT used_bytes, quota_bytes, message_count FROM account WHERE id = ?', accountId,
+        );
+        if (!r) throw new StoreError('NOT_FOUND', `no account ${accountId}`);
+        return { usedBytes: r.used_bytes, limitBytes: r.quota_bytes, messageCount: r.message_count };
+      }),
+
+    isBlobReferenced: (blobId) => db.read(() => db.get('SELECT 1 AS x FROM message WHERE blob_id = ? LIMIT 1', blobId) !== undefined),
+
+    close: () => db.close(),
+  };
+}

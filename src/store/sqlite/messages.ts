@@ -1,0 +1,207 @@
+// Messages on SQLite: APPEND, STORE, EXPUNGE, COPY, MOVE (RFC 9051 §6.3.12, §6.4.3–§6.4.8,
+// RFC 6851) and the reads every session view needs. Counters follow by trigger (migrations.ts);
+// each mutation here takes one modseq and logs one change row per touched message.
+
+import { StoreError } from '../types.ts';
+import type { AppendResult, CopyResult, MailStore, SetFlagsResult } from '../types.ts';
+import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts';
+import type { Db, Mutation } from './db.ts';
+import { allocUids, requireMailbox } from './lookup.ts';
+import { MESSAGE_COLUMNS, toMessage, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
+
+const BLOB_ID = /^[0-9a-f]{64}$/;
+
+function flagColumns(flags: string[]): { json: string; seen: number; deleted: number } {
+  return { json: JSON.stringify(flags), seen: flags.includes('\\Seen') ? 1 : 0, deleted: flags.includes('\\Deleted') ? 1 : 0 };
+}
+
+function checkUids(uids: number[]): string {
+  for (const u of uids) {
+    if (!Number.isSafeInteger(u) || u < 1) throw new StoreError('INVALID', `invalid uid ${u}`);
+  }
+  return JSON.stringify(uids);
+}
+
+/** OVER_QUOTA unless `extra` more bytes fit; read inside the writing transaction, so it cannot race. */
+function checkQuota(db: Db, accountId: number, extra: number): void {
+  const acc = db.get<{ quota_bytes: number | null; used_bytes: number }>('SELECT quota_bytes, used_bytes FROM account WHERE id = ?', accountId);
+  if (!acc) throw new StoreError('NOT_FOUND', `no account ${accountId}`);
+  if (acc.quota_bytes !== null && acc.used_bytes + extra > acc.quota_bytes) {
+    throw new StoreError('OVER_QUOTA', `quota of account ${accountId} exceeded`);
+  }
+}
+
+/**
+ * Moves messages (given by id) into another mailbox with new UIDs, keeping their MessageId
+ * (RFC 6851 §3: MOVE is atomic; the source sees them expunged). Returns pairs in source-UID order.
+ */
+export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: number[], to: MailboxRow): CopyResult['mapping'] {
+  const rows = db.all<{ id: number; uid: number }>(
+    'SELECT id, uid FROM message WHERE mailbox_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY uid', from.id, JSON.stringify(ids),
+  );
+  if (rows.length === 0) return [];
+  const first = allocUids(db, to.id, rows.length);
+  const modseq = m.modseq();
+  return rows.map((r, i) => {
+    const destUid = first + i;
+    db.run('UPDATE message SET mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?', to.id, destUid, modseq, r.id);
+    m.change('message-removed', from.id, r.uid, r.id);
+    m.change('message-added', to.id, destUid, r.id);
+    return { sourceUid: r.uid, destUid };
+  });
+}
+
+export function messageOps(db: Db): Pick<
+  MailStore,
+  | 'appendMessage' | 'listMessages' | 'getMessages' | 'getMessageById' | 'setFlags' | 'expunge'
+  | 'copyMessages' | 'moveMessages' | 'markPopRetrieved'
+> {
+  return {
+    appendMessage: async (accountId, mailboxId, input) => {
+      if (!BLOB_ID.test(input.blobId)) throw new StoreError('INVALID', 'blob id must be sha-256 hex');
+      if (!Number.isSafeInteger(input.size) || input.size < 0) throw new StoreError('INVALID', 'invalid size');
+      const flags = flagColumns(normaliseFlags(input.flags ?? []));
+      const summary = JSON.stringify(input.summary);
+      return db.mutate(accountId, (m): AppendResult => {
+        const mailbox = requireMailbox(db, accountId, mailboxId);
+        checkQuota(db, accountId, input.size);
+        const uid = allocUids(db, mailbox.id, 1);
+        const modseq = m.modseq();
+        const { lastInsertRowid: id } = db.run(
+          `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, summary, search_text)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted,
+          input.internalDate ?? db.now(), input.size, input.blobId, summary, input.searchText ?? null,
+        );
+        m.change('message-added', mailbox.id, uid, id);
+        return { id, uid, modseq, uidValidity: mailbox.uid_validity };
+      });
+    },
+
+    listMessages: (mailboxId) =>
+      db.read(() => db.all<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map(toMessage)),
+
+    getMessages: async (mailboxId, uids) => {
+      const list = checkUids(uids);
+      return db.read(() =>
+        db
+          .all<MessageRowWithSummary>(
+            `SELECT ${MESSAGE_COLUMNS}, summary FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`,
+            mailboxId, list,
+          )
+          .map(toMessageWithSummary),
+      );
+    },
+
+    getMessageById: (accountId, id) =>
+      db.read(() => {
+        const row = db.get<MessageRowWithSummary>(`SELECT ${MESSAGE_COLUMNS}, summary FROM message WHERE id = ? AND account_id = ?`, id, accountId);
+        return row ? toMessageWithSummary(row) : null;
+      }),
+
+    setFlags: async (accountId, mailboxId, uids, mode, flags, unchangedSince) => {
+      const list = checkUids(uids);
+      normaliseFlags(flags); // reject invalid flags before queueing
+      return db.mutate(accountId, (m): SetFlagsResult => {
+        requireMailbox(db, accountId, mailboxId);
+        const rows = db.all<MessageRow>(
+          `SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`, mailboxId, list,
+        );
+        const result: SetFlagsResult = { updated: [], modified: [] };
+        for (const row of rows) {
+          // RFC 7162 §3.1.3: UNCHANGEDSINCE fails (and leaves alone) every message changed since.
+          if (unchangedSince !== undefined && row.modseq > unchangedSince) {
+            result.modified.push(row.uid);
+            continue;
+          }
+          const current = JSON.parse(row.flags) as string[];
+          const next = applyFlagChange(current, mode, flags);
+          if (sameFlags(current, next)) {
+            // Nothing changes, so no new modseq; FLAGS (replace) still reports every match, as a
+            // non-silent STORE answers with a FETCH for each (RFC 9051 §6.4.6).
+            if (mode === 'replace') result.updated.push({ uid: row.uid, modseq: row.modseq, flags: current });
+            continue;
+          }
+          const modseq = m.modseq();
+          const cols = flagColumns(next);
+          db.run('UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE id = ?', cols.json, cols.seen, cols.deleted, modseq, row.id);
+          m.change('message-flags', mailboxId, row.uid, row.id);
+          result.updated.push({ uid: row.uid, modseq, flags: next });
+        }
+        return result;
+      });
+    },
+
+    expunge: async (accountId, mailboxId, opts) => {
+      const list = opts.uids ? checkUids(opts.uids) : null;
+      return db.mutate(accountId, (m) => {
+        requireMailbox(db, accountId, mailboxId);
+        const rows = db.all<{ id: number; uid: number }>(
+          `SELECT id, uid FROM message WHERE mailbox_id = ?
+             AND (? IS NULL OR uid IN (SELECT value FROM json_each(?)))
+             AND (? = 0 OR deleted = 1)
+           ORDER BY uid`,
+          mailboxId, list, list ?? '[]', opts.onlyDeleted ? 1 : 0,
+        );
+        for (const r of rows) {
+          m.change('message-removed', mailboxId, r.uid, r.id);
+          db.run('DELETE FROM message WHERE id = ?', r.id);
+        }
+        return rows.map((r) => r.uid);
+      });
+    },
+
+    copyMessages: async (accountId, from, uids, to) => {
+      const list = checkUids(uids);
+      return db.mutate(accountId, (m): CopyResult => {
+        requireMailbox(db, accountId, from);
+        const dest = requireMailbox(db, accountId, to);
+        const rows = db.all<{ id: number; uid: number; size: number }>(
+          'SELECT id, uid, size FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid', from, list,
+        );
+        if (rows.length === 0) return { uidValidity: dest.uid_validity, mapping: [] };
+        // A copy takes space of its own (the blob is shared on disk, but quota is per message,
+        // RFC 9208 §5.1 STORAGE counts each message).
+        checkQuota(db, accountId, rows.reduce((s, r) => s + r.size, 0));
+        const first = allocUids(db, dest.id, rows.length);
+        const modseq = m.modseq();
+        const mapping = rows.map((r, i) => {
+          const destUid = first + i;
+          const { lastInsertRowid: id } = db.run(
+            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, summary, search_text)
+             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id, summary, search_text FROM message WHERE id = ?`,
+            dest.id, destUid, modseq, r.id,
+          );
+          m.change('message-added', dest.id, destUid, id);
+          return { sourceUid: r.uid, destUid };
+        });
+        return { uidValidity: dest.uid_validity, mapping };
+      });
+    },
+
+    moveMessages: async (accountId, from, uids, to) => {
+      const list = checkUids(uids);
+      return db.mutate(accountId, (m): CopyResult => {
+        const source = requireMailbox(db, accountId, from);
+        const dest = requireMailbox(db, accountId, to);
+        if (source.id === dest.id) throw new StoreError('CANNOT', 'source and destination mailbox are the same');
+        const ids = db
+          .all<{ id: number }>('SELECT id FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))', from, list)
+          .map((r) => r.id);
+        return { uidValidity: dest.uid_validity, mapping: relocateMessages(db, m, source, ids, dest) };
+      });
+    },
+
+    markPopRetrieved: async (accountId, mailboxId, uids, at) => {
+      const list = checkUids(uids);
+      // Retention bookkeeping only (RFC 2449 EXPIRE): no modseq, nothing a client can see.
+      await db.write(() => {
+        requireMailbox(db, accountId, mailboxId);
+        db.run(
+          'UPDATE message SET pop_retrieved_at = ? WHERE mailbox_id = ? AND pop_retrieved_at IS NULL AND uid IN (SELECT value FROM json_each(?))',
+          at, mailboxId, list,
+        );
+      });
+    },
+  };
+}

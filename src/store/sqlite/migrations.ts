@@ -1,0 +1,178 @@
+// Versioned schema of the SQLite backend. Migrations are an ordered list and are only ever
+// appended to: a database records the versions it has applied in schema_version, and each
+// pending migration runs in its own transaction together with its schema_version row, so a crash
+// mid-upgrade leaves the database at the previous version, never half-migrated.
+//
+// Counters (mailbox message/unseen/deleted/size, account used bytes and message count) are kept
+// by triggers on `message`, so no code path can insert, move, re-flag or delete a message without
+// the counters following in the same transaction (types.ts: usedBytes == sum of sizes).
+
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'domains, accounts, aliases, mailboxes, subscriptions, messages, change log',
+    sql: `
+CREATE TABLE domain (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  dkim_selector TEXT,
+  dkim_private_key_pem TEXT
+);
+
+-- AUTOINCREMENT everywhere an id leaves the database (sessions, JMAP ids, POP3 UIDL): a removed
+-- row's id is never handed out again.
+CREATE TABLE account (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  address TEXT NOT NULL UNIQUE,
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  password_hash TEXT NOT NULL,
+  quota_bytes INTEGER,
+  used_bytes INTEGER NOT NULL DEFAULT 0,
+  message_count INTEGER NOT NULL DEFAULT 0,
+  modseq INTEGER NOT NULL DEFAULT 0,
+  -- next UIDVALIDITY to hand out; strictly increasing so that a mailbox deleted and created
+  -- again under the same name never shows an old UIDVALIDITY (RFC 9051 §2.3.1.1).
+  next_uid_validity INTEGER NOT NULL,
+  pop_retention_days INTEGER,
+  created_at INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  settings TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX account_domain ON account(domain_id);
+
+CREATE TABLE alias (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  source TEXT NOT NULL,
+  target TEXT NOT NULL,
+  domain_id INTEGER NOT NULL REFERENCES domain(id),
+  UNIQUE (source, target)
+);
+CREATE INDEX alias_target ON alias(target);
+CREATE INDEX alias_domain ON alias(domain_id);
+
+CREATE TABLE mailbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  name TEXT NOT NULL,
+  role TEXT,
+  uid_validity INTEGER NOT NULL,
+  uid_next INTEGER NOT NULL DEFAULT 1,
+  highest_modseq INTEGER NOT NULL,
+  message_count INTEGER NOT NULL DEFAULT 0,
+  unseen_count INTEGER NOT NULL DEFAULT 0,
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  deleted_count INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  UNIQUE (account_id, name)
+);
+CREATE INDEX mailbox_role ON mailbox(account_id, role);
+
+-- Subscriptions are names, not mailbox rows: RFC 9051 §6.3.9 keeps them when the mailbox is
+-- deleted and allows subscribing to names that do not exist.
+CREATE TABLE subscription (
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  name TEXT NOT NULL,
+  PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+
+-- summary and search_text last: list queries read the leading columns without touching the
+-- overflow pages of the large ones.
+CREATE TABLE message (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES account(id),
+  mailbox_id INTEGER NOT NULL REFERENCES mailbox(id),
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  flags TEXT NOT NULL,
+  seen INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  pop_retrieved_at INTEGER,
+  summary TEXT NOT NULL,
+  search_text TEXT,
+  UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX message_blob ON message(blob_id);
+CREATE INDEX message_account ON message(account_id);
+
+CREATE TABLE change_log (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  mailbox_id INTEGER,
+  uid INTEGER,
+  message_id INTEGER
+);
+CREATE INDEX change_log_account_modseq ON change_log(account_id, modseq);
+
+CREATE TRIGGER message_counters_insert AFTER INSERT ON message BEGIN
+  UPDATE mailbox SET message_count = message_count + 1, size_bytes = size_bytes + NEW.size,
+    unseen_count = unseen_count + (1 - NEW.seen), deleted_count = deleted_count + NEW.deleted
+    WHERE id = NEW.mailbox_id;
+  UPDATE account SET used_bytes = used_bytes + NEW.size, message_count = message_count + 1
+    WHERE id = NEW.account_id;
+END;
+
+CREATE TRIGGER message_counters_delete AFTER DELETE ON message BEGIN
+  UPDATE mailbox SET message_count = message_count - 1, size_bytes = size_bytes - OLD.size,
+    unseen_count = unseen_count - (1 - OLD.seen), deleted_count = deleted_count - OLD.deleted
+    WHERE id = OLD.mailbox_id;
+  UPDATE account SET used_bytes = used_bytes - OLD.size, message_count = message_count - 1
+    WHERE id = OLD.account_id;
+END;
+
+CREATE TRIGGER message_counters_update AFTER UPDATE OF mailbox_id, seen, deleted, size, account_id ON message BEGIN
+  UPDATE mailbox SET message_count = message_count - 1, size_bytes = size_bytes - OLD.size,
+    unseen_count = unseen_count - (1 - OLD.seen), deleted_count = deleted_count - OLD.deleted
+    WHERE id = OLD.mailbox_id;
+  UPDATE mailbox SET message_count = message_count + 1, size_bytes = size_bytes + NEW.size,
+    unseen_count = unseen_count + (1 - NEW.seen), deleted_count = deleted_count + NEW.deleted
+    WHERE id = NEW.mailbox_id;
+  UPDATE account SET used_bytes = used_bytes - OLD.size, message_count = message_count - 1
+    WHERE id = OLD.account_id;
+  UPDATE account SET used_bytes = used_bytes + NEW.size, message_count = message_count + 1
+    WHERE id = NEW.account_id;
+END;
+`,
+  },
+];
+
+/** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
+export function migrate(db: DatabaseSync, now: number): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  let current = 0;
+  for (const m of MIGRATIONS) {
+    // Re-read inside the transaction: another process (the CLI) may be migrating the same file.
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+      current = row.v ?? 0;
+      if (m.version > current) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, now);
+        current = m.version;
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+  const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this program (${latest})`);
+  }
+  return current;
+}

@@ -1,0 +1,126 @@
+// Row shapes of the SQLite schema and their mapping to the store's records.
+
+import type { Account, Alias, Domain, Mailbox, MessageRecord, MessageWithSummary, SpecialUse } from '../types.ts';
+
+export interface DomainRow {
+  id: number;
+  name: string;
+  created_at: number;
+  dkim_selector: string | null;
+  dkim_private_key_pem: string | null;
+}
+
+export interface AccountRow {
+  id: number;
+  address: string;
+  domain_id: number;
+  password_hash: string;
+  quota_bytes: number | null;
+  used_bytes: number;
+  message_count: number;
+  modseq: number;
+  next_uid_validity: number;
+  pop_retention_days: number | null;
+  created_at: number;
+  disabled: number;
+}
+
+export interface AliasRow {
+  id: number;
+  source: string;
+  target: string;
+}
+
+export interface MailboxRow {
+  id: number;
+  account_id: number;
+  name: string;
+  role: string | null;
+  uid_validity: number;
+  uid_next: number;
+  highest_modseq: number;
+  message_count: number;
+  unseen_count: number;
+  size_bytes: number;
+  deleted_count: number;
+  created_at: number;
+}
+
+export interface MessageRow {
+  id: number;
+  account_id: number;
+  mailbox_id: number;
+  uid: number;
+  modseq: number;
+  flags: string;
+  internal_date: number;
+  size: number;
+  blob_id: string;
+  pop_retrieved_at: number | null;
+}
+
+export interface MessageRowWithSummary extends MessageRow {
+  summary: string;
+}
+
+/** Column list for MessageRecord reads (leaves out the large summary and search text). */
+export const MESSAGE_COLUMNS = 'id, account_id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, pop_retrieved_at';
+
+export function toDomain(r: DomainRow): Domain {
+  return { id: r.id, name: r.name, createdAt: r.created_at, dkimSelector: r.dkim_selector, dkimPrivateKeyPem: r.dkim_private_key_pem };
+}
+
+export function toAccount(r: AccountRow): Account {
+  return {
+    id: r.id,
+    address: r.address,
+    domainId: r.domain_id,
+    passwordHash: r.password_hash,
+    quotaBytes: r.quota_bytes,
+    usedBytes: r.used_bytes,
+    messageCount: r.message_count,
+    modseq: r.modseq,
+    popRetentionDays: r.pop_retention_days,
+    createdAt: r.created_at,
+    disabled: r.disabled !== 0,
+  };
+}
+
+export function toAlias(r: AliasRow): Alias {
+  return { id: r.id, source: r.source, target: r.target };
+}
+
+export function toMailbox(r: MailboxRow): Mailbox {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    role: r.role as SpecialUse | null,
+    uidValidity: r.uid_validity,
+    uidNext: r.uid_next,
+    highestModseq: r.highest_modseq,
+    messageCount: r.message_count,
+    unseenCount: r.unseen_count,
+    sizeBytes: r.size_bytes,
+    deletedCount: r.deleted_count,
+    createdAt: r.created_at,
+  };
+}
+
+export function toMessage(r: MessageRow): MessageRecord {
+  return {
+    id: r.id,
+    mailboxId: r.mailbox_id,
+    uid: r.uid,
+    modseq: r.modseq,
+    flags: JSON.parse(r.flags) as string[],
+    internalDate: r.internal_date,
+    size: r.size,
+    blobId: r.blob_id,
+    popRetrievedAt: r.pop_retrieved_at,
+  };
+}
+
+export function toMessageWithSummary(r: MessageRowWithSummary): MessageWithSummary {
+  return { ...toMessage(r), summary: JSON.parse(r.summary) };
+}
