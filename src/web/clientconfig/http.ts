@@ -41,15 +41,15 @@ export function methodNotAllowed(res: ServerResponse, allow: string): void {
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 413 | 400 };
 
 /**
- * Reads the request body, at most `limit` bytes (RFC 9110 §15.5.14: 413 when larger). A declared
- * Content-Length over the limit is refused without reading; an undeclared (chunked) body is read
- * and discarded past the limit, and the connection is cut if it goes on past MAX_DISCARD_BYTES.
+ * Reads the request body, at most `limit` bytes (RFC 9110 §15.5.14: 413 when larger). A body a
+ * little over the limit is read and discarded, so the client can read its 413 on a healthy
+ * connection; past MAX_DISCARD_BYTES (declared or streamed) reading stops at once. The caller
+ * answers 413 with `Connection: close`, so the unread rest goes away with the connection.
  */
 export function readBody(req: IncomingMessage, limit: number = MAX_REQUEST_BODY_BYTES): Promise<BodyResult> {
   return new Promise((resolve) => {
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > limit && Number(declared) > MAX_DISCARD_BYTES) {
-      req.resume();
+    if (declared !== undefined && Number(declared) > MAX_DISCARD_BYTES) {
       resolve({ ok: false, status: 413 });
       return;
     }
@@ -66,7 +66,7 @@ export function readBody(req: IncomingMessage, limit: number = MAX_REQUEST_BODY_
       if (size <= limit) chunks.push(chunk);
       else if (size > MAX_DISCARD_BYTES) {
         finish({ ok: false, status: 413 });
-        req.destroy();
+        req.pause();
       }
     });
     req.on('end', () => finish(size > limit ? { ok: false, status: 413 } : { ok: true, body: Buffer.concat(chunks) }));

@@ -1,0 +1,415 @@
+// Thunderbird autoconfig, Outlook autodiscover and the settings page, served by the real routes
+// on a loopback HTTP server. Every document is parsed by Python's XML parser (expat, an
+// independent implementation) and checked field by field against the configuration, also after
+// ports change and listeners are switched off.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { defaultConfig, type Config } from '../src/server/config.ts';
+import { silentLogger } from '../src/server/log.ts';
+import type { MailStore } from '../src/store/types.ts';
+import type { Authenticator } from '../src/mail/auth.ts';
+import type { HttpContext } from '../src/web/types.ts';
+import { clientConfigRoutes } from '../src/web/clientconfig/index.ts';
+
+// ---- harness: the routes behind a tiny dispatcher, a store that knows one domain
+
+const HOSTED = 'example.com';
+let server: Server;
+let base: string;
+let ctx: HttpContext;
+
+function freshConfig(): Config {
+  const config = defaultConfig();
+  config.hostname = 'mail.example.net';
+  config.ports = { ...config.ports, imaps: 993, imap: 143, pop3s: 995, pop3: 110, submissions: 465, submission: 587 };
+  return config;
+}
+
+before(async () => {
+  const store = { getDomain: async (name: string) => (name === HOSTED ? { id: 1, name, createdAt: 0, dkimSelector: null, dkimPrivateKeyPem: null } : null) };
+  const auth = { authenticate: async () => ({ ok: false, reason: 'invalid' }) };
+  ctx = { config: freshConfig(), store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      for (const route of clientConfigRoutes) if (await route(req, res, url, ctx)) return;
+      res.writeHead(404).end('no route\n');
+    } catch (err) {
+      res.writeHead(500).end(String(err));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+// ---- an independent XML parser: Python's ElementTree, tags as {namespace}local
+
+interface Node { tag: string; attrib: Record<string, string>; text: string; children: Node[] }
+
+const PY_XML = `
+import sys, json, xml.etree.ElementTree as ET
+def conv(e):
+    return {"tag": e.tag, "attrib": e.attrib, "text": (e.text or "").strip(), "children": [conv(c) for c in e]}
+print(json.dumps(conv(ET.fromstring(sys.stdin.buffer.read()))))
+`;
+
+function parseXml(doc: string): Node {
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY_XML], { input: doc }).toString()) as Node;
+}
+const local = (n: Node): string => n.tag.replace(/^\{[^}]*\}/, '');
+const kids = (n: Node, name: string): Node[] => n.children.filter((c) => local(c) === name);
+function one(n: Node, name: string): Node {
+  const found = kids(n, name);
+  assert.equal(found.length, 1, `exactly one <${name}> in <${local(n)}>`);
+  return found[0];
+}
+const textOf = (n: Node, name: string): string => one(n, name).text;
+
+function rawGet(path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The services the configuration enables, as [protocol, port, implicit TLS?], best first. */
+function expected(config: Config, protocol: 'imap' | 'pop3' | 'smtp'): [number, boolean][] {
+  const pairs: Record<string, [number, boolean][]> = {
+    imap: [[config.ports.imaps, true], [config.ports.imap, false]],
+    pop3: [[config.ports.pop3s, true], [config.ports.pop3, false]],
+    smtp: [[config.ports.submissions, true], [config.ports.submission, false]],
+  };
+  return pairs[protocol].filter(([port]) => port !== 0);
+}
+
+// ---- Thunderbird autoconfig
+
+const TB_AUTH = new Set(['password-cleartext', 'plain', 'password-encrypted', 'secure', 'GSSAPI', 'NTLM', 'OAuth2']);
+
+/** Thunderbird's own rules (readFromXML): what makes it accept or reject a server entry. */
+function checkThunderbird(doc: string, config: Config): void {
+  const root = parseXml(doc);
+  assert.equal(root.tag, 'clientConfig');
+  assert.equal(root.attrib.version, '1.1');
+  const provider = one(root, 'emailProvider');
+  assert.equal(provider.attrib.id, HOSTED);
+  assert.deepEqual(kids(provider, 'domain').map((d) => d.text), [HOSTED]);
+  assert.ok(textOf(provider, 'displayName').length > 0);
+  const incoming = kids(provider, 'incomingServer');
+  const outgoing = kids(provider, 'outgoingServer');
+  for (const s of [...incoming, ...outgoing]) {
+    assert.match(textOf(s, 'hostname'), /^[a-z0-9.-]+$/, 'Sanitizer.hostname');
+    const port = Number(textOf(s, 'port'));
+    assert.ok(Number.isInteger(port) && port >= 1 && port <= 65535, 'port in 1..65535');
+    assert.ok(['SSL', 'STARTTLS'].includes(textOf(s, 'socketType')), 'never plain');
+    assert.ok(TB_AUTH.has(textOf(s, 'authentication')));
+    assert.equal(textOf(s, 'authentication'), 'password-cleartext');
+    assert.equal(textOf(s, 'username'), '%EMAILADDRESS%');
+    assert.equal(textOf(s, 'hostname'), config.hostname);
+  }
+  assert.ok(incoming.length > 0 && outgoing.length > 0, 'Thunderbird needs one of each');
+  const servers = (list: Node[], type: string): [number, boolean][] =>
+    list.filter((s) => s.attrib.type === type).map((s) => [Number(textOf(s, 'port')), textOf(s, 'socketType') === 'SSL']);
+  assert.deepEqual(incoming.map((s) => s.attrib.type), [...expected(config, 'imap').map(() => 'imap'), ...expected(config, 'pop3').map(() => 'pop3')], 'IMAP first, then POP3');
+  assert.deepEqual(servers(incoming, 'imap'), expected(config, 'imap'));
+  assert.deepEqual(servers(incoming, 'pop3'), expected(config, 'pop3'));
+  assert.deepEqual(outgoing.map((s) => s.attrib.type), expected(config, 'smtp').map(() => 'smtp'));
+  assert.deepEqual(servers(outgoing, 'smtp'), expected(config, 'smtp'));
+}
+
+test('autoconfig: both Thunderbird URLs return clientConfig v1.1 matching the configuration', async () => {
+  ctx.config = freshConfig();
+  for (const path of ['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml']) {
+    const res = await fetch(`${base}${path}?emailaddress=${encodeURIComponent('Alice@Example.COM')}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/xml', 'FetchHTTP parses only XML media types');
+    const doc = await res.text();
+    assert.doesNotMatch(doc, /alice/i, 'the address is never echoed; %EMAILADDRESS% is used');
+    checkThunderbird(doc, ctx.config);
+  }
+});
+
+test('autoconfig: follows a port change and a disabled listener at once', async () => {
+  ctx.config = freshConfig();
+  ctx.config.ports.imaps = 10993;
+  ctx.config.ports.pop3 = 0;
+  ctx.config.ports.submissions = 0;
+  ctx.config.hostname = 'mx2.example.org';
+  const doc = await (await fetch(`${base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=bob@example.com`)).text();
+  checkThunderbird(doc, ctx.config);
+  assert.match(doc, /<port>10993<\/port>/);
+  assert.doesNotMatch(doc, /<port>110<\/port>|<port>465<\/port>/);
+});
+
+test('autoconfig: no incoming or no outgoing service → 404 (Thunderbird would reject the document)', async () => {
+  ctx.config = freshConfig();
+  ctx.config.ports = { ...ctx.config.ports, imaps: 0, imap: 0, pop3s: 0, pop3: 0 };
+  assert.equal((await fetch(`${base}/mail/config-v1.1.xml?emailaddress=bob@example.com`)).status, 404);
+  ctx.config = freshConfig();
+  ctx.config.ports = { ...ctx.config.ports, submissions: 0, submission: 0 };
+  assert.equal((await fetch(`${base}/mail/config-v1.1.xml?emailaddress=bob@example.com`)).status, 404);
+});
+
+test('autoconfig: without emailaddress the Host header names the domain', async () => {
+  ctx.config = freshConfig();
+  const viaSubdomain = await rawGet('/mail/config-v1.1.xml', 'autoconfig.example.com');
+  assert.equal(viaSubdomain.status, 200);
+  checkThunderbird(viaSubdomain.body, ctx.config);
+  const viaWellKnown = await rawGet('/.well-known/autoconfig/mail/config-v1.1.xml', 'example.com:8080');
+  assert.equal(viaWellKnown.status, 200);
+  assert.equal((await rawGet('/mail/config-v1.1.xml', 'autoconfig.other.org')).status, 404);
+  assert.equal((await rawGet('/mail/config-v1.1.xml', '[::1]:8080')).status, 400);
+});
+
+test('autoconfig: unknown domain 404, malformed address 400, injection never echoed, POST 405', async () => {
+  ctx.config = freshConfig();
+  const url = (a: string): string => `${base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=${encodeURIComponent(a)}`;
+  assert.equal((await fetch(url('alice@other.org'))).status, 404);
+  for (const bad of ['', 'no-at-sign', '@example.com', 'a@', 'a b@example.com', '<script>alert(1)</script>@example.com', 'x@exa<mple.com', 'a"@example.com']) {
+    const res = await fetch(url(bad));
+    assert.equal(res.status, 400, JSON.stringify(bad));
+    const body = await res.text();
+    assert.doesNotMatch(body, /<script|exa<mple/);
+  }
+  // Legal but XML-special characters in the local part: the document stays well-formed.
+  const res = await fetch(url("o'b&r{x}@example.com"));
+  assert.equal(res.status, 200);
+  checkThunderbird(await res.text(), ctx.config);
+  assert.equal((await fetch(url('bob@example.com'), { method: 'POST' })).status, 405);
+});
+
+// ---- Outlook autodiscover (POX)
+
+const OUTLOOK_REQUEST = (address: string): string =>
+  '<?xml version="1.0" encoding="utf-8"?>\r\n' +
+  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">\r\n' +
+  '  <Request>\r\n' +
+  `    <EMailAddress>${address}</EMailAddress>\r\n` +
+  '    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>\r\n' +
+  '  </Request>\r\n' +
+  '</Autodiscover>\r\n';
+
+const RESPONSE_NS = '{http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006}';
+const OUTLOOK_NS = '{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}';
+
+async function autodiscover(body: string | Uint8Array, path = '/autodiscover/autodiscover.xml'): Promise<{ status: number; type: string | null; root: Node }> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+  return { status: res.status, type: res.headers.get('content-type'), root: parseXml(await res.text()) };
+}
+
+function errorCode(root: Node): string {
+  assert.equal(root.tag, `${RESPONSE_NS}Autodiscover`);
+  return textOf(one(one(root, 'Response'), 'Error'), 'ErrorCode');
+}
+
+function checkAutodiscover(root: Node, config: Config, address: string): void {
+  assert.equal(root.tag, `${RESPONSE_NS}Autodiscover`);
+  const response = one(root, 'Response');
+  assert.equal(response.tag, `${OUTLOOK_NS}Response`);
+  const account = one(response, 'Account');
+  assert.equal(textOf(account, 'AccountType'), 'email');
+  assert.equal(textOf(account, 'Action'), 'settings');
+  const protocols = kids(account, 'Protocol');
+  const want = (['imap', 'smtp', 'pop3'] as const).flatMap((p) => expected(config, p).map(([port, tls]) => [p.toUpperCase(), port, tls] as const));
+  assert.deepEqual(
+    protocols.map((p) => [textOf(p, 'Type'), Number(textOf(p, 'Port')), textOf(p, 'Encryption') === 'SSL']),
+    want.map(([t, port, tls]) => [t, port, tls]),
+  );
+  for (const p of protocols) {
+    assert.equal(textOf(p, 'Server'), config.hostname);
+    assert.equal(textOf(p, 'LoginName'), address);
+    assert.equal(textOf(p, 'SPA'), 'off');
+    assert.equal(textOf(p, 'AuthRequired'), 'on');
+    const implicit = textOf(p, 'Encryption') === 'SSL';
+    assert.equal(textOf(p, 'Encryption'), implicit ? 'SSL' : 'TLS');
+    assert.equal(textOf(p, 'SSL'), implicit ? 'on' : 'off');
+  }
+}
+
+test('autodiscover: an Outlook request gets IMAP, SMTP and POP3 settings from the configuration', async () => {
+  ctx.config = freshConfig();
+  for (const path of ['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml']) {
+    const { status, type, root } = await autodiscover(OUTLOOK_REQUEST('Carol@Example.com'), path);
+    assert.equal(status, 200);
+    assert.equal(type?.split(';')[0], 'application/xml');
+    checkAutodiscover(root, ctx.config, 'carol@example.com');
+  }
+  ctx.config.ports.imaps = 0;
+  ctx.config.ports.submission = 15587;
+  ctx.config.ports.pop3s = 0;
+  ctx.config.ports.pop3 = 0;
+  const changed = await autodiscover(OUTLOOK_REQUEST('carol@example.com'));
+  checkAutodiscover(changed.root, ctx.config, 'carol@example.com');
+});
+
+test('autodiscover: XML-special characters in the address are escaped, not echoed raw', async () => {
+  ctx.config = freshConfig();
+  const { status, root } = await autodiscover(OUTLOOK_REQUEST("o'b&amp;r@example.com"));
+  assert.equal(status, 200);
+  checkAutodiscover(root, ctx.config, "o'b&r@example.com");
+  const injected = await autodiscover(OUTLOOK_REQUEST('x&lt;/LoginName&gt;&lt;Evil/&gt;@example.com'));
+  assert.equal(injected.status, 400);
+  assert.equal(errorCode(injected.root), '600');
+});
+
+test('autodiscover: malformed XML gets an Error response (600), never a crash', async () => {
+  ctx.config = freshConfig();
+  const cases = [
+    '',
+    'not xml at all',
+    '<Autodiscover><Request><EMailAddress>a@example.com</EMailAddress></Request>',
+    '<Autodiscover><Request><EMailAddress>a@example.com</Request></EMailAddress></Autodiscover>',
+    '<Autodiscover><Request><EMailAddress>a@example.com & b</EMailAddress></Request></Autodiscover>',
+    '<Autodiscover a="1" a="2"><Request/></Autodiscover>',
+    '<Autodiscover><Request/></Autodiscover><Second/>',
+    '<x:Autodiscover><Request/></x:Autodiscover>',
+    '<Other><Request><EMailAddress>a@example.com</EMailAddress></Request></Other>',
+    '<Autodiscover><Request></Request></Autodiscover>',
+    '<Autodiscover><Request><EMailAddress><![CDATA[a@example.com]]></EMailAddress></Request></Autodiscover>',
+    '<Autodiscover>' + '<a>'.repeat(100) + '</a>'.repeat(100) + '</Autodiscover>',
+  ];
+  for (const body of cases) {
+    const { status, root } = await autodiscover(body);
+    assert.equal(status, 400, body.slice(0, 80));
+    assert.equal(errorCode(root), '600', body.slice(0, 80));
+  }
+  const notUtf8 = await autodiscover(new Uint8Array([0x3c, 0x41, 0xff, 0xfe, 0x3e]));
+  assert.equal(notUtf8.status, 400);
+});
+
+test('autodiscover: DOCTYPE and ENTITY declarations are refused (no XXE, no entity expansion)', async () => {
+  ctx.config = freshConfig();
+  const xxe =
+    '<?xml version="1.0"?>\n<!DOCTYPE Autodiscover [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>\n' +
+    OUTLOOK_REQUEST('&xxe;@example.com').replace(/^<\?xml[^>]*>\r\n/, '');
+  const laughs = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' + OUTLOOK_REQUEST('&lol2;@example.com').replace(/^<\?xml[^>]*>\r\n/, '');
+  for (const body of [xxe, laughs, OUTLOOK_REQUEST('&xxe;@example.com')]) {
+    const res = await fetch(`${base}/autodiscover/autodiscover.xml`, { method: 'POST', body });
+    const text = await res.text();
+    assert.equal(res.status, 400);
+    assert.doesNotMatch(text, /root:/);
+    assert.equal(errorCode(parseXml(text)), '600');
+  }
+});
+
+test('autodiscover: oversized bodies get 413, declared or streamed', async () => {
+  ctx.config = freshConfig();
+  const big = OUTLOOK_REQUEST('a@example.com').replace('<Request>', `<Request><!--${'x'.repeat(100 * 1024)}-->`);
+  const declared = await fetch(`${base}/autodiscover/autodiscover.xml`, { method: 'POST', body: big });
+  assert.equal(declared.status, 413);
+  const chunk = new TextEncoder().encode('<!--' + 'y'.repeat(16 * 1024));
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ < 8) controller.enqueue(chunk);
+      else controller.close();
+    },
+  });
+  const streamed = await fetch(`${base}/autodiscover/autodiscover.xml`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+  assert.equal(streamed.status, 413);
+  assert.equal(errorCode(parseXml(await streamed.text())), '600');
+  // Far past the limit: reading stops at once, the answer is still a clean 413.
+  const huge = await fetch(`${base}/autodiscover/autodiscover.xml`, { method: 'POST', body: 'z'.repeat(8 * 1024 * 1024) });
+  assert.equal(huge.status, 413);
+  let flood = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (flood++ < 512) controller.enqueue(chunk);
+      else controller.close();
+    },
+  });
+  const cut = await fetch(`${base}/autodiscover/autodiscover.xml`, { method: 'POST', body: endless, duplex: 'half' } as RequestInit);
+  assert.equal(cut.status, 413);
+});
+
+test('autodiscover: unknown domain 404 (500), invalid address 400, other schema 601, GET 405', async () => {
+  ctx.config = freshConfig();
+  const unknown = await autodiscover(OUTLOOK_REQUEST('dave@other.org'));
+  assert.equal(unknown.status, 404);
+  assert.equal(errorCode(unknown.root), '500');
+  const invalid = await autodiscover(OUTLOOK_REQUEST('not an address'));
+  assert.equal(invalid.status, 400);
+  assert.equal(errorCode(invalid.root), '600');
+  const mobilesync = await autodiscover(OUTLOOK_REQUEST('a@example.com').replace('outlook/responseschema/2006a', 'mobilesync/responseschema/2006'));
+  assert.equal(errorCode(mobilesync.root), '601');
+  const get = await fetch(`${base}/autodiscover/autodiscover.xml`);
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+});
+
+// ---- settings page and JSON
+
+test('settings.json lists every enabled service from the live configuration', async () => {
+  ctx.config = freshConfig();
+  ctx.config.ports.pop3 = 0;
+  ctx.config.ports.imaps = 20993;
+  const res = await fetch(`${base}/settings.json`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/json');
+  const doc = (await res.json()) as { hostname: string; services: { protocol: string; host: string; port: number; security: string; authentication: string; username: string }[] };
+  assert.equal(doc.hostname, ctx.config.hostname);
+  const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx.config, p).map(([port, tls]) => [p, port, tls ? 'SSL/TLS' : 'STARTTLS']));
+  assert.deepEqual(doc.services.map((s) => [s.protocol, s.port, s.security]), want);
+  for (const s of doc.services) {
+    assert.equal(s.host, ctx.config.hostname);
+    assert.equal(s.username, 'your full email address');
+  }
+  const personal = (await (await fetch(`${base}/settings.json?emailaddress=Eve@example.com`)).json()) as typeof doc;
+  assert.ok(personal.services.every((s) => s.username === 'eve@example.com'));
+});
+
+const PY_TABLES = `
+import sys, json
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = []; self.cell = None; self.h2 = []; self.inh2 = False
+    def handle_starttag(self, tag, a):
+        if tag == 'tr': self.rows.append([])
+        if tag == 'td': self.cell = ''
+        if tag == 'h2': self.inh2 = True; self.h2.append('')
+    def handle_endtag(self, tag):
+        if tag == 'td': self.rows[-1].append(self.cell); self.cell = None
+        if tag == 'h2': self.inh2 = False
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+        if self.inh2: self.h2[-1] += d
+p = P(); p.feed(sys.stdin.read()); p.close()
+print(json.dumps({"rows": [r for r in p.rows if r], "h2": p.h2}))
+`;
+
+test('settings page: HTML for people, matching the configuration, everything escaped', async () => {
+  ctx.config = freshConfig();
+  ctx.config.ports.submissions = 0;
+  const res = await fetch(`${base}/settings?emailaddress=${encodeURIComponent("o'b&r@example.com")}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type')?.split(';')[0], 'text/html');
+  assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  const html = await res.text();
+  assert.doesNotMatch(html, /o'b&r/, 'raw input never appears');
+  assert.match(html, /o&apos;b&amp;r@example\.com/);
+  const { rows, h2 } = JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY_TABLES], { input: html }).toString()) as { rows: string[][]; h2: string[] };
+  assert.deepEqual(h2, ['IMAP (incoming mail)', 'POP3 (incoming mail)', 'SMTP submission (outgoing mail)']);
+  const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx.config, p).map(([port, tls]) => [ctx.config.hostname, String(port), tls ? 'SSL/TLS' : 'STARTTLS', "o'b&r@example.com"]));
+  assert.deepEqual(rows.map((r) => [r[1], r[2], r[3], r[5]]), want);
+
+  for (const bad of ['<script>alert(1)</script>@example.com', '"><img src=x onerror=alert(1)>@example.com']) {
+    const r = await fetch(`${base}/settings?emailaddress=${encodeURIComponent(bad)}`);
+    assert.equal(r.status, 400);
+    assert.doesNotMatch(await r.text(), /<script|<img/);
+  }
+  assert.equal((await fetch(`${base}/settings?emailaddress=eve@other.org`)).status, 404);
+  assert.equal((await fetch(`${base}/settings`, { method: 'DELETE' })).status, 405);
+});
