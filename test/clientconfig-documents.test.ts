@@ -204,7 +204,7 @@ const OUTLOOK_REQUEST = (address: string): string =>
 const RESPONSE_NS = '{http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006}';
 const OUTLOOK_NS = '{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}';
 
-async function autodiscover(body: string | Uint8Array, path = '/autodiscover/autodiscover.xml'): Promise<{ status: number; type: string | null; root: Node }> {
+async function autodiscover(body: string | Uint8Array<ArrayBuffer>, path = '/autodiscover/autodiscover.xml'): Promise<{ status: number; type: string | null; root: Node }> {
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
   return { status: res.status, type: res.headers.get('content-type'), root: parseXml(await res.text()) };
 }
