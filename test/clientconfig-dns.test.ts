@@ -56,7 +56,7 @@ test('dns: RFC 6186 SRV records follow the configuration, implicit TLS preferred
   assert.deepEqual(parsed.pop3s.slice(2), ['995', 'mail.example.net.']);
   assert.deepEqual(parsed.pop3, ['0', '0', '0', '.'], 'RFC 6186 §4: not supported');
   const prio = (s: string): number => Number(parsed[s][0]);
-  assert.ok(prio('submissions') < prio('submission'), 'RFC 8314 §5.1');
+  assert.ok(prio('submissions') < prio('submission'), 'RFC 8314 §3: implicit TLS preferred');
   assert.ok(prio('imaps') < prio('imap') && prio('imap') < prio('pop3s'));
 });
 

@@ -4,10 +4,11 @@
 // - MX (RFC 5321 §5.1) names this server's host name; SPF (RFC 7208) `v=spf1 mx -all` lets only
 //   the MX hosts send for the domain; DKIM (RFC 6376 §3.6.1) publishes the signing key;
 //   DMARC (RFC 7489 §6.3) asks receivers to quarantine failures and report to postmaster.
-// - RFC 6186 SRV records for submission and access. Priorities compare across the services of one
-//   kind (RFC 6186 §3.4), so implicit TLS gets the lower (preferred) number than STARTTLS
-//   (RFC 8314 §5.1), and IMAP lower than POP3. A disabled listener is published with target "."
-//   (RFC 6186 §4, RFC 2782): "this service is decidedly not available here".
+// - RFC 6186 SRV records for submission and access. A client compares priorities across the
+//   services of one kind (RFC 6186 §3; RFC 2782: lowest number first), so implicit TLS, which
+//   RFC 8314 §3 prefers, gets a lower number than STARTTLS, and IMAP a lower one than POP3.
+//   A disabled listener is published with target "." (RFC 6186 §4, RFC 2782): "this service is
+//   decidedly not available at this domain".
 // - autoconfig./autodiscover. names and the _autodiscover._tcp SRV record (used by Outlook and
 //   Thunderbird) point at this host; those clients speak HTTPS on port 443, which must reach
 //   Posthorn's HTTP listener. They are left out when the HTTP listener is disabled.
@@ -35,7 +36,7 @@ export interface DkimPublicKey {
 
 const DEFAULT_TTL = 3600;
 
-/** RFC 6186 §3.4 / RFC 8314 §5.1: lower number preferred; implicit TLS first, IMAP before POP3. */
+/** Lower number preferred (RFC 2782): implicit TLS before STARTTLS (RFC 8314 §3), IMAP before POP3. */
 const SRV_PRIORITY: Record<ServiceName, number> = {
   submissions: 0,
   submission: 10,

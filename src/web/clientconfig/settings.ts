@@ -5,8 +5,8 @@
 //
 // Rules kept here:
 // - A port of 0 disables that listener (DESIGN.md §5): it is never offered.
-// - Implicit TLS comes before STARTTLS for each protocol (RFC 8314 §3, §4.1: implicit TLS is
-//   preferred for submission and access). Clients take the first usable entry.
+// - Implicit TLS comes before STARTTLS for each protocol (RFC 8314 §3: implicit TLS is preferred
+//   for submission and access). Clients take the first usable entry.
 // - Authentication is a password sent in the clear inside TLS (SASL PLAIN, RFC 4616; IMAP LOGIN,
 //   POP3 USER/PASS); the user name is the full email address.
 
