@@ -29,6 +29,7 @@ import {
   type AutodiscoverErrorCode,
 } from './autodiscover.ts';
 import { MOBILECONFIG_CONTENT_TYPE, appleMobileconfig, mobileconfigFilename } from './mobileconfig.ts';
+import { normaliseAddress } from '../../mail/address.ts';
 import { isXmlText } from './xml.ts';
 import { settingsDocument, settingsHtml, settingsJson } from './settings-page.ts';
 import { basicCredentials, domainFromHost, hostedAddress, hostedDomain, methodNotAllowed, readBody, remoteIp, send, sendText } from './http.ts';
@@ -36,13 +37,14 @@ import { basicCredentials, domainFromHost, hostedAddress, hostedDomain, methodNo
 const isRead = (req: IncomingMessage): boolean => req.method === 'GET' || req.method === 'HEAD';
 
 // Thunderbird autoconfig: https://wiki.mozilla.org/Thunderbird:Autoconfiguration (lookup URLs).
-const AUTOCONFIG_PATHS: Record<string, string | undefined> = {
-  '/.well-known/autoconfig/mail/config-v1.1.xml': undefined,
-  '/mail/config-v1.1.xml': 'autoconfig',
-};
+// Each path, and the host label to strip when the domain has to come from the Host header.
+const AUTOCONFIG_PATHS = new Map<string, string | undefined>([
+  ['/.well-known/autoconfig/mail/config-v1.1.xml', undefined],
+  ['/mail/config-v1.1.xml', 'autoconfig'],
+]);
 
 export const autoconfigRoute: Route = async (req, res, url, ctx) => {
-  if (!(url.pathname in AUTOCONFIG_PATHS)) return false;
+  if (!AUTOCONFIG_PATHS.has(url.pathname)) return false;
   if (!isRead(req)) {
     methodNotAllowed(res, 'GET, HEAD');
     return true;
@@ -55,7 +57,7 @@ export const autoconfigRoute: Route = async (req, res, url, ctx) => {
     if (!found.ok) return refuse(res, found.status, found.message);
     domain = found.domain;
   } else {
-    const fromHost = domainFromHost(req, AUTOCONFIG_PATHS[url.pathname]);
+    const fromHost = domainFromHost(req, AUTOCONFIG_PATHS.get(url.pathname));
     if (!fromHost) return refuse(res, 400, 'The emailaddress parameter is required.');
     const found = await hostedDomain(fromHost, ctx);
     if (!found.ok) return refuse(res, found.status, found.message);
@@ -127,7 +129,8 @@ export const mobileconfigRoute: Route = async (req, res, url, ctx) => {
   const ip = remoteIp(req);
   const result = await ctx.auth.authenticate(credentials.username, credentials.password, { ip, protocol: 'http' });
   if (!result.ok) {
-    ctx.log.info({ event: 'login-failed', ip, protocol: 'http', reason: result.reason, path: url.pathname });
+    // Only a well-formed address is logged as the account: a password typed into the user field stays out of the log.
+    ctx.log.info({ event: 'login-failed', account: normaliseAddress(credentials.username) ?? undefined, ip, protocol: 'http', reason: result.reason, path: url.pathname });
     // RFC 6585 §4: too many failed attempts from this IP or for this account.
     if (result.reason === 'rate-limited') return refuse(res, 429, 'Too many failed logins; try again later.');
     if (result.reason === 'disabled') return refuse(res, 403, 'This account is disabled.');
