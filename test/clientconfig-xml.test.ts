@@ -44,6 +44,8 @@ test('parseStrictXml: refuses declarations, unknown entities and malformed marku
     ['<a><!ENTITY e "x"></a>', /ENTITY/],
     ['<a>&e;</a>', /entity reference/],
     ['<a>&nbsp;</a>', /entity reference/],
+    ['<a>&constructor;</a>', /entity reference/],
+    ['<a t="&toString;"/>', /entity reference/],
     ['<a>&#0;</a>', /character reference/],
     ['<a>&#xD800;</a>', /character reference/],
     ['<a>fish & chips</a>', /bare "&"/],

@@ -56,14 +56,14 @@ const MAX_ELEMENTS = 1000;
 
 // XML 1.0 §2.3 Name, restricted to what the autodiscover schema uses plus common letters.
 const NAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?/;
-// XML 1.0 §2.2 Char: no control characters other than tab, LF, CR.
-
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+// A Map, not an object literal: "&constructor;" must not find Object.prototype.constructor.
+const PREDEFINED = new Map([['amp', '&'], ['lt', '<'], ['gt', '>'], ['quot', '"'], ['apos', "'"]]);
 
 function decodeReferences(raw: string): string {
   return raw.replace(/&([^;]{0,12});|&/g, (match, ref: string | undefined) => {
     if (ref === undefined) throw new XmlSyntaxError('bare "&" (XML 1.0 §2.4)');
-    if (ref in PREDEFINED) return PREDEFINED[ref];
+    const predefined = PREDEFINED.get(ref);
+    if (predefined !== undefined) return predefined;
     const m = /^#(?:x([0-9A-Fa-f]{1,6})|([0-9]{1,7}))$/.exec(ref);
     if (!m) throw new XmlSyntaxError(`entity reference "${match}" is not allowed (only the predefined entities)`);
     const code = m[1] !== undefined ? parseInt(m[1], 16) : parseInt(m[2], 10);
