@@ -114,4 +114,7 @@ test('settings page: HTML for people, matching the configuration, everything esc
   }
   assert.equal((await fetch(`${base}/settings?emailaddress=eve@other.org`)).status, 404);
   assert.equal((await fetch(`${base}/settings`, { method: 'DELETE' })).status, 405);
+  const head = await fetch(`${base}/settings.json`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), '');
 });
