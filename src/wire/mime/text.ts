@@ -50,7 +50,10 @@ export function htmlToText(html: string): string {
   return decodeEntities(out);
 }
 
-/** Runs of whitespace (including NBSP and line breaks) become one space; ends trimmed. */
+/**
+ * Runs of whitespace (including NBSP and line breaks) and control characters (NUL and other
+ * C0/C1 controls are not text anyone wants to see in a preview) become one space; ends trimmed.
+ */
 export function collapseWhitespace(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  return s.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
 }
