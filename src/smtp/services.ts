@@ -1,0 +1,171 @@
+// The SMTP listeners (DESIGN.md §5): `smtp` (MX, port 25's role: no AUTH, STARTTLS offered),
+// `submission` (STARTTLS, AUTH required) and `submissions` (implicit TLS, AUTH required), each
+// only when its port is non-zero; and the outbound queue runner, which runs while at least one
+// of them is listening.
+//
+// Implementation notes:
+// - Per-IP connection limit (limits.max_connections_per_ip) is counted per listener in
+//   onConnect, before the greeting; the refusal is "421 4.7.0".
+// - Shutdown: stop accepting, give sessions limits.shutdown_grace to finish (smtp-server's
+//   closeTimeout, then 421), stop the queue runner after its current pass, close queue.db.
+
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { bindPort, type ServerDeps, type Service, type ListenerName } from '../server/deps.ts';
+import { PosthornSmtpServer } from './wire-server.ts';
+import { SessionHandlers, type SmtpRole } from './session.ts';
+import { replies } from './reply.ts';
+import { systemResolver, type DnsResolver } from './dns.ts';
+import { MailRouter } from './delivery.ts';
+import { SqliteQueueStore, type QueueStore } from '../queue/store.ts';
+import { QueueRunner, DEFAULT_SCHEDULE, type QueueSchedule } from '../queue/runner.ts';
+import type { RelayHost } from '../queue/client.ts';
+
+export interface SmtpOptions {
+  /** DNS for SPF/DKIM/DMARC and MX lookups; the system resolver by default. Tests give fixed answers. */
+  resolver?: DnsResolver;
+  /** Port of remote MX hosts (25); tests point it at a peer on loopback. */
+  mxPort?: number;
+  schedule?: QueueSchedule;
+  /** Smarthost instead of MX delivery. */
+  relay?: RelayHost | null;
+  queueConcurrency?: number;
+  /** Outbound connect/greeting timeout. */
+  connectTimeoutMs?: number;
+  /** Queue persistence; <dataDir>/queue.db by default. */
+  queueStore?: QueueStore;
+}
+
+/** The outbound side shared by all SMTP listeners: queue store, runner and router. */
+export class OutboundQueue {
+  readonly store: QueueStore;
+  readonly runner: QueueRunner;
+  readonly router: MailRouter;
+  private users = 0;
+
+  constructor(deps: ServerDeps, opts: SmtpOptions, resolver: DnsResolver) {
+    this.store = opts.queueStore ?? new SqliteQueueStore(join(deps.config.dataDir, 'queue.db'));
+    this.router = new MailRouter({ deps, queue: this.store, onQueued: () => this.runner.kick() });
+    this.runner = new QueueRunner({
+      store: this.store,
+      resolver,
+      log: deps.log,
+      hostname: deps.config.hostname,
+      schedule: opts.schedule ?? DEFAULT_SCHEDULE,
+      client: { connectTimeoutMs: opts.connectTimeoutMs ?? 30_000, socketTimeoutMs: 10 * 60_000, relay: opts.relay ?? null },
+      mxPort: opts.mxPort ?? 25,
+      submitBounce: (to, message) => this.router.submitBounce(to, message),
+      concurrency: opts.queueConcurrency ?? 10,
+    });
+  }
+
+  acquire(): void {
+    if (this.users++ === 0) this.runner.start();
+  }
+
+  async release(): Promise<void> {
+    if (--this.users > 0) return;
+    await this.runner.stop();
+    await this.store.close();
+  }
+}
+
+export class SmtpService implements Service {
+  readonly name: ListenerName;
+  readonly outbound: OutboundQueue;
+  private readonly deps: ServerDeps;
+  private readonly server: PosthornSmtpServer;
+  private readonly perIp = new Map<string, number>();
+  private readonly counted = new WeakSet<SMTPServerSession>();
+
+  constructor(deps: ServerDeps, role: SmtpRole, outbound: OutboundQueue, resolver: DnsResolver) {
+    this.name = role;
+    this.deps = deps;
+    this.outbound = outbound;
+    const { config } = deps;
+    const handlers = new SessionHandlers({ deps, role, resolver, router: outbound.router });
+    const options: SMTPServerOptions = {
+      name: config.hostname,
+      banner: 'Posthorn',
+      logger: false,
+      secure: role === 'submissions',
+      // RFC 1870 SIZE advertised; over it 552 5.3.4 at MAIL (declared) and at end of data.
+      size: config.limits.maxMessageBytes,
+      rejectOversized: true,
+      hideENHANCEDSTATUSCODES: false,
+      hidePIPELINING: false,
+      hide8BITMIME: false,
+      hideSMTPUTF8: false,
+      maxRecipients: config.limits.maxRecipients,
+      maxCommandLength: config.limits.maxLineBytes,
+      socketTimeout: config.limits.idleTimeoutSeconds * 1000,
+      closeTimeout: config.limits.shutdownGraceSeconds * 1000,
+      disableReverseLookup: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      authRequiredMessage: 'Authentication required',
+      // The MX takes no logins (RFC 6409: users submit on 587/465). On submission, smtp-server may
+      // let AUTH through without TLS only when loopback plaintext is configured; onAuth then
+      // refuses it from anywhere but loopback.
+      disabledCommands: role === 'smtp' ? ['AUTH'] : [],
+      allowInsecureAuth: role !== 'smtp' && config.auth.allowPlaintextOnLoopback,
+      onConnect: (session, cb) => this.admit(session, cb),
+      onClose: (session) => this.leave(session),
+      onAuth: (auth, session, cb) => handlers.onAuth(auth, session, cb),
+      onMailFrom: (address, session, cb) => handlers.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => handlers.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => handlers.onData(stream, session, cb),
+    };
+    this.server = new PosthornSmtpServer(options, deps.secureContext);
+    this.server.on('error', (err: Error & { remoteAddress?: string }) => {
+      deps.log.debug({ event: 'connection-error', protocol: role, remote: err.remoteAddress, err: err.message });
+    });
+  }
+
+  private admit(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    const ip = session.remoteAddress.startsWith('::ffff:') ? session.remoteAddress.slice(7) : session.remoteAddress;
+    const count = this.perIp.get(ip) ?? 0;
+    if (count >= this.deps.config.limits.maxConnectionsPerIp) {
+      this.deps.log.warn({ event: 'connection-refused', protocol: this.name, remote: ip, reason: 'too-many-connections' });
+      return cb(replies.tooManyConnections());
+    }
+    this.perIp.set(ip, count + 1);
+    this.counted.add(session);
+    cb();
+  }
+
+  private leave(session: SMTPServerSession): void {
+    if (!this.counted.has(session)) return;
+    this.counted.delete(session);
+    const ip = session.remoteAddress.startsWith('::ffff:') ? session.remoteAddress.slice(7) : session.remoteAddress;
+    const left = (this.perIp.get(ip) ?? 1) - 1;
+    if (left <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, left);
+  }
+
+  get port(): number {
+    const addr = this.server.server.address();
+    return typeof addr === 'object' && addr ? addr.port : 0;
+  }
+
+  async listen(): Promise<number> {
+    this.server.listen(bindPort(this.deps, this.name), this.deps.config.bind);
+    await once(this.server.server, 'listening');
+    this.outbound.acquire();
+    return this.port;
+  }
+
+  async close(graceMs: number): Promise<void> {
+    this.server.options.closeTimeout = Math.max(1, graceMs);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.outbound.release();
+  }
+}
+
+export function smtpServices(deps: ServerDeps, opts: SmtpOptions = {}): Service[] {
+  const roles = (['smtp', 'submission', 'submissions'] as const).filter((role) => deps.config.ports[role] !== 0);
+  if (roles.length === 0) return [];
+  const resolver = opts.resolver ?? systemResolver();
+  const outbound = new OutboundQueue(deps, opts, resolver);
+  return roles.map((role) => new SmtpService(deps, role, outbound, resolver));
+}

@@ -1,0 +1,276 @@
+// Shared by the SMTP and queue tests: a Posthorn with its SMTP listeners on free loopback ports,
+// a fixed-answer DNS resolver (tests never query real DNS), accounts, a raw SMTP socket client
+// for what real clients refuse to send, and a peer SMTP server to deliver to.
+//
+// The server is assembled from the same parts startServer uses (store, blobs, bus, TLS, auth,
+// parser) so that a second argument (resolver, MX port, retry schedule) can reach smtpServices.
+
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { loadConfig, type Config } from '../src/server/config.ts';
+import { silentLogger } from '../src/server/log.ts';
+import { Metrics } from '../src/server/metrics.ts';
+import { loadTls } from '../src/server/tls.ts';
+import { openConfiguredStore } from '../src/server/open-store.ts';
+import { Authenticator } from '../src/mail/auth.ts';
+import { parseMessage } from '../src/wire/mime/parse.ts';
+import { hashPassword } from '../src/mail/password.ts';
+import type { ServerDeps } from '../src/server/deps.ts';
+import { smtpServices, SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
+import { staticResolver, type DnsResolver } from '../src/smtp/dns.ts';
+import type { Account } from '../src/store/types.ts';
+
+export const HOSTNAME = 'mx.posthorn.test';
+
+export interface Harness {
+  dir: string;
+  config: Config;
+  deps: ServerDeps;
+  services: SmtpService[];
+  ports: Record<string, number>;
+  stop(): Promise<void>;
+  /** Messages in an account's INBOX, as raw text, oldest first. */
+  inbox(address: string): Promise<string[]>;
+  addAccount(address: string, password?: string, quotaBytes?: number | null): Promise<Account>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  smtp?: SmtpOptions;
+  roles?: ('smtp' | 'submission' | 'submissions')[];
+  limits?: Partial<Config['limits']>;
+}
+
+export const PASSWORD = 'correct horse battery';
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'posthorn-smtp-'));
+  const roles = opts.roles ?? ['smtp', 'submission', 'submissions'];
+  // A certificate made with openssl: the tests then do not depend on certificate generation.
+  const certFile = join(dir, 'test-cert.pem');
+  const keyFile = join(dir, 'test-key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${HOSTNAME}`, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  const env: Record<string, string> = {
+    POSTHORN_DATA_DIR: dir,
+    POSTHORN_BIND: '127.0.0.1',
+    POSTHORN_HOSTNAME: HOSTNAME,
+    POSTHORN_TLS_CERT: certFile,
+    POSTHORN_TLS_KEY: keyFile,
+    POSTHORN_IMAP_PORT: '0',
+    POSTHORN_IMAPS_PORT: '0',
+    POSTHORN_POP3_PORT: '0',
+    POSTHORN_POP3S_PORT: '0',
+    POSTHORN_HTTP_PORT: '0',
+    POSTHORN_SMTP_PORT: roles.includes('smtp') ? '1' : '0',
+    POSTHORN_SUBMISSION_PORT: roles.includes('submission') ? '1' : '0',
+    POSTHORN_SUBMISSIONS_PORT: roles.includes('submissions') ? '1' : '0',
+    ...opts.env,
+  };
+  const config = loadConfig({ env });
+  Object.assign(config.limits, opts.limits);
+  const log = silentLogger();
+  const material = await loadTls(config, log);
+  const { store, blobs, bus } = await openConfiguredStore(config);
+  const deps: ServerDeps = {
+    config,
+    log,
+    metrics: new Metrics(),
+    store,
+    blobs,
+    bus,
+    auth: new Authenticator(store),
+    secureContext: tls.createSecureContext({ key: material.key, cert: material.cert }),
+    parse: (raw) => parseMessage(raw),
+    ephemeralPorts: true,
+  };
+  const smtpOpts: SmtpOptions = { resolver: staticResolver({}), ...opts.smtp };
+  const services = smtpServices(deps, smtpOpts) as SmtpService[];
+  const ports: Record<string, number> = {};
+  for (const s of services) {
+    ports[s.name] = await s.listen();
+    config.ports[s.name] = ports[s.name];
+  }
+  return {
+    dir,
+    config,
+    deps,
+    services,
+    ports,
+    async stop() {
+      await Promise.all(services.map((s) => s.close(100)));
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async inbox(address) {
+      const account = await store.getAccountByAddress(address);
+      if (!account) throw new Error(`no account ${address}`);
+      const box = await store.getMailbox(account.id, 'INBOX');
+      const list = await store.listMessages(box!.id);
+      return Promise.all(list.map(async (m) => (await blobs.get(m.blobId)).toString('utf8')));
+    },
+    async addAccount(address, password = PASSWORD, quotaBytes = null) {
+      const domain = address.slice(address.indexOf('@') + 1);
+      if (!(await store.getDomain(domain))) await store.addDomain(domain);
+      return store.createAccount({ address, passwordHash: await hashPassword(password), quotaBytes });
+    },
+  };
+}
+
+/** Files left in the blob store's temp area (a client dropping mid-DATA must leave none). */
+export function blobTempFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (/tmp|\.part$|^\./i.test(e.name)) out.push(join(d, e.name));
+    }
+  };
+  walk(join(dir, 'blobs'));
+  return out;
+}
+
+/**
+ * A raw SMTP client: writes exactly the bytes given and reads replies. `replies(n)` resolves
+ * with the next n complete replies (multi-line replies count once).
+ */
+export class RawSmtp {
+  socket: net.Socket | tls.TLSSocket;
+  private buffer = '';
+  private complete: string[] = [];
+  private waiters: { n: number; resolve: (r: string[]) => void; reject: (e: Error) => void }[] = [];
+  closed = false;
+
+  private constructor(socket: net.Socket | tls.TLSSocket) {
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  private attach(socket: net.Socket | tls.TLSSocket): void {
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`connection closed; got ${JSON.stringify(this.complete)}`));
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async connect(port: number, implicitTls = false): Promise<RawSmtp> {
+    const socket = implicitTls
+      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+      : net.connect({ port, host: '127.0.0.1' });
+    await once(socket, implicitTls ? 'secureConnect' : 'connect');
+    return new RawSmtp(socket);
+  }
+
+  private onData(d: Buffer): void {
+    this.buffer += d.toString('utf8');
+    let idx;
+    let current = '';
+    while ((idx = this.buffer.indexOf('\r\n')) >= 0) {
+      const line = this.buffer.slice(0, idx);
+      this.buffer = this.buffer.slice(idx + 2);
+      current += (current ? '\n' : '') + line;
+      if (/^\d{3} /.test(line) || /^\d{3}$/.test(line)) {
+        this.complete.push(current);
+        current = '';
+      }
+    }
+    if (current) this.buffer = current.split('\n').map((l) => l + '\r\n').join('') + this.buffer;
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.waiters.length > 0 && this.complete.length >= this.waiters[0].n) {
+      const w = this.waiters.shift()!;
+      w.resolve(this.complete.splice(0, w.n));
+    }
+  }
+
+  replies(n = 1): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ n, resolve, reject });
+      this.flush();
+      if (this.closed && this.waiters.length > 0) reject(new Error(`connection closed; got ${JSON.stringify(this.complete)}`));
+    });
+  }
+
+  async reply(): Promise<string> {
+    return (await this.replies(1))[0];
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Sends one command line and returns its reply. */
+  async cmd(line: string): Promise<string> {
+    this.write(line + '\r\n');
+    return this.reply();
+  }
+
+  /** STARTTLS handshake on the same socket, after the 220 reply. */
+  async startTls(): Promise<void> {
+    const secure = tls.connect({ socket: this.socket as net.Socket, rejectUnauthorized: false });
+    await once(secure, 'secureConnect');
+    this.socket.removeAllListeners('data');
+    this.socket = secure;
+    this.attach(secure);
+  }
+
+  /** Resolves when the server has closed the connection. */
+  async closedByServer(): Promise<void> {
+    if (this.closed) return;
+    await once(this.socket, 'close');
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Code and enhanced code of a reply, e.g. "550 5.1.1". */
+export function codes(reply: string): string {
+  const last = reply.split('\n').pop()!;
+  const m = /^(\d{3})[ -](\d\.\d{1,3}\.\d{1,3})?/.exec(last);
+  return m ? (m[2] ? `${m[1]} ${m[2]}` : m[1]) : reply;
+}
+
+export function message(opts: { from?: string; to?: string; subject?: string; body?: string; extra?: string } = {}): string {
+  return [
+    `From: ${opts.from ?? 'Sender <sender@remote.test>'}`,
+    `To: ${opts.to ?? 'alice@posthorn.test'}`,
+    `Subject: ${opts.subject ?? 'Hello'}`,
+    'Date: Thu, 26 Nov 2026 05:00:00 +0000',
+    `Message-ID: <${Math.random().toString(36).slice(2)}@remote.test>`,
+    ...(opts.extra ? [opts.extra] : []),
+    '',
+    opts.body ?? 'Hello there.',
+    '',
+  ].join('\r\n');
+}
+
+/** MAIL/RCPT/DATA in one go over an open RawSmtp; returns the reply to the end of data. */
+export async function sendRaw(c: RawSmtp, from: string, to: string[], body: string): Promise<{ rcpt: string[]; data: string }> {
+  const mail = await c.cmd(`MAIL FROM:<${from}>`);
+  if (!mail.startsWith('250')) throw new Error(`MAIL refused: ${mail}`);
+  const rcpt: string[] = [];
+  for (const r of to) rcpt.push(await c.cmd(`RCPT TO:<${r}>`));
+  if (!rcpt.some((r) => r.startsWith('250'))) return { rcpt, data: '' };
+  const go = await c.cmd('DATA');
+  if (!go.startsWith('354')) throw new Error(`DATA refused: ${go}`);
+  c.write(body.replace(/^\./gm, '..') + '.\r\n');
+  return { rcpt, data: await c.reply() };
+}
+
+export type { DnsResolver };
