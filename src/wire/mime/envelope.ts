@@ -18,13 +18,17 @@ export interface MessageFields {
   inReplyTo: string | null;
   messageId: string | null;
   references: string | null;
+  /** Names of the fields above whose value was cut by the header size limit. */
+  cut: Set<FieldKey>;
 }
+
+type FieldKey = Exclude<keyof MessageFields, 'cut'>;
 
 /** One pass over the fields; values converted to text (raw 8-bit as UTF-8, RFC 6532). */
 export function messageFields(fields: readonly RawField[]): MessageFields {
-  const m: MessageFields = { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null, references: null };
+  const m: MessageFields = { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null, references: null, cut: new Set() };
   for (const f of fields) {
-    let key: keyof MessageFields;
+    let key: FieldKey;
     switch (f.lname) {
       case 'date': key = 'date'; break;
       case 'subject': key = 'subject'; break;
@@ -39,7 +43,10 @@ export function messageFields(fields: readonly RawField[]): MessageFields {
       case 'references': key = 'references'; break;
       default: continue;
     }
-    if (m[key] === null) m[key] = binaryToText(f.value);
+    if (m[key] === null) {
+      m[key] = binaryToText(f.value);
+      if (f.cut) m.cut.add(key);
+    }
   }
   return m;
 }
@@ -54,8 +61,15 @@ export interface ParsedAddressFields {
 }
 
 export function parseAddressFields(m: MessageFields): ParsedAddressFields {
-  const p = (v: string | null) => (v === null ? [] : parseAddressList(v));
-  return { from: p(m.from), sender: p(m.sender), replyTo: p(m.replyTo), to: p(m.to), cc: p(m.cc), bcc: p(m.bcc) };
+  const p = (key: 'from' | 'sender' | 'replyTo' | 'to' | 'cc' | 'bcc'): ParsedAddress[] => {
+    let v = m[key];
+    if (v === null) return [];
+    // A list cut by the header limit keeps only its complete addresses, up to the last comma:
+    // the address the limit fell in would be wrong, not just short.
+    if (m.cut.has(key)) v = v.slice(0, Math.max(0, v.lastIndexOf(',')));
+    return parseAddressList(v);
+  };
+  return { from: p('from'), sender: p('sender'), replyTo: p('replyTo'), to: p('to'), cc: p('cc'), bcc: p('bcc') };
 }
 
 export function buildEnvelope(m: MessageFields, a: ParsedAddressFields): Envelope {

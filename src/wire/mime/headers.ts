@@ -23,6 +23,8 @@ export interface HeaderField {
 /** Internal form: `value` stays binary, `lname` is the lower-case name. */
 export interface RawField extends HeaderField {
   lname: string;
+  /** The maxBytes limit fell inside this field: its value is only a prefix. */
+  cut: boolean;
 }
 
 export function asBuffer(raw: Uint8Array): Buffer {
@@ -105,13 +107,13 @@ export function readFields(buf: Buffer, start: number, end: number, maxBytes: nu
   if (stop <= start) return { fields, truncated };
   const text = buf.toString('latin1', start, stop);
   const len = text.length;
-  let cur: { name: string; from: number; lineStart: number; valueStart: number; valueEnd: number; end: number } | null = null;
+  let cur: { name: string; from: number; valueStart: number; valueEnd: number; end: number } | null = null;
   const flush = () => {
     if (cur === null) return;
     let value = text.slice(cur.valueStart, cur.valueEnd);
     if (value.indexOf('\n') >= 0) value = value.replace(FOLD, '');
     value = trimWsp(value);
-    fields.push({ name: cur.name, lname: cur.name.toLowerCase(), value, start: start + cur.from, end: start + cur.end });
+    fields.push({ name: cur.name, lname: cur.name.toLowerCase(), value, start: start + cur.from, end: start + cur.end, cut: false });
     cur = null;
   };
   let pos = 0;
@@ -133,12 +135,13 @@ export function readFields(buf: Buffer, start: number, end: number, maxBytes: nu
       const colon = text.indexOf(':', pos);
       if (colon >= 0 && colon < contentEnd) {
         const name = trimWsp(text.slice(pos, colon));
-        if (name.length > 0) cur = { name, from: pos, lineStart: pos, valueStart: colon + 1, valueEnd: contentEnd, end: lineEnd };
+        if (name.length > 0) cur = { name, from: pos, valueStart: colon + 1, valueEnd: contentEnd, end: lineEnd };
       }
     }
     pos = lineEnd;
   }
   flush();
+  if (truncated && fields.length > 0) fields[fields.length - 1].cut = true;
   return { fields, truncated };
 }
 
