@@ -1,0 +1,107 @@
+// The `posthorn` command line (DESIGN.md §5): serve, and the admin verbs on domains, users and
+// aliases. Admin verbs open the same store as the running server (SQLite in WAL mode allows
+// both at once), so a change takes effect immediately: nothing is cached across requests.
+
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError } from '../server/config.ts';
+import { openConfiguredStore } from '../server/open-store.ts';
+import { StoreError } from '../store/types.ts';
+import { CliError, type CliIo, type CommandContext } from './cli-support.ts';
+import { domainAdd, domainList, domainRemove, domainDns } from './commands-domain.ts';
+import { userAdd, userList, userPasswd, userQuota, userRetention, userRemove } from './commands-user.ts';
+import { aliasAdd, aliasList, aliasRemove } from './commands-alias.ts';
+
+type Command = (ctx: CommandContext) => Promise<void>;
+
+const COMMANDS: Record<string, Record<string, Command>> = {
+  domain: { add: domainAdd, list: domainList, remove: domainRemove, dns: domainDns },
+  user: { add: userAdd, list: userList, passwd: userPasswd, quota: userQuota, retention: userRetention, remove: userRemove },
+  alias: { add: aliasAdd, list: aliasList, remove: aliasRemove },
+};
+
+export const USAGE = `usage: posthorn COMMAND [options]
+
+  serve                               start every listener (the default of npm start)
+  domain add DOMAIN                   host a domain (makes its DKIM key)
+  domain list [--json]
+  domain remove DOMAIN                only when it has no users left
+  domain dns DOMAIN [--json]          the DNS records to publish: MX, SPF, DKIM, DMARC, SRV, autoconfig
+  user add ADDRESS [--quota SIZE] [--password-stdin]
+  user list [DOMAIN] [--json]
+  user passwd ADDRESS [--password-stdin]
+  user quota ADDRESS [SIZE|unlimited] show or set the quota (500MB, 2GiB …)
+  user retention ADDRESS DAYS|never   POP3: remove downloaded mail after DAYS
+  user remove ADDRESS                 deletes the user and all of its mail
+  alias add SOURCE TARGET             SOURCE is local@domain or @domain (catch-all)
+  alias list [DOMAIN] [--json]
+  alias remove SOURCE [TARGET]
+
+options: --config FILE (or POSTHORN_CONFIG), --password-stdin, --json
+Passwords are asked on the terminal, or read from the first line of stdin with --password-stdin.`;
+
+const STORE_MESSAGES: Record<string, string> = {
+  NOT_FOUND: 'not found',
+  ALREADY_EXISTS: 'exists already',
+  OVER_QUOTA: 'over quota',
+  INVALID: 'invalid',
+  CANNOT: 'not allowed',
+  HAS_CHILDREN: 'still in use',
+  UNAVAILABLE: 'the store is busy; try again',
+};
+
+/** Runs one admin command; returns the process exit status. */
+export async function runAdminCommand(argv: string[], io: CliIo): Promise<number> {
+  // "-5MB" is a (negative, refused later with a clear message) value, not a short option.
+  const NEGATIVE = /^-\d/;
+  const MARK = '\u0000';
+  const unmark = (v: string): string => (v.startsWith(MARK) ? v.slice(1) : v);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.map((a) => (NEGATIVE.test(a) ? MARK + a : a)),
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        quota: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.stderr.write(`posthorn: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const [group, verb, ...args] = parsed.positionals.map(unmark);
+  if (typeof parsed.values.quota === 'string') parsed.values.quota = unmark(parsed.values.quota);
+  const command = group ? COMMANDS[group]?.[verb ?? ''] : undefined;
+  if (parsed.values.help || !command) {
+    const known = group && COMMANDS[group] ? `posthorn ${group}: unknown command "${verb ?? ''}"\n` : group ? `posthorn: unknown command "${group}"\n` : '';
+    (parsed.values.help ? io.stdout : io.stderr).write(`${parsed.values.help ? '' : known}${USAGE}\n`);
+    return parsed.values.help ? 0 : 2;
+  }
+  try {
+    const config = loadConfig({ file: parsed.values.config });
+    const { store } = await openConfiguredStore(config);
+    try {
+      await command({ store, config, io, args, flags: parsed.values });
+    } finally {
+      await store.close();
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.stderr.write(`posthorn: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr.write(`posthorn: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof StoreError) {
+      io.stderr.write(`posthorn: ${err.message || STORE_MESSAGES[err.code]}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

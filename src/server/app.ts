@@ -1,0 +1,114 @@
+// `posthorn serve`: opens the store, starts every configured listener, answers /healthz once all
+// are up, and shuts down cleanly on SIGTERM/SIGINT.
+//
+// Implementation notes:
+// - A listener whose port is 0 is disabled (DESIGN.md §5).
+// - Shutdown order: stop accepting and let running commands finish (bounded by
+//   limits.shutdown_grace), then close the store, so no command loses its store mid-way.
+
+import tls from 'node:tls';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { loadTls } from './tls.ts';
+import { openConfiguredStore } from './open-store.ts';
+import { bindPort, type ServerDeps, type Service } from './deps.ts';
+import { Authenticator } from '../mail/auth.ts';
+import { parseMessage } from '../wire/mime/parse.ts';
+import { collectGarbage } from '../store/blob-gc.ts';
+import { HttpListener } from '../web/server.ts';
+import { clientConfigRoutes } from '../web/clientconfig/index.ts';
+import { protocolServices } from './protocols.ts';
+
+export interface RunningServer {
+  deps: ServerDeps;
+  /** Bound port of each listener by name (useful with port 0 in tests). */
+  ports: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+const BLOB_GC_INTERVAL_MS = 60 * 60_000;
+const BLOB_GC_GRACE_MS = 60 * 60_000;
+
+export interface StartOptions {
+  log?: Logger;
+  /** Bind every enabled listener to a free port (tests); see ServerDeps.ephemeralPorts. */
+  ephemeralPorts?: boolean;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(config.log.level);
+  const metrics = new Metrics();
+  const tlsMaterial = await loadTls(config, log);
+  const { store, blobs, bus } = await openConfiguredStore(config);
+  const limits = {
+    maxDepth: config.limits.mimeMaxDepth,
+    maxParts: config.limits.mimeMaxParts,
+    maxHeaderBytes: config.limits.mimeMaxHeaderBytes,
+  };
+  const deps: ServerDeps = {
+    config,
+    log,
+    metrics,
+    store,
+    blobs,
+    bus,
+    auth: new Authenticator(store),
+    secureContext: tls.createSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert }),
+    parse: (raw) => parseMessage(raw, limits),
+    ephemeralPorts: opts.ephemeralPorts ?? false,
+  };
+
+  let ready = false;
+  const services: Service[] = [...protocolServices(deps)];
+  if (config.ports.http !== 0) {
+    services.push(new HttpListener({
+      bind: config.bind,
+      port: bindPort(deps, 'http'),
+      ctx: { config, store, auth: deps.auth, log },
+      routes: clientConfigRoutes,
+      metrics,
+      isReady: () => ready,
+    }));
+  }
+
+  const ports: Record<string, number> = {};
+  try {
+    for (const service of services) {
+      ports[service.name] = await service.listen();
+      if (deps.ephemeralPorts) config.ports[service.name] = ports[service.name];
+      log.info({ event: 'listening', protocol: service.name, bind: config.bind, port: ports[service.name] });
+    }
+  } catch (err) {
+    await Promise.allSettled(services.map((s) => s.close(0)));
+    await store.close();
+    throw err;
+  }
+
+  const gcTimer = setInterval(() => {
+    collectGarbage(store, blobs, { graceMs: BLOB_GC_GRACE_MS })
+      .then((result) => log.info({ event: 'blob-gc', ...result }))
+      .catch((err: unknown) => log.error({ event: 'blob-gc-failed', err: (err as Error).message }));
+  }, BLOB_GC_INTERVAL_MS);
+  gcTimer.unref();
+
+  ready = true;
+  log.info({ event: 'ready', hostname: config.hostname, dataDir: config.dataDir, ports, selfSignedTls: tlsMaterial.selfSigned });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    deps,
+    ports,
+    stop() {
+      stopping ??= (async () => {
+        ready = false;
+        clearInterval(gcTimer);
+        const graceMs = config.limits.shutdownGraceSeconds * 1000;
+        await Promise.allSettled(services.map((s) => s.close(graceMs)));
+        await store.close();
+        log.info({ event: 'stopped' });
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// The one place that knows which backend runs (DESIGN.md §2): the embedded default is SQLite in
+// <dataDir>/posthorn.db with message bodies as files in <dataDir>/blobs.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
+import { openSqliteStore } from '../store/sqlite/index.ts';
+import { FileBlobStore } from '../store/blob-files.ts';
+import { InProcessChangeBus } from '../store/change-bus.ts';
+
+export interface OpenedStore {
+  store: MailStore;
+  blobs: BlobStore;
+  bus: ChangeBus;
+}
+
+export async function openConfiguredStore(config: Config): Promise<OpenedStore> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const bus = new InProcessChangeBus();
+  const store = await openSqliteStore({ path: join(config.dataDir, 'posthorn.db'), bus });
+  const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+  return { store, blobs, bus };
+}

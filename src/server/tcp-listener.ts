@@ -1,0 +1,152 @@
+// One TCP (or implicit-TLS) listener for a protocol whose sessions we write ourselves (IMAP,
+// POP3). It owns what every protocol needs the same way: binding, implicit TLS, a per-IP
+// connection limit, the set of open connections, and a bounded graceful shutdown.
+//
+// Implementation notes:
+// - The protocol handler owns each socket it is given; the listener only tracks it.
+// - At shutdown the listener stops accepting, aborts `shutdownSignal` (sessions finish the
+//   command in progress, say goodbye and close), and after the grace period destroys the rest.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import type { Logger } from './log.ts';
+import type { ListenerName } from './deps.ts';
+
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  /** The connection started with TLS (implicit TLS port). */
+  implicitTls: boolean;
+  /** Aborted when the server shuts down: finish the current command, say goodbye, close. */
+  shutdownSignal: AbortSignal;
+}
+
+export interface ProtocolHandler {
+  /** Called for each accepted connection; the handler owns the socket from here on. */
+  onConnection(socket: net.Socket, info: ConnectionInfo): void;
+  /** Called instead of onConnection when this IP has too many connections; write a refusal and end. */
+  onRefused(socket: net.Socket, reason: 'too-many-connections'): void;
+}
+
+export interface TcpListenerOptions {
+  name: ListenerName;
+  bind: string;
+  port: number;
+  /** When set, the listener speaks TLS from the first byte. */
+  secureContext?: tls.SecureContext;
+  maxConnectionsPerIp: number;
+  handler: ProtocolHandler;
+  log: Logger;
+}
+
+/** Normalises "::ffff:127.0.0.1" to "127.0.0.1" so limits and logs see one form per client. */
+export function remoteIp(socket: net.Socket): string {
+  const addr = socket.remoteAddress ?? 'unknown';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+export function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.');
+}
+
+export class TcpListener {
+  readonly name: ListenerName;
+  private readonly opts: TcpListenerOptions;
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly perIp = new Map<string, number>();
+  private readonly shutdown = new AbortController();
+  private nextId = 1;
+
+  constructor(opts: TcpListenerOptions) {
+    this.name = opts.name;
+    this.opts = opts;
+    const onSocket = (socket: net.Socket): void => this.accept(socket, opts.secureContext !== undefined);
+    this.server = opts.secureContext
+      ? tls.createServer({ secureContext: opts.secureContext }, onSocket)
+      : net.createServer(onSocket);
+    // A failed TLS handshake on the implicit-TLS port is the client's problem, not ours.
+    this.server.on('tlsClientError', (err, socket) => {
+      opts.log.debug({ event: 'tls-error', protocol: opts.name, remote: remoteIp(socket), err: err.message });
+      socket.destroy();
+    });
+  }
+
+  async listen(): Promise<number> {
+    this.server.listen(this.opts.port, this.opts.bind);
+    await once(this.server, 'listening');
+    return this.port;
+  }
+
+  get port(): number {
+    const addr = this.server.address();
+    return typeof addr === 'object' && addr ? addr.port : 0;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  private accept(socket: net.Socket, implicitTls: boolean): void {
+    const ip = remoteIp(socket);
+    const count = this.perIp.get(ip) ?? 0;
+    socket.on('error', () => socket.destroy());
+    if (count >= this.opts.maxConnectionsPerIp || this.shutdown.signal.aborted) {
+      this.opts.log.warn({ event: 'connection-refused', protocol: this.name, remote: ip, reason: 'too-many-connections' });
+      this.opts.handler.onRefused(socket, 'too-many-connections');
+      return;
+    }
+    this.perIp.set(ip, count + 1);
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    });
+    this.opts.handler.onConnection(socket, {
+      id: this.nextId++,
+      remoteAddress: ip,
+      remotePort: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? 0,
+      implicitTls,
+      shutdownSignal: this.shutdown.signal,
+    });
+  }
+
+  /** Stops accepting, asks sessions to finish, and destroys what is left after graceMs. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.shutdown.abort();
+    if (this.sockets.size > 0) {
+      const allClosed = Promise.all([...this.sockets].map((s) => (s.destroyed ? null : once(s, 'close'))));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), graceMs);
+      });
+      const outcome = await Promise.race([allClosed, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') for (const s of this.sockets) s.destroy();
+    }
+    await closed;
+  }
+}
+
+/**
+ * STARTTLS / STLS (RFC 3207, RFC 2595, RFC 9051 §6.2.1): wraps a plaintext socket in TLS.
+ * The caller must have discarded any bytes the client pipelined after the command (the
+ * CVE-2011-0411 injection) before calling this.
+ */
+export async function upgradeToTls(socket: net.Socket, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
+  const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secure', resolve);
+    secure.once('error', reject);
+    secure.once('close', () => reject(new Error('connection closed during TLS handshake')));
+  });
+  secure.on('error', () => secure.destroy());
+  return secure;
+}
