@@ -54,17 +54,38 @@ function isSpecial(c: number): boolean {
   return c === 0x3c || c === 0x3e || c === 0x40 || c === 0x2c || c === 0x3b || c === 0x3a || c === 0x2e || c === 0x29 || c === 0x5d || c === 0x5c;
 }
 
-function tokenize(s: string): Token[] {
-  const out: Token[] = [];
-  const len = s.length;
-  let i = 0;
-  let space = false;
-  while (i < len) {
-    const c = s.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 13 || c === 10) {
+/**
+ * Pull tokenizer: one token at a time, so a 100,000-address header never holds all its tokens
+ * alive at once (that many live objects made the garbage collector the bottleneck).
+ */
+class Tokenizer {
+  private i = 0;
+  // A comment separates words like whitespace does (RFC 5322 §3.2.2 CFWS).
+  private afterComment = false;
+  private readonly s: string;
+  constructor(s: string) {
+    this.s = s;
+  }
+
+  next(): Token | null {
+    const s = this.s;
+    const len = s.length;
+    let i = this.i;
+    let space = this.afterComment;
+    this.afterComment = false;
+    while (i < len) {
+      const c = s.charCodeAt(i);
+      if (c !== 32 && c !== 9 && c !== 13 && c !== 10) break;
       space = true;
       i++;
-    } else if (c === 0x22) {
+    }
+    if (i >= len) {
+      this.i = i;
+      return null;
+    }
+    const c = s.charCodeAt(i);
+    let token: Token;
+    if (c === 0x22) {
       // quoted-string: quoted-pairs unescaped; an unterminated one runs to the end.
       let text = '';
       let from = ++i;
@@ -79,9 +100,9 @@ function tokenize(s: string): Token[] {
       }
       text += s.slice(from, Math.min(i, len));
       i++;
-      out.push({ kind: enum_QUOTED, text, space });
-      space = false;
+      token = { kind: enum_QUOTED, text, space };
     } else if (c === 0x28) {
+      // comment, nested, with quoted-pairs (RFC 5322 §3.2.2)
       let depth = 0;
       const from = i;
       for (; i < len; i++) {
@@ -90,19 +111,17 @@ function tokenize(s: string): Token[] {
         else if (d === 0x28) depth++;
         else if (d === 0x29 && --depth === 0) break;
       }
-      out.push({ kind: enum_COMMENT, text: s.slice(from + 1, Math.min(i, len)), space });
+      token = { kind: enum_COMMENT, text: s.slice(from + 1, Math.min(i, len)), space };
       i++;
-      space = true;
+      this.afterComment = true;
     } else if (c === 0x5b) {
       const close = s.indexOf(']', i);
       const end = close < 0 ? len : close + 1;
-      out.push({ kind: enum_LITERAL, text: s.slice(i, end), space });
+      token = { kind: enum_LITERAL, text: s.slice(i, end), space };
       i = end;
-      space = false;
     } else if (isSpecial(c)) {
-      out.push({ kind: enum_SPECIAL, text: s[i], space });
+      token = { kind: enum_SPECIAL, text: s[i], space };
       i++;
-      space = false;
     } else {
       const from = i;
       while (i < len) {
@@ -110,11 +129,11 @@ function tokenize(s: string): Token[] {
         if (d === 32 || d === 9 || d === 13 || d === 10 || d === 0x22 || d === 0x28 || d === 0x5b || isSpecial(d)) break;
         i++;
       }
-      out.push({ kind: enum_ATOM, text: s.slice(from, i), space });
-      space = false;
+      token = { kind: enum_ATOM, text: s.slice(from, i), space };
     }
+    this.i = i;
+    return token;
   }
-  return out;
 }
 
 /** Display phrase: words joined by one space where the source had whitespace (RFC 5322 §3.2.5). */
@@ -215,7 +234,7 @@ function finishElement(el: Element): ParsedMailbox | null {
 
 /** Parses an address-list header value (From, To, Cc, Reply-To …). Never throws. */
 export function parseAddressList(value: string): ParsedAddress[] {
-  const tokens = tokenize(value);
+  const tokens = new Tokenizer(value);
   const out: ParsedAddress[] = [];
   let group: ParsedGroup | null = null;
   let el = newElement();
@@ -226,7 +245,7 @@ export function parseAddressList(value: string): ParsedAddress[] {
     if (group !== null) group.members.push(m);
     else out.push(m);
   };
-  for (const t of tokens) {
+  for (let t = tokens.next(); t !== null; t = tokens.next()) {
     const inAngle = el.angle !== null && !el.angleClosed;
     if (t.kind === enum_COMMENT) {
       if (el.comment === null && t.text.trim().length > 0) el.comment = t.text.trim();
