@@ -65,14 +65,15 @@ export class Pop3Connection implements Pop3Io {
   private endReason: EndReason | null = null;
   private timeoutMs: number;
 
-  constructor(ctx: Pop3Context, socket: net.Socket, info: ConnectionInfo, listener: string) {
+  /** `secure`: the socket is already TLS (the implicit-TLS port). */
+  constructor(ctx: Pop3Context, socket: net.Socket, info: ConnectionInfo, listener: string, secure: boolean) {
     this.ctx = ctx;
     this.socket = socket;
     this.info = info;
     this.listener = listener;
     this.remote = info.remoteAddress;
     this.loopback = isLoopback(info.remoteAddress);
-    this.secure = info.implicitTls;
+    this.secure = secure;
     this.timeoutMs = ctx.preAuthTimeoutMs;
     this.session = new Pop3Session(ctx, this);
   }

@@ -36,6 +36,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Runs extra POP3 listeners with this clock and reports their ports instead. */
   now?: () => number;
+  /** Contents of a TOML config file for the server. */
+  configToml?: string;
 }
 
 export async function startPop3Server(opts: StartOptions = {}): Promise<Pop3TestServer> {
@@ -54,6 +56,11 @@ export async function startPop3Server(opts: StartOptions = {}): Promise<Pop3Test
     POSTHORN_POP3S_PORT: '2995',
     ...opts.env,
   };
+  if (opts.configToml !== undefined) {
+    const file = join(dir, 'posthorn.toml');
+    writeFileSync(file, opts.configToml);
+    Object.assign(env, { POSTHORN_CONFIG: file });
+  }
   let server!: RunningServer;
   let clocked: Service[] = [];
   const result: Pop3TestServer = {
@@ -123,9 +130,10 @@ export class RawPop3 {
   }
 
   static async connect(port: number, opts: { tls?: boolean; localAddress?: string } = {}): Promise<RawPop3> {
+    const local = opts.localAddress ? { localAddress: opts.localAddress } : {};
     const socket = opts.tls
-      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, localAddress: opts.localAddress })
-      : net.connect({ port, host: '127.0.0.1', localAddress: opts.localAddress });
+      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...local })
+      : net.connect({ port, host: '127.0.0.1', ...local });
     await once(socket, opts.tls ? 'secureConnect' : 'connect');
     const client = new RawPop3(socket);
     return client;
