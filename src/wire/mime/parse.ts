@@ -127,14 +127,17 @@ function makeTextPlain(part: MimePart): void {
 function describe(part: MimePart, fields: RawField[], digest: boolean): { boundary: Buffer | null } {
   let contentType: string | null = null;
   let boundary: Buffer | null = null;
+  let sawEncoding = false;
   for (const f of fields) {
     switch (f.lname) {
       case 'content-type':
         if (contentType === null) contentType = f.value;
         break;
       case 'content-transfer-encoding':
-        if (part.encoding === '7BIT') {
-          const v = trimWsp(f.value.split(/[\s(;]/, 1)[0]).toUpperCase();
+        // The first field wins, like every other field here; "7bit (comment)" is 7BIT.
+        if (!sawEncoding) {
+          sawEncoding = true;
+          const v = trimWsp(f.value).split(/[\s(;]/, 1)[0].toUpperCase();
           if (v.length > 0) part.encoding = binaryToText(v);
         }
         break;
