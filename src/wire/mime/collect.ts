@@ -7,7 +7,7 @@ import { readFields, type RawField } from './headers.ts';
 import { binaryToText } from './charset.ts';
 import { decodeHeaderValue } from './encoded-words.ts';
 import { partText } from './decode.ts';
-import { collapseWhitespace, htmlToText } from './text.ts';
+import { htmlToText, previewOf } from './text.ts';
 
 const PREVIEW_CHARS = 256;
 // Enough decoded text to find 256 visible characters in a typical HTML body.
@@ -86,8 +86,8 @@ export function collectText(buf: Buffer, root: MimePart, rootFields: RawField[],
     const text = visibleText(part, partText(buf, part, Math.max(left, wantPreview ? PREVIEW_SOURCE_CHARS : 0)));
     add(text);
     if (wantPreview) {
-      const p = collapseWhitespace(text.slice(0, PREVIEW_SOURCE_CHARS));
-      if (p.length > 0) preview = p.length > PREVIEW_CHARS ? p.slice(0, PREVIEW_CHARS) : p;
+      const p = previewOf(text, PREVIEW_CHARS);
+      if (p.length > 0) preview = p;
     }
   }
   return { preview: preview ?? '', hasAttachment, searchText: chunks.join('\n') };

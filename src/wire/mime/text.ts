@@ -50,10 +50,47 @@ export function htmlToText(html: string): string {
   return decodeEntities(out);
 }
 
+// Whitespace as \s knows it, plus C0/C1 controls (NUL and friends are not text anyone wants
+// to see in a preview).
+function isBlank(c: number): boolean {
+  if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) return true;
+  if (c < 0x1680) return false;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
 /**
- * Runs of whitespace (including NBSP and line breaks) and control characters (NUL and other
- * C0/C1 controls are not text anyone wants to see in a preview) become one space; ends trimmed.
+ * The first `max` characters of `text` with every run of blanks (whitespace and control
+ * characters) made one space and the ends trimmed. Scans only as far as it needs to, so a
+ * long body costs no more than a short one.
  */
-export function collapseWhitespace(s: string): string {
-  return s.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+export function previewOf(text: string, max: number): string {
+  let out = '';
+  let from = -1; // start of the current run of visible characters
+  let pendingSpace = false;
+  const len = text.length;
+  let i = 0;
+  for (; i < len; i++) {
+    if (!isBlank(text.charCodeAt(i))) {
+      if (from < 0) {
+        if (pendingSpace && out.length > 0) out += ' ';
+        pendingSpace = false;
+        from = i;
+      }
+      if (out.length + (i - from) >= max) break;
+      continue;
+    }
+    if (from >= 0) {
+      out += text.slice(from, i);
+      from = -1;
+    }
+    pendingSpace = true;
+    if (out.length >= max) break;
+  }
+  if (from >= 0) out += text.slice(from, i);
+  if (out.length > max) out = out.slice(0, max);
+  if (out.endsWith(' ')) out = out.slice(0, -1);
+  // Do not end on half a surrogate pair.
+  const last = out.charCodeAt(out.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) out = out.slice(0, -1);
+  return out;
 }
