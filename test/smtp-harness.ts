@@ -239,6 +239,16 @@ export class RawSmtp {
   }
 }
 
+/** A loopback port nobody listens on (bound, then released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Code and enhanced code of a reply, e.g. "550 5.1.1". */
 export function codes(reply: string): string {
   const last = reply.split('\n').pop()!;

@@ -12,6 +12,7 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { isLoopback } from '../server/tcp-listener.ts';
 import { bindPort, type ServerDeps, type Service, type ListenerName } from '../server/deps.ts';
 import { PosthornSmtpServer } from './wire-server.ts';
 import { SessionHandlers, type SmtpRole } from './session.ts';
@@ -110,6 +111,11 @@ export class SmtpService implements Service {
       disabledCommands: role === 'smtp' ? ['AUTH'] : [],
       allowInsecureAuth: role !== 'smtp' && config.auth.allowPlaintextOnLoopback,
       onConnect: (session, cb) => this.admit(session, cb),
+      // RFC 3207 §4.2: after STARTTLS the session starts over, now with AUTH available.
+      onSecure: (_socket, session, cb) => {
+        session.disabledCommands = undefined;
+        cb();
+      },
       onClose: (session) => this.leave(session),
       onAuth: (auth, session, cb) => handlers.onAuth(auth, session, cb),
       onMailFrom: (address, session, cb) => handlers.onMailFrom(address, session, cb),
@@ -131,6 +137,10 @@ export class SmtpService implements Service {
     }
     this.perIp.set(ip, count + 1);
     this.counted.add(session);
+    // RFC 4954 §4: no AUTH advertised (or accepted) where it may not be used: on submission
+    // before TLS, except on loopback when plaintext is configured there.
+    const plaintextOk = this.deps.config.auth.allowPlaintextOnLoopback && isLoopback(ip);
+    if (this.name === 'submission' && !plaintextOk) session.disabledCommands = ['AUTH'];
     cb();
   }
 

@@ -112,6 +112,8 @@ export class SessionHandlers {
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
     settle(this.deps, session, 'mail', cb, async () => {
       const user = session.user as SessionUser | undefined;
+      // RFC 6409 §4.3: submission requires authentication (also while AUTH is hidden before TLS).
+      if (this.opts.role !== 'smtp' && !user) throw new SmtpReply(530, '5.7.0', 'Authentication required');
       // RFC 6409 §6.1: the submission server may check that the sender is the user's.
       if (user && !(address.address && (await this.owns(user, address.address)))) throw replies.senderNotOwned();
       this.transactions.set(session, { sender: address.address ?? '', recipients: new Map() });
