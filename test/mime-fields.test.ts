@@ -69,6 +69,11 @@ test('structured values and RFC 2231 parameters', () => {
     assert.equal(r.value, value, input);
     assert.deepEqual({ ...r.params }, params, input);
   }
+  // Parameter names are attacker-chosen: "__proto__" must be a plain own property.
+  const proto = parseStructured("a/b; __proto__=x; constructor*=utf-8''y");
+  assert.equal(Object.getPrototypeOf(proto.params), Object.prototype);
+  assert.deepEqual(Object.entries(proto.params), [['__proto__', 'x'], ['constructor', 'y']]);
+  assert.equal(({} as Record<string, unknown>).x, undefined);
   // The boundary is kept as written, RFC 2047-looking text included.
   assert.equal(parseStructured('multipart/mixed; boundary="=?utf-8?q?x?="').raw.boundary, '=?utf-8?q?x?=');
 });

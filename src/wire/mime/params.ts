@@ -43,9 +43,9 @@ function percentDecode(s: string, out: number[]): void {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x25 && i + 2 < s.length) {
-      const h = parseInt(s.substr(i + 1, 2), 16);
-      if (!Number.isNaN(h) && /^[0-9a-fA-F]{2}$/.test(s.substr(i + 1, 2))) {
-        out.push(h);
+      const hex = s.slice(i + 1, i + 3);
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        out.push(parseInt(hex, 16));
         i += 2;
         continue;
       }

@@ -260,23 +260,15 @@ function envelopeOf(fields: RawField[]) {
   return buildEnvelope(m, parseAddressFields(m));
 }
 
-/** Parses a message. Never throws; see the implementation notes above for the bounds. */
-export function parseMessage(raw: Uint8Array, limits?: Partial<MimeLimits>): ParsedMessage {
-  const lim: MimeLimits = { ...DEFAULT_MIME_LIMITS, ...limits };
-  const buf = asBuffer(raw);
-  const st: State = { buf, limits: lim, partsLeft: lim.maxParts - 1, truncated: false, rootFields: [] };
-  const root = newPart('');
-  const stack: Job[] = [{ part: root, start: 0, end: buf.length, depth: 0, digest: false, owner: null }];
-  try {
-    while (stack.length > 0) processJob(stack.pop()!, st, stack);
-  } catch {
-    // Unreachable by design; if a bug throws anyway, keep what was built and say it is partial.
-    st.truncated = true;
-  }
+function emptyEnvelope() {
+  return { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null };
+}
+
+function summarize(buf: Buffer, root: MimePart, st: State): ParsedMessage {
   const m = messageFields(st.rootFields);
   const addrs = parseAddressFields(m);
   const subject = m.subject === null ? '' : decodeHeaderValue(m.subject);
-  const text = collectText(buf, root, st.rootFields, lim.maxSearchTextBytes);
+  const text = collectText(buf, root, st.rootFields, st.limits.maxSearchTextBytes);
   const summary: MessageSummary = {
     envelope: buildEnvelope(m, addrs),
     root,
@@ -294,4 +286,30 @@ export function parseMessage(raw: Uint8Array, limits?: Partial<MimeLimits>): Par
     truncated: st.truncated,
   };
   return { summary, searchText: text.searchText };
+}
+
+/** Parses a message. Never throws; see the implementation notes above for the bounds. */
+export function parseMessage(raw: Uint8Array, limits?: Partial<MimeLimits>): ParsedMessage {
+  const lim: MimeLimits = { ...DEFAULT_MIME_LIMITS, ...limits };
+  const buf = asBuffer(raw);
+  const st: State = { buf, limits: lim, partsLeft: Math.max(0, lim.maxParts - 1), truncated: false, rootFields: [] };
+  const root = newPart('');
+  root.bodyEnd = buf.length;
+  const stack: Job[] = [{ part: root, start: 0, end: buf.length, depth: 0, digest: false, owner: null }];
+  try {
+    while (stack.length > 0) processJob(stack.pop()!, st, stack);
+    return summarize(buf, root, st);
+  } catch {
+    // Unreachable by design (the fuzz test holds us to it). Should a bug throw anyway, the
+    // message is still stored and served: the whole message as one text/plain entity.
+    const flat = newPart('');
+    flat.headerEnd = flat.bodyStart = 0;
+    flat.bodyEnd = flat.size = buf.length;
+    flat.params = { charset: 'us-ascii' };
+    const summary: MessageSummary = {
+      envelope: emptyEnvelope(), root: flat, subject: '', baseSubject: '', from: [], to: [], cc: [],
+      sentDate: null, messageId: null, inReplyTo: [], references: [], preview: '', hasAttachment: false, truncated: true,
+    };
+    return { summary, searchText: '' };
+  }
 }
