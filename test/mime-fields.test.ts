@@ -154,3 +154,13 @@ test('findPart: section syntax', () => {
   for (const bad of ['0', '01', '1.', '.1', 'a', '1..1', '2', '99999999999', '-1']) assert.equal(findPart(root, bad), null, bad);
   assert.equal(findPart(root, ''), root);
 });
+
+test('hasAttachment: declared, named, non-text, forwarded; not inline related resources', () => {
+  const has = (raw: string) => parseMessage(Buffer.from(raw.replace(/\n/g, '\r\n'))).summary.hasAttachment;
+  assert.equal(has('Content-Type: application/pdf\n\n%PDF'), true);
+  assert.equal(has('Content-Type: text/plain\n\nhi'), false);
+  assert.equal(has('Content-Type: text/plain\nContent-Disposition: attachment\n\nhi'), true);
+  assert.equal(has('Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b\nContent-Type: text/plain; name=a.txt\n\nfile\n--b--\n'), true);
+  assert.equal(has('Content-Type: multipart/related; boundary=b\n\n--b\nContent-Type: text/html\n\n<img src=cid:x>\n--b\nContent-Type: image/png\nContent-ID: <x>\n\niVBO\n--b--\n'), false);
+  assert.equal(has('Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b\nContent-Type: image/png\nContent-Disposition: inline; filename=a.png\n\niVBO\n--b--\n'), false);
+});

@@ -67,7 +67,8 @@ export function collectText(buf: Buffer, root: MimePart, rootFields: RawField[],
   const stack: [MimePart, string | null][] = [[root, null]];
   while (stack.length > 0) {
     const [part, parentSubtype] = stack.pop()!;
-    if (part !== root && isAttachment(part, parentSubtype)) hasAttachment = true;
+    // The root counts too: a message that is only a PDF has an attachment and no text.
+    if (isAttachment(part, parentSubtype)) hasAttachment = true;
     if (part.parts.length > 0) {
       for (let k = part.parts.length - 1; k >= 0; k--) stack.push([part.parts[k], part.subtype]);
       continue;
