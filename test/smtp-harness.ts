@@ -33,7 +33,8 @@ export interface Harness {
   deps: ServerDeps;
   services: SmtpService[];
   ports: Record<string, number>;
-  stop(): Promise<void>;
+  /** Stops everything; removes the data directory unless `keep`. */
+  stop(keep?: boolean): Promise<void>;
   /** Messages in an account's INBOX, as raw text, oldest first. */
   inbox(address: string): Promise<string[]>;
   addAccount(address: string, password?: string, quotaBytes?: number | null): Promise<Account>;
@@ -44,12 +45,14 @@ export interface HarnessOptions {
   smtp?: SmtpOptions;
   roles?: ('smtp' | 'submission' | 'submissions')[];
   limits?: Partial<Config['limits']>;
+  /** Reuse a data directory (a restart); by default a new one. */
+  dir?: string;
 }
 
 export const PASSWORD = 'correct horse battery';
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'posthorn-smtp-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'posthorn-smtp-'));
   const roles = opts.roles ?? ['smtp', 'submission', 'submissions'];
   // A certificate made with openssl: the tests then do not depend on certificate generation.
   const certFile = join(dir, 'test-cert.pem');
@@ -101,10 +104,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     deps,
     services,
     ports,
-    async stop() {
+    async stop(keep = false) {
       await Promise.all(services.map((s) => s.close(100)));
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     },
     async inbox(address) {
       const account = await store.getAccountByAddress(address);
@@ -284,3 +287,108 @@ export async function sendRaw(c: RawSmtp, from: string, to: string[], body: stri
 }
 
 export type { DnsResolver };
+
+export interface PeerMessage {
+  from: string;
+  to: string[];
+  raw: string;
+  secure: boolean;
+  user: string | null;
+}
+
+export interface Peer {
+  port: number;
+  messages: PeerMessage[];
+  /** RCPT attempts seen, in order. */
+  rcptLog: string[];
+  /** Resolves once `n` messages have been accepted in total. */
+  received(n: number): Promise<PeerMessage[]>;
+  close(): Promise<void>;
+}
+
+export interface PeerOptions {
+  /** Reply for a RCPT: null accepts; otherwise [code, text]. `attempt` counts RCPTs for that address from 1. */
+  rcpt?: (address: string, attempt: number) => [number, string] | null;
+  auth?: { user: string; pass: string };
+}
+
+/** A second SMTP server on loopback for outbound tests (smtp-server with its own test certificate). */
+export async function startPeer(opts: PeerOptions = {}): Promise<Peer> {
+  const { SMTPServer } = await import('smtp-server');
+  const messages: PeerMessage[] = [];
+  const rcptLog: string[] = [];
+  const attempts = new Map<string, number>();
+  const waiters: { n: number; resolve: (m: PeerMessage[]) => void }[] = [];
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: !opts.auth,
+    disabledCommands: opts.auth ? [] : ['AUTH'],
+    // Replies carry the enhanced code the test wrote into the text.
+    hideENHANCEDSTATUSCODES: true,
+    onAuth(auth, _session, cb) {
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) return cb(null, { user: auth.username });
+      cb(Object.assign(new Error('5.7.8 bad credentials'), { responseCode: 535 }));
+    },
+    onRcptTo(address, _session, cb) {
+      const n = (attempts.get(address.address) ?? 0) + 1;
+      attempts.set(address.address, n);
+      rcptLog.push(address.address);
+      const verdict = opts.rcpt?.(address.address, n) ?? null;
+      if (verdict) return cb(Object.assign(new Error(verdict[1]), { responseCode: verdict[0] }));
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+          secure: session.secure,
+          user: (session.user as string | undefined) ?? null,
+        });
+        cb();
+        for (const w of waiters.splice(0)) {
+          if (messages.length >= w.n) w.resolve(messages.slice());
+          else waiters.push(w);
+        }
+      });
+    },
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server.server, 'listening');
+  return {
+    port: (server.server.address() as net.AddressInfo).port,
+    messages,
+    rcptLog,
+    received(n) {
+      if (messages.length >= n) return Promise.resolve(messages.slice());
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Waits for the next ChangeEvent of an account (a delivery into one of its mailboxes). */
+export async function nextDelivery(h: Harness, address: string): Promise<void> {
+  const account = await h.deps.store.getAccountByAddress(address);
+  await new Promise<void>((resolve) => {
+    const off = h.deps.bus.subscribe(account!.id, () => {
+      off();
+      resolve();
+    });
+  });
+}
+
+/** An authenticated submission over implicit TLS; returns the reply to the end of data. */
+export async function submit(h: Harness, user: string, to: string[], body: string, from = user): Promise<string> {
+  const c = await RawSmtp.connect(h.ports.submissions, true);
+  await c.reply();
+  await c.cmd('EHLO client.test');
+  const auth = await c.cmd(`AUTH PLAIN ${Buffer.from(`\0${user}\0${PASSWORD}`).toString('base64')}`);
+  if (!auth.startsWith('235')) throw new Error(`AUTH failed: ${auth}`);
+  const r = await sendRaw(c, from, to, body);
+  c.end();
+  return r.data;
+}

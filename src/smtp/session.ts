@@ -182,7 +182,7 @@ export class SessionHandlers {
       protocol: session.transmissionType || 'ESMTP',
       id: session.id,
       recipient: tx.recipients.size === 1 ? [...tx.recipients.keys()][0] : null,
-      tls: session.tlsOptions ? `${session.tlsOptions.version} ${session.tlsOptions.name}` : null,
+      tls: session.tlsOptions ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name } : null,
     });
   }
 

@@ -58,13 +58,14 @@ export interface ReceivedInfo {
   id: string;
   /** Only for a single recipient (RFC 5321 §4.4: "for" with several would disclose Bcc). */
   recipient: string | null;
-  tls: string | null;
+  /** Protocol version and cipher of the TLS session, if any. */
+  tls: { version: string; cipher: string } | null;
 }
 
 export function receivedField(info: ReceivedInfo): string {
   const ipLiteral = info.ip.includes(':') ? `[IPv6:${info.ip}]` : `[${info.ip}]`;
   let value = `from ${clean(info.helo)} (${ipLiteral})\r\n\tby ${info.hostname} (Posthorn) with ${info.protocol} id ${info.id}`;
-  if (info.tls) value += `\r\n\t(${clean(info.tls, 100)})`;
+  if (info.tls) value += `\r\n\t(using ${clean(info.tls.version, 20)} with cipher ${clean(info.tls.cipher, 80)})`;
   if (info.recipient) value += `\r\n\tfor <${clean(info.recipient)}>`;
   return `Received: ${value};\r\n\t${rfc5322Date()}\r\n`;
 }
