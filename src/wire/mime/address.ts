@@ -36,11 +36,12 @@ export type ParsedAddress = ParsedMailbox | ParsedGroup;
  */
 export const MISSING_HOST = '.MISSING-HOST-NAME.';
 
-const enum_ATOM = 0;
-const enum_QUOTED = 1;
-const enum_COMMENT = 2;
-const enum_LITERAL = 3;
-const enum_SPECIAL = 4;
+// Token kinds (plain constants: enums are not erasable TypeScript).
+const TOKEN_ATOM = 0;
+const TOKEN_QUOTED = 1;
+const TOKEN_COMMENT = 2;
+const TOKEN_LITERAL = 3;
+const TOKEN_SPECIAL = 4;
 
 interface Token {
   kind: number;
@@ -100,7 +101,7 @@ class Tokenizer {
       }
       text += s.slice(from, Math.min(i, len));
       i++;
-      token = { kind: enum_QUOTED, text, space };
+      token = { kind: TOKEN_QUOTED, text, space };
     } else if (c === 0x28) {
       // comment, nested, with quoted-pairs (RFC 5322 §3.2.2)
       let depth = 0;
@@ -111,16 +112,16 @@ class Tokenizer {
         else if (d === 0x28) depth++;
         else if (d === 0x29 && --depth === 0) break;
       }
-      token = { kind: enum_COMMENT, text: s.slice(from + 1, Math.min(i, len)), space };
+      token = { kind: TOKEN_COMMENT, text: s.slice(from + 1, Math.min(i, len)), space };
       i++;
       this.afterComment = true;
     } else if (c === 0x5b) {
       const close = s.indexOf(']', i);
       const end = close < 0 ? len : close + 1;
-      token = { kind: enum_LITERAL, text: s.slice(i, end), space };
+      token = { kind: TOKEN_LITERAL, text: s.slice(i, end), space };
       i = end;
     } else if (isSpecial(c)) {
-      token = { kind: enum_SPECIAL, text: s[i], space };
+      token = { kind: TOKEN_SPECIAL, text: s[i], space };
       i++;
     } else {
       const from = i;
@@ -129,7 +130,7 @@ class Tokenizer {
         if (d === 32 || d === 9 || d === 13 || d === 10 || d === 0x22 || d === 0x28 || d === 0x5b || isSpecial(d)) break;
         i++;
       }
-      token = { kind: enum_ATOM, text: s.slice(from, i), space };
+      token = { kind: TOKEN_ATOM, text: s.slice(from, i), space };
     }
     this.i = i;
     return token;
@@ -140,7 +141,7 @@ class Tokenizer {
 function phrase(tokens: Token[]): string | null {
   let out = '';
   for (const t of tokens) {
-    if (t.kind === enum_COMMENT) continue;
+    if (t.kind === TOKEN_COMMENT) continue;
     if (out.length > 0 && t.space) out += ' ';
     out += t.text;
   }
@@ -155,7 +156,7 @@ function quoteLocal(text: string): string {
 function addrSpec(tokens: Token[], name: string | null, adl: string | null): ParsedMailbox | null {
   let at = -1;
   for (let k = tokens.length - 1; k >= 0; k--) {
-    if (tokens[k].kind === enum_SPECIAL && tokens[k].text === '@') {
+    if (tokens[k].kind === TOKEN_SPECIAL && tokens[k].text === '@') {
       at = k;
       break;
     }
@@ -167,11 +168,11 @@ function addrSpec(tokens: Token[], name: string | null, adl: string | null): Par
   const localEnd = at < 0 ? tokens.length : at;
   for (let k = 0; k < localEnd; k++) {
     const t = tokens[k];
-    if (t.kind === enum_COMMENT) continue;
-    if (t.kind === enum_SPECIAL && t.text !== '.') return null;
-    if (t.kind === enum_LITERAL) return null;
-    if (t.kind !== enum_SPECIAL) words++;
-    local += t.kind === enum_QUOTED ? quoteLocal(t.text) : t.text;
+    if (t.kind === TOKEN_COMMENT) continue;
+    if (t.kind === TOKEN_SPECIAL && t.text !== '.') return null;
+    if (t.kind === TOKEN_LITERAL) return null;
+    if (t.kind !== TOKEN_SPECIAL) words++;
+    local += t.kind === TOKEN_QUOTED ? quoteLocal(t.text) : t.text;
   }
   if (words === 0) return null;
   let host: string | null = null;
@@ -179,8 +180,8 @@ function addrSpec(tokens: Token[], name: string | null, adl: string | null): Par
     host = '';
     for (let k = at + 1; k < tokens.length; k++) {
       const t = tokens[k];
-      if (t.kind === enum_COMMENT) continue;
-      if (t.kind === enum_QUOTED || (t.kind === enum_SPECIAL && t.text !== '.')) return null;
+      if (t.kind === TOKEN_COMMENT) continue;
+      if (t.kind === TOKEN_QUOTED || (t.kind === TOKEN_SPECIAL && t.text !== '.')) return null;
       host += t.text;
     }
     if (host === '') host = null;
@@ -215,7 +216,7 @@ function finishElement(el: Element): ParsedMailbox | null {
     // obs-route: "@a,@b:" before the addr-spec inside the angle brackets (RFC 5322 §4.4).
     let tokens = el.angle;
     let adl: string | null = null;
-    const colon = tokens.findIndex((t) => t.kind === enum_SPECIAL && t.text === ':');
+    const colon = tokens.findIndex((t) => t.kind === TOKEN_SPECIAL && t.text === ':');
     if (colon >= 0 && tokens[0]?.text === '@') {
       adl = tokens.slice(0, colon).map((t) => t.text).join('');
       tokens = tokens.slice(colon + 1);
@@ -226,7 +227,7 @@ function finishElement(el: Element): ParsedMailbox | null {
   if (!el.hasAt) {
     // No "@" and no angle brackets: one word is a bare local part ("postmaster"); several words
     // are a phrase with no address at all, which is garbage and dropped.
-    const meaningful = el.words.filter((t) => t.kind !== enum_COMMENT);
+    const meaningful = el.words.filter((t) => t.kind !== TOKEN_COMMENT);
     if (meaningful.some((t, k) => k > 0 && t.space)) return null;
   }
   return addrSpec(el.words, el.comment, null);
@@ -247,11 +248,11 @@ export function parseAddressList(value: string): ParsedAddress[] {
   };
   for (let t = tokens.next(); t !== null; t = tokens.next()) {
     const inAngle = el.angle !== null && !el.angleClosed;
-    if (t.kind === enum_COMMENT) {
+    if (t.kind === TOKEN_COMMENT) {
       if (el.comment === null && t.text.trim().length > 0) el.comment = t.text.trim();
       continue;
     }
-    if (t.kind === enum_SPECIAL) {
+    if (t.kind === TOKEN_SPECIAL) {
       const ch = t.text;
       if (ch === ',' && !inAngle) {
         finish();

@@ -22,12 +22,12 @@ import { flattenMailboxes } from './address.ts';
 import { baseSubject } from './subject.ts';
 import { collectText } from './collect.ts';
 
-export const DEFAULT_MIME_LIMITS: MimeLimits = {
+export const DEFAULT_MIME_LIMITS: Readonly<MimeLimits> = Object.freeze({
   maxDepth: 50,
   maxParts: 1000,
   maxHeaderBytes: 256 * 1024,
   maxSearchTextBytes: 256 * 1024,
-};
+});
 
 const LF = 0x0a;
 const CR = 0x0d;
