@@ -51,6 +51,7 @@ const LIST_ATOM = /^[!#$%&'*+,\-./0-9:;<=>?@A-Z[\]^_`a-z|}~]+$/;
 const FLAG = /^\\?[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]+$/;
 const NUMBER = /^(0|[1-9][0-9]{0,9})$/;
 const NUMBER64 = /^(0|[1-9][0-9]{0,18})$/;
+const MAX_MODSEQ = 9223372036854775807n;
 
 export function describe(t: Token | undefined): string {
   if (!t) return 'end of command';
@@ -156,14 +157,16 @@ export class Args {
   }
 
   /**
-   * mod-sequence-value (RFC 7162 §7): up to 63 bits on the wire. Values beyond 2^53 cannot be
-   * ours (the store counts in JavaScript numbers), so they are refused rather than rounded.
+   * mod-sequence-value (RFC 7162 §7): up to 63 bits on the wire. Our own mod-sequences stay far
+   * below 2^53, so a larger value (a client that synchronised with another server) is clamped
+   * to Number.MAX_SAFE_INTEGER: it is still "greater than anything here", which is all that
+   * CHANGEDSINCE, UNCHANGEDSINCE, QRESYNC and SEARCH MODSEQ compare.
    */
   modseq(what: string, allowZero = false): number {
     const text = this.atom(what);
-    if (!NUMBER64.test(text)) bad(`Invalid ${what}`);
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || (n === 0 && !allowZero)) bad(`Invalid ${what}`);
+    if (!NUMBER64.test(text) || BigInt(text) > MAX_MODSEQ) bad(`Invalid ${what}`);
+    const n = Math.min(Number(text), Number.MAX_SAFE_INTEGER);
+    if (n === 0 && !allowZero) bad(`Invalid ${what}`);
     return n;
   }
 

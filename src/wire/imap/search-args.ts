@@ -100,17 +100,17 @@ const SEQUENCE_START = /^[0-9*$]/;
 type Decode = (bytes: Buffer) => string;
 
 /**
- * Returns a decoder for the charset, or throws NO [BADCHARSET] (RFC 9051 §6.4.4). UTF-8 and
- * US-ASCII are always supported; other charsets when the converter knows them.
+ * Reads the search keys that follow the charset. UTF-8 and US-ASCII are always supported, other
+ * charsets when the converter knows them. An unknown charset is NO [BADCHARSET] (RFC 9051
+ * §6.4.4), but only once the keys parsed: a syntax error is still a BAD.
  */
-function charsetDecoder(charset: string | null): Decode {
-  if (charset === null) return (b) => (isUtf8(b) ? b.toString('utf8') : b.toString('latin1'));
+function keysInCharset(args: Args, charset: string | null): SearchKey {
+  if (charset === null) return searchKeys(args, (b) => (isUtf8(b) ? b.toString('utf8') : b.toString('latin1')));
   const name = charset.toLowerCase();
-  if (name === 'utf-8' || name === 'us-ascii' || name === 'utf8') return (b) => b.toString('utf8');
-  if (!iconv.encodingExists(name)) {
-    throw new ArgError(`Unsupported charset ${charset.slice(0, 40)}`, 'no', 'BADCHARSET (UTF-8 US-ASCII)');
-  }
-  return (b) => decodeCharset(b, name);
+  if (name === 'utf-8' || name === 'us-ascii' || name === 'utf8') return searchKeys(args, (b) => b.toString('utf8'));
+  if (iconv.encodingExists(name)) return searchKeys(args, (b) => decodeCharset(b, name));
+  searchKeys(args, (b) => b.toString('latin1'));
+  throw new ArgError(`Unsupported charset ${charset.slice(0, 40)}`, 'no', 'BADCHARSET (UTF-8 US-ASCII)');
 }
 
 export function parseSearch(args: Args): SearchArgs {
@@ -127,8 +127,7 @@ export function parseSearch(args: Args): SearchArgs {
   }
   let charset: string | null = null;
   if (args.accept('CHARSET')) charset = args.astring('charset');
-  const decode = charsetDecoder(charset);
-  return { returns, charset, criteria: searchKeys(args, decode) };
+  return { returns, charset, criteria: keysInCharset(args, charset) };
 }
 
 /** 1*(SP search-key) up to the end of the arguments, as one key (AND of several). */
@@ -234,8 +233,7 @@ export function parseSort(args: Args): SortArgs {
   }
   if (criteria.length === 0) bad('Empty sort criteria');
   const charset = args.astring('charset');
-  const decode = charsetDecoder(charset);
-  return { criteria, charset, search: searchKeys(args, decode) };
+  return { criteria, charset, search: keysInCharset(args, charset) };
 }
 
 // RFC 5256 §3: THREAD algorithm charset search-keys.
@@ -243,8 +241,7 @@ export function parseThread(args: Args): ThreadArgs {
   const algorithm = args.keyword('thread algorithm');
   if (!THREAD_ALGORITHMS.has(algorithm)) bad(`Unknown thread algorithm ${algorithm.slice(0, 40)}`);
   const charset = args.astring('charset');
-  const decode = charsetDecoder(charset);
-  return { algorithm: algorithm as ThreadAlgorithm, charset, search: searchKeys(args, decode) };
+  return { algorithm: algorithm as ThreadAlgorithm, charset, search: keysInCharset(args, charset) };
 }
 
 /** Whether a key refers to "$" (RFC 5182 §2.1: then SEARCHRES must have been saved before). */
