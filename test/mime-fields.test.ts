@@ -164,3 +164,11 @@ test('hasAttachment: declared, named, non-text, forwarded; not inline related re
   assert.equal(has('Content-Type: multipart/related; boundary=b\n\n--b\nContent-Type: text/html\n\n<img src=cid:x>\n--b\nContent-Type: image/png\nContent-ID: <x>\n\niVBO\n--b--\n'), false);
   assert.equal(has('Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b\nContent-Type: image/png\nContent-Disposition: inline; filename=a.png\n\niVBO\n--b--\n'), false);
 });
+
+test('parameters per header are capped', () => {
+  const many = parseStructured('text/plain; ' + Array.from({ length: 5000 }, (_, i) => `p${i}=${i}`).join('; '));
+  assert.equal(Object.keys(many.params).length, 64);
+  assert.equal(many.params.p0, '0');
+  assert.equal(many.params.p63, '63');
+  assert.equal(many.params.p64, undefined);
+});

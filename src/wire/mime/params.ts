@@ -20,6 +20,9 @@ export interface StructuredValue {
 // RFC 2231 §3: a parameter name may be split into at most this many numbered sections; more is
 // an attack, not a file name.
 const MAX_SECTIONS = 1000;
+// Distinct parameter names kept per header. Real headers carry a handful; thousands would only
+// bloat every BODYSTRUCTURE response that repeats them.
+const MAX_PARAMS = 64;
 
 /** Skips a (possibly nested) comment starting at s[i] === "(" (RFC 5322 §3.2.2); returns the index after it. */
 function skipComment(s: string, i: number): number {
@@ -103,6 +106,7 @@ export function parseStructured(input: string): StructuredValue {
   const params: Record<string, string> = Object.create(null);
   const raw: Record<string, string> = Object.create(null);
   const continued = new Map<string, Section[]>();
+  const names = new Set<string>();
   while (i < len) {
     // At ";" (or garbage): start of a parameter.
     i++;
@@ -160,7 +164,10 @@ export function parseStructured(input: string): StructuredValue {
     const star = name.indexOf('*');
     if (star < 0) {
       // The first occurrence wins, as most readers do: a second boundary= must not re-split the body.
-      if (!(name in raw)) raw[name] = value;
+      if (!(name in raw) && names.size < MAX_PARAMS) {
+        raw[name] = value;
+        names.add(name);
+      }
       continue;
     }
     // RFC 2231: name*=…, name*N=…, name*N*=…
@@ -175,7 +182,11 @@ export function parseStructured(input: string): StructuredValue {
     }
     if (section === null || base.length === 0) continue;
     let list = continued.get(base);
-    if (list === undefined) continued.set(base, (list = []));
+    if (list === undefined) {
+      if (!names.has(base) && names.size >= MAX_PARAMS) continue;
+      names.add(base);
+      continued.set(base, (list = []));
+    }
     if (list.length < MAX_SECTIONS) list.push(section);
   }
   for (const [name, v] of Object.entries(raw)) {

@@ -71,7 +71,7 @@ export interface MimePart {
   /**
    * Content-Type parameters, names lower-case, values decoded (RFC 2231 continuations joined
    * and charset-decoded; RFC 2047 words in plain values decoded too, as clients send them in
-   * file names). The first of a repeated parameter wins.
+   * file names). The first of a repeated parameter wins; at most 64 parameters are kept.
    */
   params: Record<string, string>;
   id: string | null;
