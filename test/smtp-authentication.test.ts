@@ -39,7 +39,8 @@ async function deliver(from: string, raw: string): Promise<string> {
   const r = await sendRaw(c, from, ['alice@posthorn.test'], raw);
   c.end();
   assert.equal(codes(r.data), '250 2.6.0');
-  const subject = /Subject: (.*)/.exec(raw)![1];
+  // The Subject field itself, not the "Subject:" inside a DKIM-Signature's h= list.
+  const subject = /^Subject: (.*)$/m.exec(raw)![1];
   const got = (await h.inbox('alice@posthorn.test')).find((m) => m.includes(`Subject: ${subject}\r\n`));
   assert.ok(got);
   return got.slice(0, got.indexOf('\r\nReceived: '));
