@@ -222,6 +222,8 @@ export function decodeMailbox(bytes: Buffer, options: GrammarOptions): MailboxAr
   if (options.utf8Accept) {
     const wire = bytes.toString('utf8');
     if (!Buffer.from(wire, 'utf8').equals(bytes)) return { ok: false, wire, reason: 'invalid UTF-8' };
+    // The same rule the modified UTF-7 decoder applies: no controls (NUL, CR, LF …) in a name.
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(wire)) return { ok: false, wire, reason: 'control character' };
     // RFC 6855 §3: after ENABLE UTF8=ACCEPT names are sent and received as UTF-8, as they are;
     // "&" is then ordinary text, not a modified UTF-7 shift.
     return { ok: true, wire, name: wire };
