@@ -35,7 +35,7 @@ export function asBuffer(raw: Uint8Array): Buffer {
  * True when the line at `pos` starts like a header field: a name of printable US-ASCII other
  * than ":" (RFC 5322 §2.2, ftext), optional WSP (obsolete syntax, RFC 5322 §4.5), then ":".
  */
-function looksLikeField(buf: Buffer, pos: number, end: number): boolean {
+function looksLikeField(buf: Uint8Array, pos: number, end: number): boolean {
   let i = pos;
   while (i < end) {
     const c = buf[i];
@@ -56,7 +56,7 @@ function looksLikeField(buf: Buffer, pos: number, end: number): boolean {
  *   delimiter with content): the header is empty and the body starts at `start`, as RFC 2046
  *   §5.1.1 allows a part with no header fields only via the blank line, but real mail omits it.
  */
-export function findHeaderEnd(buf: Buffer, start: number, end: number): number {
+export function findHeaderEnd(buf: Uint8Array, start: number, end: number): number {
   if (start >= end) return start;
   if (buf[start] === LF) return start + 1;
   if (buf[start] === CR && start + 1 < end && buf[start + 1] === LF) return start + 2;
