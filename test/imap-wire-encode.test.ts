@@ -66,6 +66,11 @@ describe('ResponseBuilder string forms (RFC 9051 §4.3)', () => {
   it('joins text and literal payloads in order', () => {
     const out = new ResponseBuilder().raw('* 1 FETCH (BODY[] ').literal(Buffer.from('hi\r\n')).raw(' UID 3)').line();
     assert.equal(out.toString(), '* 1 FETCH (BODY[] {4}\r\nhi\r\n UID 3)\r\n');
+    const payload = Buffer.from('x'.repeat(100));
+    const chunks = new ResponseBuilder().raw('* 2 FETCH (BODY[] ').literal(payload).raw(')\r\n').toChunks();
+    assert.equal(chunks.length, 3);
+    assert.equal(chunks[1], payload, 'the payload is not copied');
+    assert.equal(Buffer.concat(chunks).toString(), '* 2 FETCH (BODY[] {100}\r\n' + 'x'.repeat(100) + ')\r\n');
   });
 });
 

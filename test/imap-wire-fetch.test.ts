@@ -81,6 +81,8 @@ describe('FETCH helpers', () => {
   it('fetchItemLabel: BODY.PEEK answers as BODY, partials with their origin only', () => {
     const items = fetch('a FETCH 1 (BODY.PEEK[HEADER.FIELDS (From To)]<10.20> BODY[1.2] BINARY.PEEK[1]<0.5> BINARY.SIZE[] UID)\r\n').items;
     assert.deepEqual(items.map(fetchItemLabel), ['BODY[HEADER.FIELDS (From To)]<10>', 'BODY[1.2]', 'BINARY[1]<0>', 'BINARY.SIZE[]', 'UID']);
+    const odd = fetch('a FETCH 1 BODY[HEADER.FIELDS ("X(1)" "A\\\\B" X-Ok)]\r\n').items;
+    assert.deepEqual(odd.map(fetchItemLabel), ['BODY[HEADER.FIELDS ("X(1)" "A\\\\B" X-Ok)]']);
   });
 });
 

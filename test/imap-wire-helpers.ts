@@ -33,9 +33,12 @@ export function sweep(input: string | Buffer, limits: Partial<ReaderLimits> = {}
   return whole;
 }
 
-/** Reads exactly one command from a complete wire string (continuations allowed) and parses it. */
+/**
+ * Reads exactly one command from a complete wire string (continuations allowed) and parses it.
+ * Every table row goes through the chunk-size sweep on the way.
+ */
 export function parse(wire: string | Buffer, options: GrammarOptions = {}) {
-  const events = feed(wire).filter((e) => e.kind !== 'continue');
+  const events = sweep(wire).filter((e) => e.kind !== 'continue');
   assert.equal(events.length, 1, `expected one event, got ${JSON.stringify(events)}`);
   const ev = events[0];
   assert.equal(ev.kind, 'command', `expected a command, got ${JSON.stringify(ev)}`);

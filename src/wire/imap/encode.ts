@@ -68,6 +68,11 @@ export class ResponseBuilder {
 
   /** string = quoted / literal: quoted when valid and short, else a literal. */
   string(value: string | Buffer): this {
+    // Fast path for the common case: short 7-bit text without CR, LF or NUL, no Buffer needed.
+    if (typeof value === 'string' && value.length <= MAX_QUOTED_BYTES && isPlainAscii(value)) {
+      this.text += quote(value);
+      return this;
+    }
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
     const cls = classify(bytes);
     if (cls === 'quoted') {
@@ -162,6 +167,15 @@ export class ResponseBuilder {
     return this.toBuffer();
   }
 
+  /**
+   * The response as separate buffers (text pieces and literal payloads, uncopied), for
+   * socket.writev / cork-write when the payload is large. Call instead of toBuffer().
+   */
+  toChunks(): Buffer[] {
+    this.flushText();
+    return this.parts;
+  }
+
   toBuffer(): Buffer {
     if (this.parts.length === 0) return Buffer.from(this.text, 'utf8');
     this.flushText();
@@ -171,7 +185,17 @@ export class ResponseBuilder {
 
 /** quoted = DQUOTE *QUOTED-CHAR DQUOTE; escapes DQUOTE and "\" (RFC 9051 §9). */
 export function quote(value: string): string {
+  if (value.indexOf('"') === -1 && value.indexOf('\\') === -1) return '"' + value + '"';
   return '"' + value.replace(/["\\]/g, '\\$&') + '"';
+}
+
+/** Only %x01-7F without CR and LF: valid inside a quoted string as it is. */
+function isPlainAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c === 0x0d || c === 0x0a || c >= 0x80) return false;
+  }
+  return true;
 }
 
 /** Human-readable text for the end of a response line: no CR, LF or NUL (RFC 9051 §9 text). */

@@ -1,6 +1,7 @@
 // FETCH and STORE arguments (RFC 9051 §6.4.5, §6.4.6; RFC 3516 BINARY; RFC 7162 CONDSTORE/QRESYNC).
 
 import { Args, bad } from './args.ts';
+import { quote } from './encode.ts';
 import type { SequenceSet } from './sequence.ts';
 import type { SectionToken } from './tokenizer.ts';
 
@@ -77,6 +78,7 @@ const MACROS: Record<string, SimpleFetchItem[]> = {
 // RFC 5322 §3.6.8 field-name = 1*ftext, printable US-ASCII except ":".
 const FIELD_NAME = /^[!-9;-~]+$/;
 const MAX_PART_DEPTH = 100;
+const ATOM = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]+$/;
 
 export function parseFetch(args: Args, uid: boolean): FetchArgs {
   const sequence = args.sequenceSet();
@@ -198,7 +200,8 @@ export function fetchSetsSeen(items: FetchItem[]): boolean {
 export function sectionSpec(section: BodySection): string {
   let out = section.part.join('.');
   if (section.text) out += (out ? '.' : '') + section.text;
-  if (section.fields.length > 0) out += ' (' + section.fields.join(' ') + ')';
+  // header-fld-name = astring: names that are not atoms go back quoted.
+  if (section.fields.length > 0) out += ' (' + section.fields.map((f) => (ATOM.test(f) ? f : quote(f))).join(' ') + ')';
   return out;
 }
 
