@@ -156,6 +156,12 @@ describe('reader: bad input', () => {
     assert.equal(events[1].kind === 'command' && events[1].command.tag, 'c');
   });
 
+  it('skipping the rest of a failed command is bounded by maxCommandBytes too', () => {
+    const chain = 'a X "\x00" {50+}\r\n' + ('y'.repeat(50) + ' {50+}\r\n').repeat(5);
+    const events = feed(chain, Infinity, { maxCommandBytes: 200 });
+    assert.deepEqual(events.map((e) => e.kind === 'error' && e.fatal), [false, true]);
+  });
+
   it('a failed line that announces {N+} beyond the limit gives up the stream', () => {
     const events = sweep('a LOGIN "\x00" {9999999+}\r\nxxxx\r\n', { maxNonSyncLiteralBytes: 4096 });
     assert.deepEqual(events, [{ kind: 'error', tag: 'a', code: null, text: 'NUL in quoted string', fatal: true }]);

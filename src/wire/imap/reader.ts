@@ -95,6 +95,8 @@ export class CommandReader {
   private literal: LiteralInProgress | null = null;
   /** The bad command continues on the next line (after a skipped literal): skip it too. */
   private discarding = false;
+  /** Bytes skipped for the current bad command; bounded by maxCommandBytes like a good one. */
+  private discarded = 0;
   private rawLine = false;
   private dead = false;
   /** Set between a 'continue' event and the first byte of its literal. */
@@ -325,6 +327,7 @@ export class CommandReader {
     if (next !== null) {
       this.literal = { remaining: next, chunks: [], keep: false };
       this.discarding = true;
+      this.discarded = end - start + next;
     }
     return { kind: 'error', tag, code, text, fatal: false };
   }
@@ -336,6 +339,8 @@ export class CommandReader {
       this.discarding = false;
       return null;
     }
+    this.discarded += end - start + next;
+    if (this.discarded > this.limits.maxCommandBytes) return this.fatal(null, 'TOOBIG', 'Command too long');
     this.literal = { remaining: next, chunks: [], keep: false };
     return null;
   }
