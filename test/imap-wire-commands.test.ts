@@ -55,7 +55,7 @@ describe('LOGIN, AUTHENTICATE, ENABLE, ID, COMPRESS', () => {
     ['t1 COMPRESS DEFLATE\r\n', { name: 'COMPRESS', mechanism: 'DEFLATE' }],
   ]);
   badTable([
-    'a LOGIN\r\n', 'a LOGIN fred\r\n', 'a LOGIN fred pw extra\r\n', 'a LOGIN (fred) pw\r\n', 'a LOGIN fr*d pw\r\n',
+    'a LOGIN\r\n', 'a LOGIN fred\r\n', 'a LOGIN ~{4}\r\nfred pw\r\n', 'a SELECT ~{1}\r\nx\r\n', 'a LOGIN fred pw extra\r\n', 'a LOGIN (fred) pw\r\n', 'a LOGIN fr*d pw\r\n',
     'a LOGIN fred NIL\r\n'.replace('NIL', '%'),
     'a AUTHENTICATE\r\n', 'a AUTHENTICATE PLAIN dGVzdA\r\n', 'a AUTHENTICATE PLAIN dGVzdA=\r\n',
     'a AUTHENTICATE PLAIN QR==\r\n', 'a AUTHENTICATE PLAIN a b\r\n', 'a AUTHENTICATE "PLAIN"\r\n',

@@ -6,7 +6,7 @@
 
 import { decodeMailboxUtf7 } from './utf7.ts';
 import { parseSequenceSet, type SequenceSet } from './sequence.ts';
-import type { Token } from './tokenizer.ts';
+import type { StringToken, Token } from './tokenizer.ts';
 
 /** A refused command: "BAD" for syntax, "NO" for well-formed requests we cannot serve (BADCHARSET). */
 export interface WireError {
@@ -119,7 +119,7 @@ export class Args {
 
   astringBytes(what: string): Buffer {
     const t = this.next(what);
-    if (t.type === 'string') return t.value;
+    if (t.type === 'string') return stringValue(t, what);
     if (t.type === 'atom' && ASTRING_ATOM.test(t.value)) return Buffer.from(t.value, 'latin1');
     bad(`Invalid ${what}`);
   }
@@ -132,7 +132,7 @@ export class Args {
   string(what: string): Buffer {
     const t = this.next(what);
     if (t.type !== 'string') bad(`Expected ${what} as a string, got ${describe(t)}`);
-    return t.value;
+    return stringValue(t, what);
   }
 
   /** nstring = string / NIL. */
@@ -140,7 +140,7 @@ export class Args {
     const t = this.next(what);
     if (t.type === 'atom' && t.value.toUpperCase() === 'NIL') return null;
     if (t.type !== 'string') bad(`Expected ${what}`);
-    return t.value.toString('utf8');
+    return stringValue(t, what).toString('utf8');
   }
 
   /** number (RFC 9051 §9): 0..4294967295. */
@@ -198,7 +198,7 @@ export class Args {
   /** A LIST pattern: list-mailbox = 1*list-char / string (wildcards allowed in atoms). */
   listPattern(what: string): MailboxArg {
     const t = this.next(what);
-    if (t.type === 'string') return decodeMailbox(t.value, this.options);
+    if (t.type === 'string') return decodeMailbox(stringValue(t, what), this.options);
     if (t.type === 'atom' && LIST_ATOM.test(t.value)) return decodeMailbox(Buffer.from(t.value, 'latin1'), this.options);
     bad(`Invalid ${what}`);
   }
@@ -216,6 +216,12 @@ export class Args {
     while (!list.done) flags.push(list.flag());
     return flags;
   }
+}
+
+/** RFC 3516 §4.3: literal8 is only for message data (APPEND), never for an ordinary string. */
+function stringValue(t: StringToken, what: string): Buffer {
+  if (t.form === 'literal8') bad(`${what} cannot be a literal8`);
+  return t.value;
 }
 
 export function decodeMailbox(bytes: Buffer, options: GrammarOptions): MailboxArg {
