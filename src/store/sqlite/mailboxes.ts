@@ -56,7 +56,7 @@ export function mailboxOps(db: Db): Pick<
     listMailboxes: (accountId) =>
       db.read(() => db.all<MailboxRow>("SELECT * FROM mailbox WHERE account_id = ? ORDER BY name <> 'INBOX', name", accountId).map(toMailbox)),
 
-    getMailbox: (accountId, name) =>
+    getMailbox: async (accountId, name) =>
       db.read(() => {
         const row = mailboxByName(db, accountId, normaliseMailboxName(name));
         return row ? toMailbox(row) : null;
@@ -74,7 +74,7 @@ export function mailboxOps(db: Db): Pick<
         return row ? toMailbox(row) : null;
       }),
 
-    createMailbox: (accountId, rawName, role) => {
+    createMailbox: async (accountId, rawName, role) => {
       const name = normaliseMailboxName(rawName);
       const checkedRole = checkRole(role);
       return db.mutate(accountId, (m): Mailbox => {
@@ -84,7 +84,7 @@ export function mailboxOps(db: Db): Pick<
       });
     },
 
-    renameMailbox: (accountId, rawFrom, rawTo) => {
+    renameMailbox: async (accountId, rawFrom, rawTo) => {
       const from = normaliseMailboxName(rawFrom);
       const to = normaliseMailboxName(rawTo);
       return db.mutate(accountId, (m) => {
@@ -132,7 +132,7 @@ export function mailboxOps(db: Db): Pick<
       });
     },
 
-    deleteMailbox: (accountId, rawName) => {
+    deleteMailbox: async (accountId, rawName) => {
       const name = normaliseMailboxName(rawName);
       return db.mutate(accountId, (m) => {
         if (name === 'INBOX') throw new StoreError('CANNOT', 'INBOX cannot be deleted');
@@ -153,7 +153,7 @@ export function mailboxOps(db: Db): Pick<
       });
     },
 
-    setSubscribed: (accountId, rawName, subscribed) => {
+    setSubscribed: async (accountId, rawName, subscribed) => {
       const name = normaliseMailboxName(rawName);
       return db.mutate(accountId, (m) => {
         const changed = subscribed

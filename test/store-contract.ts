@@ -1,0 +1,119 @@
+// The store contract, written once and run against every backend (DESIGN.md §3):
+// test/store-sqlite.test.ts runs it on SQLite; the PostgreSQL backend calls it unchanged.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChangeEvent } from '../src/store/types.ts';
+import { collectGarbage } from '../src/store/blob-gc.ts';
+import { withStore, type OpenTestStore } from './helpers/store-contract-kit.ts';
+import { accountsContract } from './store-contract-accounts.ts';
+import { mailboxesContract } from './store-contract-mailboxes.ts';
+import { messagesContract } from './store-contract-messages.ts';
+
+export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
+
+export function storeContract(name: string, open: OpenTestStore): void {
+  describe(`store contract: ${name}`, () => {
+    describe('domains, accounts, aliases', () => accountsContract(open));
+    describe('mailboxes', () => mailboxesContract(open));
+    describe('messages', () => messagesContract(open));
+    describe('change bus and change log', () => changesContract(open));
+    describe('blob references', () => blobContract(open));
+  });
+}
+
+function changesContract(open: OpenTestStore): void {
+  it('publishes one event per mutation, after the commit, with its modseq', () =>
+    withStore(open, async (ctx) => {
+      const { store, bus, account, inbox } = ctx;
+      const seen: { event: ChangeEvent; visible: Promise<number[]> }[] = [];
+      // The listener reads the store: the change must already be committed and visible.
+      const unsubscribe = bus.subscribe(account.id, (event) => {
+        seen.push({ event, visible: store.changesSince(account.id, event.modseq - 1).then((cs) => cs.map((c) => c.modseq)) });
+      });
+      const other = await store.createAccount({ address: 'other@example.org', passwordHash: 'h' });
+      bus.subscribe(other.id, () => {
+        throw new Error('a broken listener of another account');
+      });
+      bus.subscribe(account.id, () => {
+        throw new Error('a broken listener must not stop the others');
+      });
+      const a = await ctx.append(inbox);
+      await ctx.append((await store.getMailbox(other.id, 'INBOX'))!, { account: other });
+      const f = await store.setFlags(account.id, inbox.id, [a.uid], 'add', ['\\Seen']);
+      await store.setFlags(account.id, inbox.id, [a.uid], 'add', ['\\Seen']); // no change: no event
+      const box = await store.createMailbox(account.id, 'New');
+      const mv = await store.moveMessages(account.id, inbox.id, [a.uid], box.id);
+      unsubscribe();
+      await store.expunge(account.id, box.id, { onlyDeleted: false });
+
+      assert.deepEqual(seen.map((s) => s.event.modseq), [a.modseq, f.updated[0].modseq, box.highestModseq, box.highestModseq + 1]);
+      assert.deepEqual(seen.map((s) => s.event.kinds.sort()), [
+        ['message-added'], ['message-flags'], ['mailbox-created'], ['message-added', 'message-removed'],
+      ]);
+      assert.deepEqual(seen[0].event.mailboxIds, [inbox.id]);
+      assert.deepEqual(seen[3].event.mailboxIds.sort(), [inbox.id, box.id].sort());
+      assert.ok(seen.every((s) => s.event.accountId === account.id));
+      for (const s of seen) assert.ok((await s.visible).includes(s.event.modseq), 'visible when published');
+      assert.equal(mv.mapping.length, 1);
+    }));
+
+  it('changesSince lists changes after a modseq, ascending, optionally per mailbox', () =>
+    withStore(open, async (ctx) => {
+      const { store, account, inbox } = ctx;
+      const start = (await store.getAccount(account.id))!.modseq;
+      const archive = await ctx.mailbox('Archive');
+      const a = await ctx.append(inbox);
+      const b = await ctx.append(archive);
+      await store.setFlags(account.id, inbox.id, [a.uid], 'add', ['\\Flagged']);
+      await store.expunge(account.id, inbox.id, { onlyDeleted: false });
+      const all = await store.changesSince(account.id, start);
+      assert.deepEqual(all.map((c) => [c.kind, c.mailboxId, c.uid]), [
+        ['message-added', inbox.id, a.uid], ['message-added', archive.id, b.uid],
+        ['message-flags', inbox.id, a.uid], ['message-removed', inbox.id, a.uid],
+      ]);
+      assert.deepEqual(all.map((c) => c.messageId), [a.id, b.id, a.id, a.id]);
+      for (let i = 1; i < all.length; i++) assert.ok(all[i].modseq > all[i - 1].modseq);
+      assert.deepEqual((await store.changesSince(account.id, start, archive.id)).map((c) => c.uid), [b.uid]);
+      assert.deepEqual(await store.changesSince(account.id, all[3].modseq), []);
+      const fromZero = await store.changesSince(account.id, 0);
+      assert.equal(fromZero.filter((c) => c.kind === 'mailbox-created').length, 6, 'the default mailboxes are logged');
+    }));
+}
+
+function blobContract(open: OpenTestStore): void {
+  it('removing an account releases its blobs; GC deletes only unreferenced old blobs', () =>
+    withStore(open, async (ctx) => {
+      const { store, blobs, account, inbox } = ctx;
+      const other = await store.createAccount({ address: 'other@example.org', passwordHash: 'h' });
+      const otherInbox = (await store.getMailbox(other.id, 'INBOX'))!;
+      const mine = await ctx.append(inbox, { subject: 'only mine' });
+      const shared = await ctx.append(inbox, { subject: 'shared' });
+      await ctx.append(otherInbox, { subject: 'shared', account: other });
+      assert.equal(await store.isBlobReferenced(mine.blobId), true);
+      const young = await blobs.put(Buffer.from('not yet appended'));
+
+      await store.removeAccount(account.id);
+      assert.equal(await store.getAccount(account.id), null);
+      assert.equal(await store.getAccountByAddress('user@example.org'), null);
+      assert.equal(await store.isBlobReferenced(mine.blobId), false);
+      assert.equal(await store.isBlobReferenced(shared.blobId), true, 'still referenced by the other account');
+      assert.equal((await store.listMailboxes(account.id)).length, 0);
+
+      // A blob put just now is protected by the grace period even though nothing refers to it.
+      const gc1 = await collectGarbage(store, blobs, { graceMs: 60_000 });
+      assert.equal(gc1.deleted, 0);
+      assert.equal(await blobs.has(young.id), true);
+      const gc2 = await collectGarbage(store, blobs, { graceMs: 60_000, now: () => Date.now() + 120_000 });
+      assert.equal(gc2.deleted, 2);
+      assert.equal(gc2.referenced, 1);
+      assert.equal(await blobs.has(mine.blobId), false);
+      assert.equal(await blobs.has(young.id), false);
+      assert.equal(await blobs.has(shared.blobId), true);
+      await rejectsRemoved(store.quota(account.id));
+    }));
+}
+
+async function rejectsRemoved(p: Promise<unknown>): Promise<void> {
+  await assert.rejects(p, (err: unknown) => (err as { code?: string }).code === 'NOT_FOUND');
+}
