@@ -29,3 +29,86 @@ storeContract('sqlite without group commit', async () => {
   const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus, groupCommit: false });
   return { store, bus, blobs: new FileBlobStore(path.join(dir, 'blobs')), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 });
+
+describe('sqlite backend on disk', () => {
+  const withDir = async (fn: (dir: string) => Promise<void>) => {
+    const dir = tempDir();
+    try {
+      await fn(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const open = (dir: string) => openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus() });
+  const blobId = 'a'.repeat(64);
+
+  it('keeps UIDs, modseqs and counters across close and reopen', () =>
+    withDir(async (dir) => {
+      let store = await open(dir);
+      await store.addDomain('example.org');
+      const acc = await store.createAccount({ address: 'u@example.org', passwordHash: 'h' });
+      const inbox = (await store.getMailbox(acc.id, 'INBOX'))!;
+      for (let i = 0; i < 3; i++) await store.appendMessage(acc.id, inbox.id, { blobId, size: 10, summary: summaryFor('x') });
+      await store.expunge(acc.id, inbox.id, { uids: [3], onlyDeleted: false });
+      const modseq = (await store.getAccount(acc.id))!.modseq;
+      await store.close();
+      await assert.rejects(store.getAccount(acc.id), /closed/);
+
+      store = await open(dir);
+      const r = await store.appendMessage(acc.id, inbox.id, { blobId, size: 10, summary: summaryFor('x') });
+      assert.equal(r.uid, 4, 'the expunged last UID is not reused after a restart');
+      assert.ok(r.modseq > modseq);
+      assert.equal(r.uidValidity, inbox.uidValidity);
+      assert.deepEqual(await store.quota(acc.id), { usedBytes: 30, limitBytes: null, messageCount: 3 });
+      await store.close();
+    }));
+
+  it('records the schema version and migrates idempotently', () =>
+    withDir(async (dir) => {
+      await (await open(dir)).close();
+      const store = await open(dir);
+      await store.close();
+      const { DatabaseSync } = await import('node:sqlite');
+      const db = new DatabaseSync(path.join(dir, 'posthorn.db'));
+      const rows = db.prepare('SELECT version FROM schema_version').all();
+      assert.deepEqual(rows.map((r) => r.version), [1]);
+      assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
+      db.close();
+    }));
+
+  it('sees accounts another connection (the CLI) adds, and both can write', () =>
+    withDir(async (dir) => {
+      const server = await open(dir);
+      const cli = await open(dir);
+      await cli.addDomain('example.org');
+      const acc = await cli.createAccount({ address: 'new@example.org', passwordHash: 'h' });
+      assert.equal((await server.getAccountByAddress('new@example.org'))?.id, acc.id, 'no stale cache');
+      const inbox = (await server.getMailbox(acc.id, 'INBOX'))!;
+      const writes = [];
+      for (let i = 0; i < 20; i++) {
+        const s = i % 2 ? server : cli;
+        writes.push(s.appendMessage(acc.id, inbox.id, { blobId, size: 1, summary: summaryFor('x') }));
+      }
+      const results = await Promise.all(writes);
+      assert.deepEqual(results.map((r) => r.uid).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+      await cli.setQuota(acc.id, 5);
+      await assert.rejects(server.appendMessage(acc.id, inbox.id, { blobId, size: 1, summary: summaryFor('x') }), { code: 'OVER_QUOTA' });
+      await server.close();
+      await cli.close();
+    }));
+
+  it('answers UNAVAILABLE, not a false success, while another process holds the write lock', () =>
+    withDir(async (dir) => {
+      const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus(), busyTimeoutMs: 50 });
+      await store.addDomain('example.org');
+      const { DatabaseSync } = await import('node:sqlite');
+      const other = new DatabaseSync(path.join(dir, 'posthorn.db'));
+      other.exec('BEGIN IMMEDIATE');
+      await assert.rejects(store.addDomain('example.net'), { code: 'UNAVAILABLE' });
+      other.exec('ROLLBACK');
+      other.close();
+      await store.addDomain('example.net');
+      assert.equal((await store.listDomains()).length, 2);
+      await store.close();
+    }));
+});
