@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Envelope, MimePart } from '../src/wire/mime/types.ts';
 import {
-  continuation, esearchResponse, fetchResponse, listResponse, ResponseBuilder, searchResponse, statusResponse,
-  taggedResponse, untagged, untaggedStatus, vanishedResponse, writeBodyStructure, writeEnvelope,
+  continuation, esearchResponse, fetchResponse, idResponse, listResponse, namespaceResponse, quotaResponse, quotaRootResponse,
+  ResponseBuilder, searchResponse, sortResponse, statusResponse, taggedResponse, threadResponse, untagged, untaggedStatus,
+  vanishedResponse, writeBodyStructure, writeEnvelope, type ThreadNode,
 } from '../src/wire/imap/index.ts';
 
 const text = (b: ResponseBuilder): string => b.toBuffer().toString('latin1');
@@ -101,6 +102,35 @@ describe('status and data lines', () => {
     assert.equal(esearchResponse('a', false, { count: 0 }).toString(), '* ESEARCH (TAG "a") COUNT 0\r\n');
     assert.equal(vanishedResponse('41,43:116,118,120:211,214:540', true).toString(), '* VANISHED (EARLIER) 41,43:116,118,120:211,214:540\r\n');
     assert.equal(vanishedResponse('405', false).toString(), '* VANISHED 405\r\n');
+  });
+  it('SORT and THREAD (RFC 5256 §4)', () => {
+    assert.equal(sortResponse([2, 84, 882]).toString(), '* SORT 2 84 882\r\n');
+    assert.equal(sortResponse([5], 42).toString(), '* SORT 5 (MODSEQ 42)\r\n');
+    const n = (number: number | null, ...children: ThreadNode[]): ThreadNode => ({ number, children });
+    // The RFC's example: (2)(3 6 (4 23)(44 7 96))
+    const example = [n(2), n(3, n(6, n(4, n(23)), n(44, n(7, n(96)))))];
+    assert.equal(threadResponse(example).toString(), '* THREAD (2)(3 6 (4 23)(44 7 96))\r\n');
+    // A dummy parent with two children: ((3)(5)).
+    assert.equal(threadResponse([n(null, n(3), n(5))]).toString(), '* THREAD ((3)(5))\r\n');
+    assert.equal(threadResponse([]).toString(), '* THREAD\r\n');
+    assert.equal(threadResponse([n(1, n(2), n(null, n(3), n(4)))]).toString(), '* THREAD (1 (2)((3)(4)))\r\n');
+    let chain = n(10_000);
+    for (let i = 9_999; i >= 1; i--) chain = n(i, chain);
+    const long = threadResponse([chain]).toString();
+    assert.equal(long.length, '* THREAD ('.length + Array.from({ length: 10_000 }, (_, i) => i + 1).join(' ').length + ')\r\n'.length);
+  });
+  it('ID, NAMESPACE, QUOTA, QUOTAROOT', () => {
+    assert.equal(idResponse([['name', 'Posthorn'], ['support-url', null]]).toString(), '* ID ("name" "Posthorn" "support-url" NIL)\r\n');
+    assert.equal(idResponse(null).toString(), '* ID NIL\r\n');
+    assert.equal(namespaceResponse([{ prefix: '', delimiter: '/' }], [], []).toString(), '* NAMESPACE (("" "/")) NIL NIL\r\n');
+    assert.equal(
+      namespaceResponse([{ prefix: '', delimiter: '/' }], [{ prefix: 'Ändere/', delimiter: '/' }], [{ prefix: '#shared', delimiter: null }]).toString(),
+      '* NAMESPACE (("" "/")) (("&AMQ-ndere/" "/")) (("#shared" NIL))\r\n',
+    );
+    assert.equal(quotaResponse('', [{ resource: 'STORAGE', usage: 10, limit: 512 }, { resource: 'MESSAGE', usage: 3, limit: 1000 }]).toString(),
+      '* QUOTA "" (STORAGE 10 512 MESSAGE 3 1000)\r\n');
+    assert.equal(quotaRootResponse('INBOX', ['']).toString(), '* QUOTAROOT INBOX ""\r\n');
+    assert.equal(quotaRootResponse('comp.mail.mime', []).toString(), '* QUOTAROOT comp.mail.mime\r\n');
   });
 });
 

@@ -58,7 +58,8 @@
 //   fetch-args.ts  FETCH items and modifiers, STORE         search-args.ts  SEARCH, SORT, THREAD
 //   list-args.ts   LIST, LSUB, STATUS, SELECT/EXAMINE params, CREATE params
 //   sequence.ts    sequence sets: parse, resolve to intervals, compress
-//   encode.ts      ResponseBuilder (string/literal choice), status lines, LIST/STATUS/SEARCH/ESEARCH/VANISHED
+//   encode.ts      ResponseBuilder (string/literal choice), tagged/untagged status lines, continuation
+//   responses.ts   LIST, STATUS, SEARCH, ESEARCH, SORT, THREAD, VANISHED, ID, NAMESPACE, QUOTA, QUOTAROOT
 //   bodystructure.ts  ENVELOPE, BODY, BODYSTRUCTURE    fetch-response.ts  "* n FETCH (…)"
 //   utf7.ts        modified UTF-7    datetime.ts  dates and date-times    sasl.ts  base64, PLAIN
 
@@ -83,10 +84,11 @@ export {
   parseSequenceSet, resolveSequenceSet,
 } from './sequence.ts';
 export type { Interval, SeqNumber, SeqRange, SequenceSet } from './sequence.ts';
+export { continuation, MAX_QUOTED_BYTES, quote, ResponseBuilder, safeText, taggedResponse, untagged, untaggedStatus } from './encode.ts';
 export {
-  continuation, esearchResponse, listResponse, MAX_QUOTED_BYTES, quote, ResponseBuilder, safeText,
-  searchResponse, statusResponse, taggedResponse, untagged, untaggedStatus, vanishedResponse,
-} from './encode.ts';
+  esearchResponse, idResponse, listResponse, namespaceResponse, quotaResponse, quotaRootResponse, searchResponse,
+  sortResponse, statusResponse, threadResponse, vanishedResponse, type Namespace, type ThreadNode,
+} from './responses.ts';
 export type { EncodeOptions, Status } from './encode.ts';
 export { writeBodyStructure, writeEnvelope } from './bodystructure.ts';
 export { fetchResponse, type FetchResponseItem } from './fetch-response.ts';

@@ -13,8 +13,8 @@
 //
 // Recovery after bad input: a syntax error discards the rest of the command and the reader
 // carries on with the next one ("error", fatal: false). If the client is already sending a
-// non-synchronising literal we refuse, there is no way to tell data from commands, so the error
-// is fatal: the session answers BAD/BYE and closes (RFC 7888 §4 allows closing).
+// non-synchronising literal we refuse, its bytes would be read as commands (command injection
+// through message data), so the error is fatal: the session answers BAD [TOOBIG], BYE, closes.
 
 import { ArgumentTokenizer, isValidCommandName, isValidTag, type LiteralAnnouncement, type Token } from './tokenizer.ts';
 
