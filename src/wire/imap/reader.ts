@@ -11,6 +11,9 @@
 // session is told to send "+"; its payload is collected chunk by chunk as it arrives, never
 // allocated from the announced size. Nesting depth is bounded in the tokenizer.
 //
+// A line ends at LF, with or without the CR before it: some clients and scripts send bare LF,
+// and since IMAP carries message data only in literals, accepting it cannot smuggle anything.
+//
 // Recovery after bad input: a syntax error discards the rest of the command and the reader
 // carries on with the next one ("error", fatal: false). If the client is already sending a
 // non-synchronising literal we refuse, its bytes would be read as commands (command injection
@@ -130,6 +133,7 @@ export class CommandReader {
    * and the chunk go into a buffer that grows by doubling, so a line trickled one byte per
    * packet costs linear, not quadratic, copying. The session pauses its socket while a command
    * runs, so at most one partial line (≤ maxLineBytes) stays here between events.
+   * The reader takes ownership of the chunk: do not modify it afterwards (socket chunks never are).
    */
   push(chunk: Buffer): void {
     if (this.dead || chunk.length === 0) return;
@@ -302,8 +306,12 @@ export class CommandReader {
     this.awaitingLiteral = false;
     const take = Math.min(avail, lit.remaining);
     if (take > 0) {
-      // Copy: the input chunk may be large and must not be kept alive by a small literal.
-      if (lit.keep) lit.chunks.push(Buffer.from(this.buf.subarray(this.pos, this.pos + take)));
+      if (lit.keep) {
+        // A whole pushed chunk is kept as it is (push() takes ownership); a part of one is
+        // copied, so a small literal never keeps a large chunk alive.
+        const whole = !this.owned && this.pos === 0 && take === this.end;
+        lit.chunks.push(whole ? this.buf : Buffer.from(this.buf.subarray(this.pos, this.pos + take)));
+      }
       this.pos += take;
       lit.remaining -= take;
     }
