@@ -11,6 +11,10 @@
 // as socket reads do. FETCH responses: a header-list answer (UID FLAGS INTERNALDATE
 // RFC822.SIZE ENVELOPE BODYSTRUCTURE of a multipart/alternative with an attachment) and a
 // BODY[] answer with a 4 KB literal.
+//
+// Reference: imapflow's line parser (a dev dependency; the IMAP tokenizer Node clients use) on
+// the literal-free lines of the same mix. It only tokenizes — no limits per command, no typed
+// grammar — so it is a floor to beat, not a like-for-like.
 
 import { CommandReader, fetchResponse, parseCommand, type FetchResponseItem } from '../src/wire/imap/index.ts';
 import type { Envelope, MimePart } from '../src/wire/mime/types.ts';
@@ -122,3 +126,40 @@ const bodyRound = (): number => {
 const bodyRate = rate(bodyRound);
 console.log(`FETCH (UID BODY[]) with a ${body.length}-byte literal: ${fmt(bodyRate)} responses/s`);
 if (bytesOut === 0) throw new Error('nothing encoded');
+
+// Reference on literal-free lines: ours (reader + grammar) against imapflow's tokenizer.
+const lines = Array.from({ length: COMMANDS }, (_, i) => mix[i % mix.length](i)).filter((l) => !l.includes('{'));
+const linesBuf = Buffer.from(lines.join(''), 'utf8');
+const oursOnLines = (): number => {
+  const reader = new CommandReader();
+  reader.push(linesBuf);
+  let n = 0;
+  for (let ev = reader.next(); ev; ev = reader.next()) if (ev.kind === 'command' && parseCommand(ev.command).ok) n++;
+  return n;
+};
+let imapflowParser: ((line: Buffer) => Promise<unknown>) | null = null;
+try {
+  const mod = (await import('imapflow/lib/handler/imap-parser.js')) as { default: (line: Buffer) => Promise<unknown> };
+  imapflowParser = mod.default;
+} catch {
+  console.log('reference: imapflow not installed, skipped');
+}
+if (imapflowParser) {
+  const parseLine = imapflowParser;
+  const bare = lines.map((l) => Buffer.from(l.slice(0, -2), 'utf8'));
+  const theirs = async (): Promise<number> => {
+    for (const line of bare) await parseLine(line);
+    return bare.length;
+  };
+  const theirRates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let n = 0;
+    const start = process.hrtime.bigint();
+    while (Number(process.hrtime.bigint() - start) < SECONDS * 1e9) n += await theirs();
+    theirRates.push(n / (Number(process.hrtime.bigint() - start) / 1e9));
+  }
+  theirRates.sort((a, b) => a - b);
+  const theirRate = theirRates[Math.floor(theirRates.length / 2)];
+  const ourRate = rate(oursOnLines);
+  console.log(`literal-free lines: Posthorn ${fmt(ourRate)} commands/s (tokenize + typed grammar), imapflow parser ${fmt(theirRate)} lines/s (tokenize only): ×${(ourRate / theirRate).toFixed(1)}`);
+}

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CommandReader, type ReaderEvent, type Token } from '../src/wire/imap/index.ts';
+import { CommandReader, isIdleDone, type ReaderEvent, type Token } from '../src/wire/imap/index.ts';
 import { CHUNK_SIZES, feed, sweep } from './imap-wire-helpers.ts';
 
 const atom = (value: string): Token => ({ type: 'atom', value });
@@ -224,6 +224,11 @@ describe('reader: raw lines and mode switches', () => {
       ['line', 'bWFyaw=='], ['line', '*'], ['command', 'c', 'NOOP', 0],
     ];
     for (const size of [1, 2, 3, 7, 64, 1000]) assert.deepEqual(session(input, size), expected, `chunk ${size}`);
+  });
+
+  it('isIdleDone: DONE in any case, nothing else', () => {
+    for (const ok of ['DONE', 'done', 'Done']) assert.equal(isIdleDone(Buffer.from(ok)), true, ok);
+    for (const no of ['DONE ', ' DONE', 'DON', 'DONEE', 'a DONE', '']) assert.equal(isIdleDone(Buffer.from(no)), false, no);
   });
 
   it('a raw line is bounded by maxLineBytes too', () => {

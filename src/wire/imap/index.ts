@@ -35,7 +35,8 @@
 //  - COMPRESS DEFLATE: after the OK, reader.takeBuffered() is already compressed: inflate it and
 //    push the output back, followed by every later (inflated) chunk.
 //  - AUTHENTICATE and IDLE: call reader.expectLine() before pulling; the next line comes back as
-//    a 'line' event (parseSaslResponse() for AUTHENTICATE; "DONE", case-insensitive, for IDLE).
+//    a 'line' event (parseSaslResponse() for AUTHENTICATE; isIdleDone() for IDLE, RFC 9051
+//    §6.3.13 — Dovecot ends IDLE with a tagged BAD on any other line).
 //  - Literals: 'continue' means the client waits for "+". To refuse (quota, APPENDLIMIT,
 //    not logged in) answer the tagged NO/BAD instead and call reader.refuseLiteral().
 //    Non-synchronising literals are checked against maxNonSyncLiteralBytes, which must be 4096
@@ -63,7 +64,7 @@
 //   bodystructure.ts  ENVELOPE, BODY, BODYSTRUCTURE    fetch-response.ts  "* n FETCH (…)"
 //   utf7.ts        modified UTF-7    datetime.ts  dates and date-times    sasl.ts  base64, PLAIN
 
-export { CommandReader, DEFAULT_READER_LIMITS, type RawCommand, type ReaderEvent, type ReaderLimits } from './reader.ts';
+export { CommandReader, DEFAULT_READER_LIMITS, isIdleDone, type RawCommand, type ReaderEvent, type ReaderLimits } from './reader.ts';
 export type { Token, AtomToken, StringToken, ListToken, SectionToken } from './tokenizer.ts';
 export { tokenText } from './tokenizer.ts';
 export { Args, ArgError, decodeMailbox, type GrammarOptions, type MailboxArg, type WireError } from './args.ts';

@@ -84,6 +84,11 @@ const PLUS = 0x2b;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 
+/** RFC 9051 §6.3.13 idle-done = "DONE" (ABNF strings are case-insensitive), for a 'line' event. */
+export function isIdleDone(line: Buffer): boolean {
+  return line.length === 4 && line.toString('latin1').toUpperCase() === 'DONE';
+}
+
 export class CommandReader {
   private limits: ReaderLimits;
   /** Input; the unconsumed bytes are buf[pos, end). */
