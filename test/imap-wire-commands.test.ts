@@ -223,6 +223,8 @@ describe('LIST, LSUB, STATUS (RFC 9051 §6.3.9–§6.3.11, RFC 5258, RFC 5819, R
     ['A01 LIST "" % RETURN (STATUS (MESSAGES UNSEEN))\r\n', { name: 'LIST', extended: true, selection: base, reference: mbox(''), patterns: [mbox('%')], returns: { ...ret, status: ['MESSAGES', 'UNSEEN'] } }],
     ['t1 LIST "" "%" RETURN (SPECIAL-USE)\r\n', { name: 'LIST', extended: true, selection: base, reference: mbox(''), patterns: [mbox('%')], returns: { ...ret, specialUse: true } }],
     ['t3 LIST (SPECIAL-USE) "" "*"\r\n', { name: 'LIST', extended: true, selection: { ...base, specialUse: true }, reference: mbox(''), patterns: [mbox('*')], returns: ret }],
+    // NIL is an astring / list-mailbox here, not "nothing" (RFC 9051 §4.5; imaptest's "nil" group).
+    ['a list "" NIL\r\n', { name: 'LIST', extended: false, selection: base, reference: mbox(''), patterns: [mbox('NIL')], returns: ret }],
     ['A002 LSUB "#news." "comp.mail.*"\r\n', { name: 'LSUB', reference: mbox('#news.'), pattern: mbox('comp.mail.*') }],
     ['A042 STATUS blurdybloop (UIDNEXT MESSAGES)\r\n', { name: 'STATUS', mailbox: mbox('blurdybloop'), items: ['UIDNEXT', 'MESSAGES'] }],
     ['a STATUS INBOX (messages uidnext uidvalidity unseen deleted size recent highestmodseq)\r\n', {

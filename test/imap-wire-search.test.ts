@@ -44,6 +44,7 @@ describe('SEARCH keys, one by one (RFC 9051 §6.4.4)', () => {
     ['SUBJECT "hello world"', { type: 'header', field: 'subject', value: 'hello world' }],
     ['TEXT "string not in mailbox"', { type: 'text', value: 'string not in mailbox' }],
     ['TO bob', { type: 'header', field: 'to', value: 'bob' }],
+    ['subject NIL', { type: 'header', field: 'subject', value: 'NIL' }],
     ['UID 1:*', { type: 'uid', set: seq([1, '*']) }],
     ['UID $', { type: 'uid', set: { kind: 'saved' } }],
     ['UNANSWERED', flag('\\Answered', false)],
