@@ -81,7 +81,7 @@ describe('SEARCH commands from the RFCs', () => {
     });
   });
 
-  it('RETURN () means ALL (RFC 4731 §3.1); no RETURN means a plain SEARCH response', () => {
+  it('RETURN () means ALL (RFC 4731 §3); no RETURN means a plain SEARCH response', () => {
     assert.deepEqual(search('A283 SEARCH RETURN () FLAGGED\r\n').returns, { min: false, max: false, all: true, count: false, save: false });
     assert.equal(search('A283 SEARCH FLAGGED\r\n').returns, null);
     assert.deepEqual(search('a UID SEARCH RETURN (MIN MAX) 1:5000\r\n').returns, { min: true, max: true, all: false, count: false, save: false });

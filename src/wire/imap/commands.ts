@@ -64,7 +64,7 @@ export interface AppendMessage {
   flags: string[];
   internalDate: ImapDateTime | null;
   data: Buffer;
-  /** Sent as literal8 (RFC 3516 §4.4): may contain NUL and bare CR/LF. */
+  /** Sent as literal8 (RFC 3516 §4.3): may contain NUL and bare CR/LF. */
   binary: boolean;
   /** Wrapped in UTF8 (…) (RFC 6855 §4): a message with UTF-8 headers. */
   utf8: boolean;
@@ -267,7 +267,7 @@ function enable(args: Args): EnableCommand {
   return { name: 'ENABLE', capabilities };
 }
 
-// RFC 9051 §6.3.12 (and RFC 3502 §6.3.11 MULTIAPPEND, RFC 3516 §4.4, RFC 6855 §4):
+// RFC 9051 §6.3.12 (and RFC 3502 §6.3.11 MULTIAPPEND, RFC 3516 §4.3, RFC 6855 §4):
 //   append = "APPEND" SP mailbox 1*append-message
 //   append-message = [SP flag-list] [SP date-time] SP (literal / literal8 / "UTF8" SP "(" literal8 ")")
 function append(args: Args): AppendCommand {

@@ -113,7 +113,7 @@ export class ResponseBuilder {
     return this.payload(data);
   }
 
-  /** literal8 = "~{" number "}" CRLF *OCTET (RFC 3516 §4.1): any bytes, for BINARY[] only. */
+  /** literal8 = "~{" number "}" CRLF *OCTET (RFC 3516 §6): any bytes, for BINARY[] only. */
   literal8(bytes: Buffer): this {
     this.text += `~{${bytes.length}}\r\n`;
     return this.payload(bytes);
@@ -215,7 +215,7 @@ export function untaggedStatus(status: Status, text: string, code: string | null
   return Buffer.from(`* ${status} ${code ? `[${code}] ` : ''}${safeText(text)}\r\n`, 'utf8');
 }
 
-/** "+ text\r\n": continuation request (RFC 9051 §7.5); text may be base64 for AUTHENTICATE. */
+/** "+ text\r\n": continuation request (RFC 9051 §7.6); text may be base64 for AUTHENTICATE. */
 export function continuation(text = 'Ready for literal data'): Buffer {
   return Buffer.from(`+ ${safeText(text)}\r\n`, 'utf8');
 }

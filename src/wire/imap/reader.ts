@@ -1,4 +1,4 @@
-// Incremental, bounded IMAP command reader (DESIGN.md §4; RFC 9051 §2.2, §4.3, §7.5; RFC 7888).
+// Incremental, bounded IMAP command reader (DESIGN.md §4; RFC 9051 §2.2, §4.3, §7.6; RFC 7888).
 //
 // Feed it Buffer chunks of any size with push(); pull events with next() until it returns null.
 // Pulling (rather than callbacks) lets the session switch modes between two events: after an
@@ -26,7 +26,7 @@ export interface ReaderLimits {
   maxLineBytes: number;
   /** Largest synchronising literal {N} or ~{N}. */
   maxLiteralBytes: number;
-  /** Largest non-synchronising literal {N+}; 4096 when the server advertises LITERAL- (RFC 7888 §5). */
+  /** Largest non-synchronising literal {N+}; 4096 when the server advertises LITERAL- (RFC 7888 LITERAL-). */
   maxNonSyncLiteralBytes: number;
   /** All lines and literals of one command together. */
   maxCommandBytes: number;
@@ -53,7 +53,7 @@ export interface RawCommand {
 
 export type ReaderEvent =
   | { kind: 'command'; command: RawCommand }
-  /** A synchronising literal was accepted: send "+ Ready for literal data" (RFC 9051 §7.5), or refuseLiteral(). */
+  /** A synchronising literal was accepted: send "+ Ready for literal data" (RFC 9051 §7.6), or refuseLiteral(). */
   | { kind: 'continue'; tag: string; name: string; size: number }
   /** The line requested with expectLine(), without its CRLF. */
   | { kind: 'line'; line: Buffer }
@@ -175,7 +175,7 @@ export class CommandReader {
 
   /**
    * After a 'continue' event: the session answered the command (NO [TOOBIG], [OVERQUOTA] …)
-   * instead of sending "+", so the client will not send the literal (RFC 9051 §7.5).
+   * instead of sending "+", so the client will not send the literal (RFC 9051 §7.6).
    */
   refuseLiteral(): void {
     if (!this.awaitingLiteral) throw new Error('refuseLiteral() without a pending literal');

@@ -23,7 +23,7 @@ export function listResponse(
   return b.line();
 }
 
-/** "* STATUS name (MESSAGES 3 UIDNEXT 4 …)" (RFC 9051 §7.3.2). */
+/** "* STATUS name (MESSAGES 3 UIDNEXT 4 …)" (RFC 9051 §7.3.3). */
 export function statusResponse(name: string, items: readonly [string, number][], options: EncodeOptions = {}): Buffer {
   return new ResponseBuilder(options)
     .raw('* STATUS ')
@@ -50,7 +50,7 @@ export function sortResponse(numbers: readonly number[], modseq: number | null =
 }
 
 /**
- * "* ESEARCH (TAG "a") UID MIN 1 MAX 9 COUNT 5 ALL 1:3,5 MODSEQ 12" (RFC 4731 §3.1, RFC 7162
+ * "* ESEARCH (TAG "a") UID MIN 1 MAX 9 COUNT 5 ALL 1:3,5 MODSEQ 12" (RFC 4731 §3, RFC 7162
  * §3.1.5). `all` is a ready sequence set (see compressSequence); absent items are omitted.
  */
 export function esearchResponse(
@@ -137,7 +137,7 @@ export interface Namespace {
   delimiter: string | null;
 }
 
-/** "* NAMESPACE (("" "/")) NIL NIL" (RFC 9051 §7.3.4; RFC 2342 §5). */
+/** "* NAMESPACE (("" "/")) NIL NIL" (RFC 9051 §7.3.2; RFC 2342 §5). */
 export function namespaceResponse(
   personal: readonly Namespace[],
   other: readonly Namespace[],

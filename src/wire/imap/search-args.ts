@@ -35,7 +35,7 @@ export type SearchKey =
   /** RFC 7162 §3.1.5: messages whose mod-sequence is ≥ modseq. */
   | { type: 'modseq'; modseq: number; entry: { name: string; kind: 'priv' | 'shared' | 'all' } | null };
 
-/** RFC 4731 §3.1 / RFC 5182: RETURN options; an empty RETURN () means ALL. */
+/** RFC 4731 §3 / RFC 5182: RETURN options; an empty RETURN () means ALL. */
 export interface SearchReturn {
   min: boolean;
   max: boolean;

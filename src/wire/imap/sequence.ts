@@ -104,7 +104,7 @@ export function formatSequenceSet(set: SequenceSet): string {
 /**
  * Compresses numbers into a sequence set ("1:3,5,7:9"), keeping their order: COPYUID's source
  * and destination sets pair up element by element (RFC 4315 §3), so nothing is sorted here.
- * Sort first for VANISHED (RFC 7162 §3.2.10) and ESEARCH ALL (RFC 4731 §3.1).
+ * Sort first for VANISHED (RFC 7162 §3.2.10) and ESEARCH ALL (RFC 4731 §3).
  */
 export function compressSequence(numbers: Iterable<number>): string {
   let out = '';
