@@ -38,6 +38,8 @@ describe('LOGIN, AUTHENTICATE, ENABLE, ID, COMPRESS', () => {
   table([
     ['a001 LOGIN SMITH SESAME\r\n', { name: 'LOGIN', user: 'SMITH', password: 'SESAME' }],
     ['a LOGIN "fred@example.com" "pass word\\"\\\\"\r\n', { name: 'LOGIN', user: 'fred@example.com', password: 'pass word"\\' }],
+    // RFC 7888's example: both arguments as non-synchronising literals.
+    ['A001 LOGIN {11+}\r\nFRED FOOBAR {7+}\r\nfat man\r\n', { name: 'LOGIN', user: 'FRED FOOBAR', password: 'fat man' }],
     ['a LOGIN {4}\r\nfred {8+}\r\np\xc3\xa4ssw\xc3\xb6\r\n', { name: 'LOGIN', user: 'fred', password: 'pässwö' }],
     ['A001 AUTHENTICATE GSSAPI\r\n', { name: 'AUTHENTICATE', mechanism: 'GSSAPI', initialResponse: null }],
     // RFC 4959 §3 example: PLAIN with an initial response; "=" is an empty one.

@@ -40,7 +40,7 @@
 //  - Literals: 'continue' means the client waits for "+". To refuse (quota, APPENDLIMIT,
 //    not logged in) answer the tagged NO/BAD instead and call reader.refuseLiteral().
 //    Non-synchronising literals are checked against maxNonSyncLiteralBytes, which must be 4096
-//    if the server advertises LITERAL- instead of LITERAL+ (RFC 7888 LITERAL-).
+//    if the server advertises LITERAL- instead of LITERAL+ (RFC 7888).
 //  - Raise limits after login with reader.setLimits({ maxLiteralBytes, maxCommandBytes }).
 //  - A MailboxArg with ok: false is not BAD: answer NO [CANNOT] (or NO [NONEXISTENT] for a
 //    lookup). A decoded name still goes through normaliseMailboxName (src/mail/mailbox-name.ts).
