@@ -1,0 +1,80 @@
+// The HTTP listener: health and metrics for operators, then the application routes
+// (client autoconfiguration now; webmail, JMAP and the admin API later) tried in order.
+
+import http from 'node:http';
+import { once } from 'node:events';
+import type { HttpContext, Route } from './types.ts';
+import type { Metrics } from '../server/metrics.ts';
+
+export interface HttpServerOptions {
+  bind: string;
+  port: number;
+  ctx: HttpContext;
+  routes: Route[];
+  metrics: Metrics;
+  /** True once every listener is up; /healthz answers 503 until then and during shutdown. */
+  isReady: () => boolean;
+}
+
+export class HttpListener {
+  readonly name = 'http' as const;
+  private readonly server: http.Server;
+  private readonly opts: HttpServerOptions;
+
+  constructor(opts: HttpServerOptions) {
+    this.opts = opts;
+    const requests = opts.metrics.counter('posthorn_http_requests_total', 'HTTP requests answered, by status code');
+    this.server = http.createServer({ headersTimeout: 20_000, requestTimeout: 60_000 }, (req, res) => {
+      res.on('finish', () => requests({ status: String(res.statusCode) }));
+      this.handle(req, res).catch((err: unknown) => {
+        opts.ctx.log.error({ event: 'http-error', path: req.url, err: (err as Error).message, stack: (err as Error).stack });
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('Internal server error\n');
+        } else {
+          res.destroy();
+        }
+      });
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') {
+      const ready = this.opts.isReady();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(ready ? 'ok\n' : 'starting or stopping\n');
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(this.opts.metrics.render());
+      return;
+    }
+    for (const route of this.opts.routes) {
+      if (await route(req, res, url, this.opts.ctx)) return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('Not found\n');
+  }
+
+  async listen(): Promise<number> {
+    this.server.listen(this.opts.port, this.opts.bind);
+    await once(this.server, 'listening');
+    return this.port;
+  }
+
+  get port(): number {
+    const addr = this.server.address();
+    return typeof addr === 'object' && addr ? addr.port : 0;
+  }
+
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+}
