@@ -22,6 +22,7 @@ test('in process: /healthz answers 200 when up, /metrics is Prometheus text, a T
     const body = await metrics.text();
     assert.match(body, /# TYPE posthorn_http_requests_total counter/);
     assert.match(body, /posthorn_http_requests_total\{status="200"\} 1/);
+    assert.match(body, /^posthorn_up 1$/m);
     assert.equal((await fetch(`${base}/no-such-page`)).status, 404);
 
     const certPem = readFileSync(join(dir.path, 'tls', 'cert.pem'), 'utf8');

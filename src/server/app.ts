@@ -72,6 +72,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }));
   }
 
+  metrics.collectedGauge('posthorn_connections', 'Open client connections, by listener', () =>
+    services.filter((s) => s.connectionCount !== undefined).map((s) => ({ labels: { listener: s.name }, value: s.connectionCount ?? 0 })),
+  );
+  metrics.collectedGauge('posthorn_up', '1 while every listener is up', () => [{ labels: {}, value: ready ? 1 : 0 }]);
+
   const ports: Record<string, number> = {};
   try {
     for (const service of services) {

@@ -39,6 +39,8 @@ export interface Service {
   /** Also the key of its port in config.ports. */
   readonly name: ListenerName;
   readonly port: number;
+  /** Open connections, for the posthorn_connections gauge (when the service tracks them). */
+  readonly connectionCount?: number;
   listen(): Promise<number>;
   close(graceMs: number): Promise<void>;
 }
