@@ -64,6 +64,18 @@ export function accountsContract(open: OpenTestStore): void {
       await rejectsWith(store.quota(999999), 'NOT_FOUND');
     }));
 
+  it('answers NOT_FOUND for operations on an account that does not exist', () =>
+    withStore(open, async ({ store, inbox }) => {
+      const missing = 999999;
+      await rejectsWith(store.createMailbox(missing, 'x'), 'NOT_FOUND');
+      await rejectsWith(store.setSubscribed(missing, 'x', true), 'NOT_FOUND');
+      await rejectsWith(store.removeAccount(missing), 'NOT_FOUND');
+      await rejectsWith(store.setPopRetention(missing, 1), 'NOT_FOUND');
+      await rejectsWith(store.expunge(missing, inbox.id, { onlyDeleted: false }), 'NOT_FOUND');
+      assert.deepEqual(await store.listMailboxes(missing), []);
+      assert.deepEqual(await store.changesSince(missing, 0), []);
+    }));
+
   it('lists accounts per domain', () =>
     withStore(open, async ({ store }) => {
       await store.addDomain('other.example');

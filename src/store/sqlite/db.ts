@@ -37,6 +37,10 @@ export function translateError(err: unknown): unknown {
     if (primary === SQLITE_CONSTRAINT && /UNIQUE|PRIMARY KEY/.test((err as Error).message)) {
       return new StoreError('ALREADY_EXISTS', (err as Error).message);
     }
+    // A row that refers to a parent which is gone (an account removed by the CLI meanwhile).
+    if (primary === SQLITE_CONSTRAINT && /FOREIGN KEY/.test((err as Error).message)) {
+      return new StoreError('NOT_FOUND', (err as Error).message);
+    }
   }
   return err;
 }

@@ -156,13 +156,11 @@ export function mailboxOps(db: Db): Pick<
     setSubscribed: async (accountId, rawName, subscribed) => {
       const name = normaliseMailboxName(rawName);
       return db.mutate(accountId, (m) => {
+        if (!db.get('SELECT 1 AS x FROM account WHERE id = ?', accountId)) throw new StoreError('NOT_FOUND', `no account ${accountId}`);
         const changed = subscribed
           ? db.run('INSERT OR IGNORE INTO subscription (account_id, name) VALUES (?, ?)', accountId, name).changes
           : db.run('DELETE FROM subscription WHERE account_id = ? AND name = ?', accountId, name).changes;
-        if (changed === 0) {
-          if (!db.get('SELECT 1 AS x FROM account WHERE id = ?', accountId)) throw new StoreError('NOT_FOUND', `no account ${accountId}`);
-          return;
-        }
+        if (changed === 0) return;
         const mailbox = mailboxByName(db, accountId, name);
         m.change('subscription', mailbox ? mailbox.id : null);
       });
