@@ -23,7 +23,7 @@ interface Acked {
 }
 
 /** Runs the child until it has acknowledged `killAfter` appends, then SIGKILLs it. */
-function runAndKill(dir: string, accountId: number, mailboxId: number, killAfter: number): Promise<Acked[]> {
+function runAndKill(dir: string, accountId: number, mailboxId: number, killAfter: number, onLine?: (a: Acked) => void): Promise<Acked[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir, String(accountId), String(mailboxId), '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: Acked[] = [];
@@ -34,6 +34,7 @@ function runAndKill(dir: string, accountId: number, mailboxId: number, killAfter
     lines.on('line', (line) => {
       const [uid, id, size] = line.split(' ').map(Number);
       acked.push({ uid, id, size });
+      onLine?.({ uid, id, size });
       if (!killed && acked.length >= killAfter) {
         killed = true;
         child.kill('SIGKILL');
@@ -86,6 +87,45 @@ describe('store durability under SIGKILL', () => {
         allAcked.push({ uid: next.uid, id: next.id, size: blob.size });
         await store.close();
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('two processes on one database', () => {
+  it('a second process appending at the same time: unique UIDs, exact counters', { timeout: 120_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posthorn-twoproc-'));
+    try {
+      const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus() });
+      const blobs = new FileBlobStore(path.join(dir, 'blobs'));
+      await store.addDomain('example.org');
+      const account = await store.createAccount({ address: 'u@example.org', passwordHash: 'h' });
+      const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
+      const mine: number[] = [];
+      let stop = false;
+      let first: () => void = () => {};
+      const childStarted = new Promise<void>((resolve) => (first = resolve));
+      // This process appends while the child does, starting once the child has committed once.
+      const parentLoop = (async () => {
+        await childStarted;
+        while (!stop) {
+          const blob = await blobs.put(Buffer.from(`parent ${mine.length} ${Math.random()}`));
+          mine.push((await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: summaryFor('p') })).uid);
+        }
+      })();
+      const theirs = await runAndKill(dir, account.id, inbox.id, 200, () => first());
+      stop = true;
+      await parentLoop;
+      const uids = [...mine, ...theirs.map((a) => a.uid)];
+      assert.equal(new Set(uids).size, uids.length, 'no UID handed out twice across processes');
+      assert.ok(mine.length > 0 && theirs.length >= 200);
+      const rows = await store.listMessages(inbox.id);
+      const present = new Set(rows.map((r) => r.uid));
+      for (const u of uids) assert.ok(present.has(u), `uid ${u} stored`);
+      await assertCountersConsistent(store, account.id);
+      await assertBlobsIntact(store, blobs, account.id);
+      await store.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -99,16 +99,23 @@ describe('sqlite backend on disk', () => {
 
   it('answers UNAVAILABLE, not a false success, while another process holds the write lock', () =>
     withDir(async (dir) => {
-      const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus(), busyTimeoutMs: 50 });
+      const bus = new InProcessChangeBus();
+      const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus, busyTimeoutMs: 50 });
       await store.addDomain('example.org');
+      const acc = await store.createAccount({ address: 'u@example.org', passwordHash: 'h' });
+      const events: number[] = [];
+      bus.subscribe(acc.id, (e) => events.push(e.modseq));
       const { DatabaseSync } = await import('node:sqlite');
       const other = new DatabaseSync(path.join(dir, 'posthorn.db'));
       other.exec('BEGIN IMMEDIATE');
       await assert.rejects(store.addDomain('example.net'), { code: 'UNAVAILABLE' });
+      await assert.rejects(store.createMailbox(acc.id, 'Locked'), { code: 'UNAVAILABLE' });
+      assert.deepEqual(events, [], 'no event for a mutation that did not commit');
       other.exec('ROLLBACK');
       other.close();
       await store.addDomain('example.net');
       assert.equal((await store.listDomains()).length, 2);
+      assert.equal(await store.getMailbox(acc.id, 'Locked'), null);
       await store.close();
     }));
 });
