@@ -154,6 +154,31 @@ async function storeAppends(dir: string, concurrency: number, groupCommit: boole
   };
 }
 
+/**
+ * appendMessage alone (the blob already stored), to separate the database's share: without
+ * group commit every append is one COMMIT with a WAL fsync on the main thread.
+ */
+async function appendOnly(dir: string, concurrency: number, groupCommit: boolean): Promise<number> {
+  const sub = fs.mkdtempSync(path.join(dir, 'db-'));
+  const store = await openSqliteStore({ path: path.join(sub, 'posthorn.db'), bus: new InProcessChangeBus(), groupCommit });
+  await store.addDomain('bench.example');
+  const acc = await store.createAccount({ address: 'bench@bench.example', passwordHash: 'x' });
+  const inbox = (await store.getMailbox(acc.id, 'INBOX'))!;
+  const { summary } = fakeParse(Buffer.from('Subject: bench\r\n\r\n' + 'x'.repeat(MESSAGE_BYTES)));
+  const n = COUNT * 3;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) await store.appendMessage(acc.id, inbox.id, { blobId: 'a'.repeat(64), size: MESSAGE_BYTES, summary });
+    }),
+  );
+  const rate = (n / (performance.now() - start)) * 1000;
+  await store.close();
+  fs.rmSync(sub, { recursive: true, force: true });
+  return rate;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs every configuration REPEAT times, interleaved (after one discarded warm-up run), and prints medians. */
@@ -181,6 +206,14 @@ try {
   rawFsyncs(dir);
   durableCreates(dir);
   await storeBenchmarks(dir);
+  console.log(`4. appendMessage only (blob already stored), median of ${REPEAT} runs:`);
+  for (const concurrency of [1, CONCURRENCY]) {
+    for (const groupCommit of [false, true]) {
+      const rates: number[] = [];
+      for (let r = 0; r < REPEAT; r++) rates.push(await appendOnly(dir, concurrency, groupCommit));
+      console.log(`   ${String(concurrency).padStart(2)} appender(s), group commit ${groupCommit ? 'on ' : 'off'}: ${median(rates).toFixed(0).padStart(6)} appends/s`);
+    }
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
