@@ -199,7 +199,13 @@ export class Db {
     }
     if (commitError === null) {
       for (const w of batch) {
-        this.sqlite.exec('SAVEPOINT w');
+        try {
+          this.sqlite.exec('SAVEPOINT w');
+        } catch (err) {
+          // Cannot even open a savepoint (I/O error): the whole batch fails, nothing is committed.
+          commitError = translateError(err);
+          break;
+        }
         try {
           const r = w.run();
           this.sqlite.exec('RELEASE w');
