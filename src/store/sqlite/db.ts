@@ -124,6 +124,8 @@ export class Db {
     // FULL: every COMMIT fsyncs the WAL, so an acknowledged mutation survives power loss.
     this.sqlite.exec('PRAGMA synchronous = FULL');
     this.sqlite.exec('PRAGMA foreign_keys = ON');
+    // The WAL file is reused after each checkpoint but never shrinks; cap what stays on disk.
+    this.sqlite.exec('PRAGMA journal_size_limit = 67108864');
     migrate(this.sqlite, this.now());
   }
 
