@@ -63,6 +63,23 @@ describe('sqlite backend on disk', () => {
       await store.close();
     }));
 
+  it('hands out UIDs up to 2^32-1 and then refuses (RFC 9051 §9)', () =>
+    withDir(async (dir) => {
+      const store = await open(dir);
+      await store.addDomain('example.org');
+      const acc = await store.createAccount({ address: 'u@example.org', passwordHash: 'h' });
+      const inbox = (await store.getMailbox(acc.id, 'INBOX'))!;
+      const { DatabaseSync } = await import('node:sqlite');
+      const raw = new DatabaseSync(path.join(dir, 'posthorn.db'));
+      raw.prepare('UPDATE mailbox SET uid_next = ? WHERE id = ?').run(0xffffffff, inbox.id);
+      raw.close();
+      const last = await store.appendMessage(acc.id, inbox.id, { blobId, size: 1, summary: summaryFor('x') });
+      assert.equal(last.uid, 0xffffffff);
+      await assert.rejects(store.appendMessage(acc.id, inbox.id, { blobId, size: 1, summary: summaryFor('x') }), { code: 'CANNOT' });
+      assert.equal((await store.quota(acc.id)).messageCount, 1);
+      await store.close();
+    }));
+
   it('records the schema version and migrates idempotently', () =>
     withDir(async (dir) => {
       await (await open(dir)).close();
