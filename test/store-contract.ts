@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChangeEvent } from '../src/store/types.ts';
 import { collectGarbage } from '../src/store/blob-gc.ts';
-import { withStore, type OpenTestStore } from './helpers/store-contract-kit.ts';
+import { ingestMessage } from '../src/mail/ingest.ts';
+import { fakeParse, rawMessage, sha256 } from './helpers/store-fixtures.ts';
+import { rejectsWith, withStore, type OpenTestStore } from './helpers/store-contract-kit.ts';
 import { accountsContract } from './store-contract-accounts.ts';
 import { mailboxesContract } from './store-contract-mailboxes.ts';
 import { messagesContract } from './store-contract-messages.ts';
@@ -19,6 +21,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('messages', () => messagesContract(open));
     describe('change bus and change log', () => changesContract(open));
     describe('blob references', () => blobContract(open));
+    describe('ingest', () => ingestContract(open));
   });
 }
 
@@ -111,6 +114,32 @@ function blobContract(open: OpenTestStore): void {
       assert.equal(await blobs.has(young.id), false);
       assert.equal(await blobs.has(shared.blobId), true);
       await rejectsRemoved(store.quota(account.id));
+    }));
+}
+
+function ingestContract(open: OpenTestStore): void {
+  it('ingests: durable blob, parsed summary, append; a refused append leaves only a collectable blob', () =>
+    withStore(open, async ({ store, blobs, account, inbox }) => {
+      const raw = rawMessage('ingested', 300);
+      const r = await ingestMessage({ store, blobs, parse: fakeParse }, account.id, inbox.id, raw, { flags: ['\\Flagged'], internalDate: 12345 });
+      const m = (await store.getMessageById(account.id, r.id))!;
+      assert.equal(m.blobId, sha256(raw));
+      assert.equal(m.size, raw.length);
+      assert.deepEqual(m.flags, ['\\Flagged']);
+      assert.equal(m.internalDate, 12345);
+      assert.equal(m.summary.subject, 'ingested');
+      assert.deepEqual(await blobs.get(m.blobId), raw);
+      assert.deepEqual(await blobs.read(m.blobId, 0, 8), raw.subarray(0, 8));
+
+      await store.setQuota(account.id, raw.length);
+      const refused = rawMessage('too much', 10);
+      await rejectsWith(ingestMessage({ store, blobs, parse: fakeParse }, account.id, inbox.id, refused), 'OVER_QUOTA');
+      assert.equal(await blobs.has(sha256(refused)), true);
+      assert.equal(await store.isBlobReferenced(sha256(refused)), false);
+      const gc = await collectGarbage(store, blobs, { graceMs: 1000, now: () => Date.now() + 5000 });
+      assert.equal(gc.deleted, 1);
+      assert.equal(await blobs.has(sha256(refused)), false);
+      assert.equal(await blobs.has(m.blobId), true);
     }));
 }
 
