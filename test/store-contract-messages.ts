@@ -6,6 +6,21 @@ import { rejectsWith, withStore, type OpenTestStore } from './helpers/store-cont
 import { assertCountersConsistent, summaryFor } from './helpers/store-fixtures.ts';
 
 export function messagesContract(open: OpenTestStore): void {
+  it('keeps each message\'s search text for SEARCH BODY/TEXT, across copy', () =>
+    withStore(open, async (ctx) => {
+      const { store, account, inbox, blobs } = ctx;
+      const blob = await blobs.put(Buffer.from('Subject: s\r\n\r\nbody\r\n'));
+      const a = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: summaryFor('a'), searchText: 'quarterly figures Grüße' });
+      const b = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: summaryFor('b') });
+      assert.deepEqual(await store.getSearchTexts(inbox.id, [b.uid, a.uid, 999]), [
+        { uid: a.uid, text: 'quarterly figures Grüße' },
+        { uid: b.uid, text: '' },
+      ]);
+      const archive = await ctx.mailbox('Archive');
+      const copy = await store.copyMessages(account.id, inbox.id, [a.uid], archive.id);
+      assert.deepEqual(await store.getSearchTexts(archive.id, [copy.mapping[0].destUid]), [{ uid: copy.mapping[0].destUid, text: 'quarterly figures Grüße' }]);
+    }));
+
   it('appends with ascending UIDs and modseqs, never reusing a UID', () =>
     withStore(open, async (ctx) => {
       const { store, account, inbox } = ctx;

@@ -235,6 +235,8 @@ export interface MailStore {
   listMessages(mailboxId: MailboxId): Promise<MessageRecord[]>;
   getMessages(mailboxId: MailboxId, uids: number[]): Promise<MessageWithSummary[]>;
   getMessageById(accountId: AccountId, id: MessageId): Promise<MessageWithSummary | null>;
+  /** The parser's search text of each message (IMAP SEARCH BODY/TEXT), ascending UID; "" when none was stored. */
+  getSearchTexts(mailboxId: MailboxId, uids: number[]): Promise<{ uid: number; text: string }[]>;
   setFlags(
     accountId: AccountId,
     mailboxId: MailboxId,

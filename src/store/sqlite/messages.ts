@@ -53,7 +53,7 @@ export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: num
 
 export function messageOps(db: Db): Pick<
   MailStore,
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'getMessageById' | 'setFlags' | 'expunge'
+  | 'appendMessage' | 'listMessages' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
   | 'copyMessages' | 'moveMessages' | 'markPopRetrieved'
 > {
   return {
@@ -90,6 +90,18 @@ export function messageOps(db: Db): Pick<
             mailboxId, list,
           )
           .map(toMessageWithSummary),
+      );
+    },
+
+    getSearchTexts: async (mailboxId, uids) => {
+      const list = checkUids(uids);
+      return db.read(() =>
+        db
+          .all<{ uid: number; search_text: string | null }>(
+            'SELECT uid, search_text FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid',
+            mailboxId, list,
+          )
+          .map((r) => ({ uid: r.uid, text: r.search_text ?? '' })),
       );
     },
 
