@@ -1,0 +1,161 @@
+// FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; RFC 3516 BINARY; RFC 7162 §3.1.4 CHANGEDSINCE,
+// §3.2.6 VANISHED). Metadata comes from the message rows, ENVELOPE/BODYSTRUCTURE from the
+// summary cached at ingest, content as slices of the blob (fetch-data.ts). Responses are sent
+// as they are built, with backpressure, so FETCH 1:* of a large mailbox never sits in memory.
+
+import type { MessageRecord, MessageWithSummary } from '../store/types.ts';
+import {
+  compressSequence, fetchItemLabel, fetchResponse, fetchSetsSeen, vanishedResponse,
+  type FetchCommand, type FetchItem, type FetchResponseItem,
+} from '../wire/imap/index.ts';
+import { command } from './descriptor.ts';
+import { storeCall } from './errors.ts';
+import { applyPartial, binarySection, bodySection, MessageBytes } from './fetch-data.ts';
+import type { ImapSession } from './session.ts';
+import { SELECTED } from './state.ts';
+
+const BATCH = 200;
+const META_ONLY = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ']);
+
+async function itemsFor(s: ImapSession, msg: MessageWithSummary | MessageRecord, items: FetchItem[], cmd: FetchCommand, seenChanged: boolean): Promise<FetchResponseItem[]> {
+  const out: FetchResponseItem[] = [];
+  const summary = 'summary' in msg ? msg.summary : null;
+  const bytes = summary ? new MessageBytes(s.ctx.deps.blobs, msg as MessageWithSummary) : null;
+  let hasUid = false;
+  let hasFlags = false;
+  let hasModseq = false;
+  for (const item of items) {
+    switch (item.type) {
+      case 'UID':
+        hasUid = true;
+        out.push({ name: 'UID', uid: msg.uid });
+        break;
+      case 'FLAGS':
+        hasFlags = true;
+        out.push({ name: 'FLAGS', flags: msg.flags });
+        break;
+      case 'INTERNALDATE':
+        out.push({ name: 'INTERNALDATE', ms: msg.internalDate });
+        break;
+      case 'RFC822.SIZE':
+        out.push({ name: 'RFC822.SIZE', size: msg.size });
+        break;
+      case 'MODSEQ':
+        hasModseq = true;
+        out.push({ name: 'MODSEQ', modseq: msg.modseq });
+        break;
+      case 'ENVELOPE':
+        out.push({ name: 'ENVELOPE', envelope: summary!.envelope });
+        break;
+      case 'BODYSTRUCTURE':
+      case 'BODY':
+        out.push({ name: item.type, part: summary!.root });
+        break;
+      case 'RFC822':
+        out.push({ name: 'RFC822', data: await bytes!.all() });
+        break;
+      case 'RFC822.HEADER':
+        out.push({ name: 'RFC822.HEADER', data: await bytes!.range(summary!.root.headerStart, summary!.root.headerEnd) });
+        break;
+      case 'RFC822.TEXT':
+        out.push({ name: 'RFC822.TEXT', data: await bytes!.range(summary!.root.bodyStart, msg.size) });
+        break;
+      case 'BODY[]': {
+        const data = await bodySection(bytes!, summary!.root, msg.size, item.section);
+        out.push({ name: 'BODY[]', label: fetchItemLabel(item), data: applyPartial(data, item.partial) });
+        break;
+      }
+      case 'BINARY[]': {
+        const data = await binarySection(bytes!, summary!.root, msg.size, item.part);
+        out.push({ name: 'BINARY[]', label: fetchItemLabel(item), data: applyPartial(data, item.partial) });
+        break;
+      }
+      case 'BINARY.SIZE': {
+        const data = await binarySection(bytes!, summary!.root, msg.size, item.part);
+        out.push({ name: 'BINARY.SIZE', label: fetchItemLabel(item), size: data ? data.length : 0 });
+        break;
+      }
+    }
+  }
+  // RFC 9051 §6.4.9: UID FETCH always includes UID.
+  if (cmd.uid && !hasUid) out.unshift({ name: 'UID', uid: msg.uid });
+  // RFC 9051 §6.4.5: a \Seen set by this FETCH is reported.
+  if (seenChanged && !hasFlags) out.push({ name: 'FLAGS', flags: msg.flags });
+  // RFC 7162 §3.1.4.1: with CHANGEDSINCE, MODSEQ is always included.
+  if ((cmd.changedSince !== null || (seenChanged && s.enabled.condstore)) && !hasModseq) out.push({ name: 'MODSEQ', modseq: msg.modseq });
+  return out;
+}
+
+const fetch = command({
+  name: 'FETCH',
+  states: SELECTED,
+  run: async (s, _tag, cmd) => {
+    const view = s.view();
+    const store = s.ctx.deps.store;
+    const uids = view.resolve(cmd.sequence, cmd.uid, s.savedResult);
+    // RFC 7162 §3.1: FETCH MODSEQ and CHANGEDSINCE are CONDSTORE-enabling commands.
+    if (cmd.changedSince !== null || cmd.items.some((i) => i.type === 'MODSEQ')) s.enabled.condstore = true;
+    if (cmd.vanished && cmd.changedSince !== null) {
+      // RFC 7162 §3.2.6: UIDs of the set that were expunged since CHANGEDSINCE.
+      const wanted = new Set(view.resolve(cmd.sequence, true, s.savedResult, true));
+      const requestedRange = cmd.sequence;
+      const changes = await storeCall(() => store.changesSince(s.accountId(), cmd.changedSince!, view.mailboxId));
+      const gone = new Set<number>();
+      for (const c of changes) {
+        if (c.kind !== 'message-removed' || c.uid === null || (view.has(c.uid) && !view.expunged.has(c.uid))) continue;
+        if (wanted.has(c.uid) || inUidSet(requestedRange, c.uid)) gone.add(c.uid);
+      }
+      if (gone.size > 0) await s.send(vanishedResponse(compressSequence([...gone].sort((a, b) => a - b)), true));
+    }
+    if (uids.length === 0) return;
+    const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly;
+    const metaOnly = cmd.items.every((i) => META_ONLY.has(i.type));
+    const opts = s.encodeOptions();
+    // FETCH 1:* (UID FLAGS) — what every client sends to resynchronise — reads the rows once,
+    // without summaries.
+    let rows: Map<number, MessageRecord> | null = null;
+    if (metaOnly && uids.length > BATCH) {
+      rows = new Map((await storeCall(() => store.listMessages(view.mailboxId))).map((r) => [r.uid, r]));
+    }
+    for (let i = 0; i < uids.length; i += BATCH) {
+      const batch = uids.slice(i, i + BATCH);
+      let messages: (MessageRecord | MessageWithSummary)[] = rows
+        ? batch.map((uid) => rows.get(uid)).filter((r) => r !== undefined)
+        : await storeCall(() => store.getMessages(view.mailboxId, batch));
+      if (cmd.changedSince !== null) messages = messages.filter((m) => m.modseq > cmd.changedSince!);
+      const seenChanged = new Set<number>();
+      if (setSeen) {
+        const unseen = messages.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);
+        if (unseen.length > 0) {
+          const result = await storeCall(() => store.setFlags(s.accountId(), view.mailboxId, unseen, 'add', ['\\Seen']));
+          const byUid = new Map(result.updated.map((u) => [u.uid, u]));
+          messages = messages.map((m) => {
+            const u = byUid.get(m.uid);
+            if (!u) return m;
+            seenChanged.add(m.uid);
+            view.reported.set(m.uid, u.modseq);
+            return { ...m, flags: u.flags, modseq: u.modseq };
+          });
+        }
+      }
+      for (const m of messages) {
+        const seq = view.seqOf(m.uid);
+        if (seq === 0) continue;
+        const items = await itemsFor(s, m, cmd.items, cmd, seenChanged.has(m.uid));
+        await s.send(fetchResponse(seq, items, opts));
+      }
+    }
+  },
+});
+
+/** Whether a UID lies in a UID set as written (ranges may name UIDs no longer in the view). */
+function inUidSet(set: FetchCommand['sequence'], uid: number): boolean {
+  if (set.kind !== 'set') return false;
+  return set.ranges.some((r) => {
+    const a = r.from === '*' ? Infinity : r.from;
+    const b = r.to === '*' ? Infinity : r.to;
+    return uid >= Math.min(a, b) && uid <= Math.max(a, b);
+  });
+}
+
+export const fetchCommands = [fetch];

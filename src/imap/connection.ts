@@ -1,0 +1,295 @@
+// One IMAP connection: the socket, the incremental command reader, writes with backpressure,
+// timeouts, STARTTLS and graceful shutdown. Protocol behaviour (states, commands) lives in
+// session.ts and the command files; this file only moves bytes and decides when to stop.
+//
+// Implementation notes — rules every change must keep:
+// - Pull, do not buffer (src/wire/imap/index.ts): after a 'command' event nothing more is read
+//   until the command has finished, so a mode switch (STARTTLS, AUTHENTICATE, IDLE) applies to
+//   exactly the bytes after it. While a command runs the socket is paused once the reader holds
+//   more than HIGH_WATER octets: a client that pipelines without end cannot grow our memory.
+// - Output: before the next command is read, and inside long responses (session.send), we wait
+//   for 'drain' when the socket's buffer is full, so a client that never reads makes us stop,
+//   not buffer.
+// - STARTTLS (RFC 9051 §6.2.1): everything received before the handshake is thrown away (the
+//   CVE-2011-0411 injection: "a STARTTLS\r\nb CAPABILITY\r\n" in one packet never answers b).
+// - Shutdown: the command in progress finishes; then "* BYE Server shutting down" and close.
+
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { upgradeToTls, isLoopback, type ConnectionInfo } from '../server/tcp-listener.ts';
+import { CommandReader, parseCommand, taggedResponse, untaggedStatus, continuation, type ReaderEvent } from '../wire/imap/index.ts';
+import type { ImapContext } from './context.ts';
+import { ImapSession } from './session.ts';
+
+const HIGH_WATER = 256 * 1024;
+const OUTPUT_HIGH_WATER = 256 * 1024;
+/** Literal limits before login: enough for a LOGIN password, too small to be a weapon. */
+export const PRE_AUTH_LITERAL_BYTES = 8 * 1024;
+
+export type EndReason = 'logout' | 'client-closed' | 'timeout' | 'shutdown' | 'protocol-error' | 'tls-failed' | 'error';
+
+/** What a session may do with its connection. */
+export interface ImapIo {
+  readonly remote: string;
+  readonly listener: string;
+  readonly loopback: boolean;
+  /** TLS is active (implicit TLS or after STARTTLS). */
+  readonly secure: boolean;
+  readonly closed: boolean;
+  readonly shutdownSignal: AbortSignal;
+  write(data: Buffer): boolean;
+  /** Writes and, when the socket's buffer is full, waits until it drains. */
+  send(data: Buffer): Promise<void>;
+  /** The next raw line (AUTHENTICATE responses, IDLE's DONE); null when the connection ends. */
+  readLine(): Promise<Buffer | null>;
+  /** Writes the tagged OK, discards pipelined input and runs the handshake; false on failure. */
+  startTls(ok: Buffer): Promise<boolean>;
+  /** After login: larger literals, the logged-in idle timeout. */
+  authenticated(maxLiteralBytes: number): void;
+  /** Ends the connection after what was written has been sent. */
+  end(reason: EndReason): void;
+}
+
+export class ImapConnection implements ImapIo {
+  readonly remote: string;
+  readonly listener: string;
+  readonly loopback: boolean;
+  secure: boolean;
+  private socket: net.Socket | tls.TLSSocket;
+  private readonly ctx: ImapContext;
+  private readonly info: ConnectionInfo;
+  private readonly reader = new CommandReader({ maxLiteralBytes: PRE_AUTH_LITERAL_BYTES, maxNonSyncLiteralBytes: PRE_AUTH_LITERAL_BYTES, maxCommandBytes: 64 * 1024 });
+  private readonly session: ImapSession;
+  private waiter: (() => void) | null = null;
+  private closedFlag = false;
+  private endReason: EndReason | null = null;
+
+  constructor(ctx: ImapContext, socket: net.Socket, info: ConnectionInfo, listener: string, secure: boolean) {
+    this.ctx = ctx;
+    this.socket = socket;
+    this.info = info;
+    this.listener = listener;
+    this.remote = info.remoteAddress;
+    this.loopback = isLoopback(info.remoteAddress);
+    this.secure = secure;
+    this.session = new ImapSession(ctx, this);
+    this.reader.setLimits({ maxLineBytes: ctx.deps.config.limits.maxLineBytes });
+  }
+
+  get closed(): boolean {
+    return this.closedFlag || this.endReason !== null;
+  }
+
+  get shutdownSignal(): AbortSignal {
+    return this.info.shutdownSignal;
+  }
+
+  start(): void {
+    this.attach(this.socket);
+    this.socket.setTimeout(this.ctx.preAuthTimeoutMs);
+    const onShutdown = (): void => this.wake();
+    this.info.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
+    this.ctx.metrics.session(this.listener);
+    this.run()
+      .catch((err: unknown) => {
+        this.ctx.deps.log.error({ event: 'imap-connection-error', protocol: 'imap', remote: this.remote, err: (err as Error).message, stack: (err as Error).stack });
+        this.endReason ??= 'error';
+      })
+      .finally(() => {
+        this.info.shutdownSignal.removeEventListener('abort', onShutdown);
+        this.session.finish(this.endReason ?? 'client-closed');
+        if (!this.socket.destroyed) this.socket.end();
+      });
+  }
+
+  private async run(): Promise<void> {
+    this.write(this.session.greeting());
+    for (;;) {
+      if (this.socket.writableLength > OUTPUT_HIGH_WATER) await this.drainSocket();
+      const ev = await this.nextEvent();
+      if (!ev) {
+        if (this.info.shutdownSignal.aborted && !this.closed) {
+          this.write(untaggedStatus('BYE', 'Server shutting down'));
+          this.end('shutdown');
+        }
+        return;
+      }
+      switch (ev.kind) {
+        case 'continue': {
+          const refusal = this.session.refuseLiteral(ev.tag, ev.name, ev.size);
+          if (refusal) {
+            this.write(refusal);
+            this.reader.refuseLiteral();
+          } else {
+            this.write(continuation());
+          }
+          break;
+        }
+        case 'error':
+          this.write(ev.tag ? taggedResponse(ev.tag, 'BAD', ev.text, ev.code) : untaggedStatus('BAD', ev.text, ev.code));
+          if (ev.fatal) {
+            this.write(untaggedStatus('BYE', 'Protocol error, closing'));
+            this.end('protocol-error');
+            return;
+          }
+          if (this.session.badCommand()) return;
+          break;
+        case 'line':
+          // Only requested through readLine(); never reached here.
+          break;
+        case 'command': {
+          const parsed = parseCommand(ev.command, this.session.grammar());
+          if (!parsed.ok) {
+            this.write(taggedResponse(parsed.tag, parsed.error.kind === 'bad' ? 'BAD' : 'NO', parsed.error.text, parsed.error.code));
+            if (parsed.error.kind === 'bad' && this.session.badCommand()) return;
+            break;
+          }
+          await this.session.execute(parsed.tag, parsed.command);
+          if (this.closed) return;
+          break;
+        }
+      }
+    }
+  }
+
+  // ---- input
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.reader.push(chunk);
+    if (this.reader.bufferedBytes > HIGH_WATER) this.socket.pause();
+    this.wake();
+  };
+
+  private readonly onClose = (): void => {
+    this.closedFlag = true;
+    this.wake();
+  };
+
+  private readonly onTimeout = (): void => {
+    // RFC 9051 §5.4: an autologout timer of at least 30 minutes after login; shorter before.
+    this.ctx.deps.log.info({ event: 'imap-timeout', protocol: 'imap', remote: this.remote });
+    if (!this.closed) this.write(untaggedStatus('BYE', 'Autologout: idle for too long'));
+    this.end('timeout');
+    this.socket.destroySoon();
+  };
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+  }
+
+  private detach(socket: net.Socket): void {
+    socket.off('data', this.onData);
+    socket.off('close', this.onClose);
+    socket.off('timeout', this.onTimeout);
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  private async nextEvent(): Promise<ReaderEvent | null> {
+    for (;;) {
+      // Shutdown: the command in progress has finished; nothing further is started.
+      if (this.closed || this.info.shutdownSignal.aborted) return null;
+      const ev = this.reader.next();
+      if (ev) return ev;
+      if (this.socket.isPaused()) this.socket.resume();
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
+  }
+
+  async readLine(): Promise<Buffer | null> {
+    this.reader.expectLine();
+    for (;;) {
+      // Shutdown ends an IDLE (or a SASL exchange) too: the BYE follows in run().
+      if (this.closed || this.info.shutdownSignal.aborted) return null;
+      const ev = this.reader.next();
+      if (ev) {
+        if (ev.kind === 'line') return ev.line;
+        if (ev.kind === 'error') {
+          this.write(untaggedStatus('BYE', ev.text, ev.code));
+          this.end('protocol-error');
+          return null;
+        }
+        continue;
+      }
+      if (this.socket.isPaused()) this.socket.resume();
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
+  }
+
+  // ---- output
+
+  write(data: Buffer): boolean {
+    if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) return false;
+    return this.socket.write(data);
+  }
+
+  async send(data: Buffer): Promise<void> {
+    if (!this.write(data)) await this.drainSocket();
+  }
+
+  private async drainSocket(): Promise<void> {
+    const socket = this.socket;
+    if (!socket.writableNeedDrain || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  // ---- state changes
+
+  async startTls(ok: Buffer): Promise<boolean> {
+    const raw = this.socket as net.Socket;
+    raw.pause();
+    this.detach(raw);
+    // RFC 9051 §6.2.1 / CVE-2011-0411: bytes that arrived with or after the command are dropped.
+    const discarded = this.reader.takeBuffered();
+    if (discarded.length > 0) {
+      this.ctx.deps.log.warn({ event: 'imap-starttls-pipelined-input-discarded', protocol: 'imap', remote: this.remote, octets: discarded.length });
+    }
+    await new Promise<void>((resolve) => raw.write(ok, () => resolve()));
+    try {
+      const secure = await upgradeToTls(raw, this.ctx.deps.secureContext);
+      this.socket = secure;
+      this.secure = true;
+      this.attach(secure);
+      secure.setTimeout(this.ctx.preAuthTimeoutMs);
+      return true;
+    } catch (err) {
+      this.ctx.deps.log.info({ event: 'imap-tls-failed', protocol: 'imap', remote: this.remote, err: (err as Error).message });
+      this.endReason ??= 'tls-failed';
+      this.closedFlag = true;
+      raw.destroy();
+      return false;
+    }
+  }
+
+  authenticated(maxLiteralBytes: number): void {
+    this.reader.setLimits({
+      maxLiteralBytes,
+      maxNonSyncLiteralBytes: maxLiteralBytes,
+      maxCommandBytes: maxLiteralBytes + 64 * 1024,
+    });
+    this.socket.setTimeout(this.ctx.idleTimeoutMs);
+  }
+
+  end(reason: EndReason): void {
+    this.endReason ??= reason;
+    this.wake();
+  }
+}

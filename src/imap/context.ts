@@ -1,0 +1,36 @@
+// What every IMAP session of the process shares: the server's dependencies, timeouts and
+// metrics. Made once by imapServices() for both listeners.
+
+import type { ServerDeps } from '../server/deps.ts';
+
+export interface ImapMetrics {
+  login(result: 'ok' | 'failed' | 'rate-limited' | 'unavailable'): void;
+  session(listener: string): void;
+  command(name: string, status: 'OK' | 'NO' | 'BAD'): void;
+}
+
+export interface ImapContext {
+  deps: ServerDeps;
+  preAuthTimeoutMs: number;
+  idleTimeoutMs: number;
+  metrics: ImapMetrics;
+  nextSessionId(): number;
+}
+
+export function createImapContext(deps: ServerDeps): ImapContext {
+  const logins = deps.metrics.counter('posthorn_imap_logins_total', 'IMAP login attempts by result');
+  const sessions = deps.metrics.counter('posthorn_imap_sessions_total', 'IMAP connections accepted, by listener');
+  const commands = deps.metrics.counter('posthorn_imap_commands_total', 'IMAP commands by name and status');
+  let sessionId = 0;
+  return {
+    deps,
+    preAuthTimeoutMs: deps.config.limits.preAuthTimeoutSeconds * 1000,
+    idleTimeoutMs: deps.config.limits.idleTimeoutSeconds * 1000,
+    metrics: {
+      login: (result) => logins({ result }),
+      session: (listener) => sessions({ listener }),
+      command: (name, status) => commands({ command: name, status }),
+    },
+    nextSessionId: () => ++sessionId,
+  };
+}

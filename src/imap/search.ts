@@ -1,0 +1,190 @@
+// SEARCH evaluation (RFC 9051 §6.4.4; RFC 7162 §3.1.5 MODSEQ) over the store's message rows,
+// the summaries cached at ingest, header blocks read as blob slices, and — only for TEXT and
+// BODY — the decoded text of the message (see loadText).
+//
+// The key tree comes from the wire layer with its depth already bounded (MAX_SEARCH_DEPTH), so
+// the recursive evaluator below cannot run out of stack.
+
+import type { MessageRecord, MessageWithSummary } from '../store/types.ts';
+import { compareDates, dayOf, intervalsContain, resolveSequenceSet, type DateOp, type ImapDate, type Interval, type SearchKey } from '../wire/imap/index.ts';
+import { decodeHeaderValue } from '../wire/mime/index.ts';
+import { readFields } from '../wire/mime/headers.ts';
+import { binaryToText } from '../wire/mime/charset.ts';
+import type { MessageSummary } from '../wire/mime/types.ts';
+import { storeCall } from './errors.ts';
+import type { ImapSession } from './session.ts';
+import type { SelectedMailboxView } from './view.ts';
+
+const BATCH = 200;
+const MAX_HEADER_BYTES = 256 * 1024;
+
+interface Needs {
+  summary: boolean;
+  headers: boolean;
+  text: boolean;
+  modseq: boolean;
+}
+
+function analyse(root: SearchKey): Needs {
+  const needs: Needs = { summary: false, headers: false, text: false, modseq: false };
+  const stack: SearchKey[] = [root];
+  while (stack.length > 0) {
+    const k = stack.pop()!;
+    if (k.type === 'and') stack.push(...k.keys);
+    else if (k.type === 'or') stack.push(k.left, k.right);
+    else if (k.type === 'not') stack.push(k.key);
+    else if (k.type === 'sentdate') needs.summary = true;
+    else if (k.type === 'header') needs.headers = needs.summary = true;
+    else if (k.type === 'body' || k.type === 'text') needs.text = needs.summary = true;
+    else if (k.type === 'modseq') needs.modseq = true;
+  }
+  return needs;
+}
+
+interface Candidate {
+  rec: MessageRecord;
+  seq: number;
+  summary: MessageSummary | null;
+  /** Header fields: lower-case name, value decoded and lower-cased. */
+  headers: { name: string; value: string }[] | null;
+  /** Decoded header values and text bodies (TEXT), and the bodies alone (BODY), lower-cased. */
+  text: string | null;
+  body: string | null;
+}
+
+interface Env {
+  exists: number;
+  maxUid: number;
+  saved: Set<number> | null;
+  cache: Map<SearchKey, Interval[]>;
+}
+
+function dateMatches(ms: number | null, op: DateOp, date: ImapDate): boolean {
+  if (ms === null) return false;
+  const c = compareDates(dayOf(ms), date);
+  return op === 'before' ? c < 0 : op === 'on' ? c === 0 : c >= 0;
+}
+
+function intervals(env: Env, key: SearchKey & { type: 'sequence' | 'uid' }): Interval[] {
+  let iv = env.cache.get(key);
+  if (!iv) {
+    iv = key.set.kind === 'set' ? resolveSequenceSet(key.set, key.type === 'uid' ? env.maxUid : env.exists) : [];
+    env.cache.set(key, iv);
+  }
+  return iv;
+}
+
+function matches(key: SearchKey, c: Candidate, env: Env): boolean {
+  switch (key.type) {
+    case 'all':
+      return true;
+    case 'and':
+      return key.keys.every((k) => matches(k, c, env));
+    case 'or':
+      return matches(key.left, c, env) || matches(key.right, c, env);
+    case 'not':
+      return !matches(key.key, c, env);
+    case 'flag': {
+      // \Recent is not kept (RFC 9051 removed it): no message is recent.
+      if (key.flag.toLowerCase() === '\\recent') return !key.set;
+      const lower = key.flag.toLowerCase();
+      return c.rec.flags.some((f) => f.toLowerCase() === lower) === key.set;
+    }
+    case 'header': {
+      const value = key.value.toLowerCase();
+      return c.headers!.some((h) => h.name === key.field && h.value.includes(value));
+    }
+    case 'body':
+      return c.body!.includes(key.value.toLowerCase());
+    case 'text':
+      return c.text!.includes(key.value.toLowerCase());
+    case 'internaldate':
+      return dateMatches(c.rec.internalDate, key.op, key.date);
+    case 'sentdate':
+      // RFC 9051 §6.4.4: the Date: header; without one, the internal date stands in.
+      return dateMatches(c.summary!.sentDate ?? c.rec.internalDate, key.op, key.date);
+    case 'size':
+      return key.op === 'larger' ? c.rec.size > key.size : c.rec.size < key.size;
+    case 'sequence':
+      if (key.set.kind === 'saved') return env.saved?.has(c.rec.uid) ?? false;
+      return intervalsContain(intervals(env, key), c.seq);
+    case 'uid':
+      if (key.set.kind === 'saved') return env.saved?.has(c.rec.uid) ?? false;
+      return intervalsContain(intervals(env, key), c.rec.uid);
+    case 'modseq':
+      return c.rec.modseq >= key.modseq;
+  }
+}
+
+/** Header fields of a message, decoded (RFC 2047) for comparison. */
+async function loadHeaders(s: ImapSession, m: MessageWithSummary): Promise<{ name: string; value: string }[]> {
+  const root = m.summary.root;
+  const block = await s.ctx.deps.blobs.read(m.blobId, root.headerStart, Math.min(root.headerEnd, root.headerStart + MAX_HEADER_BYTES));
+  return readFields(block, 0, block.length, MAX_HEADER_BYTES).fields.map((f) => ({
+    name: f.lname,
+    value: decodeHeaderValue(binaryToText(f.value)).toLowerCase(),
+  }));
+}
+
+/**
+ * TEXT and BODY compare with the parser's search text (decoded header values, then decoded text
+ * bodies). The store keeps that text but its interface does not return it, so the blob is parsed
+ * again here; the header values the text starts with are recognised and skipped for BODY.
+ */
+async function loadText(s: ImapSession, m: MessageWithSummary): Promise<{ text: string; body: string }> {
+  const raw = await s.ctx.deps.blobs.get(m.blobId);
+  const parsed = s.ctx.deps.parse(raw);
+  const root = m.summary.root;
+  let prefix = 0;
+  for (const f of readFields(raw, root.headerStart, root.headerEnd, MAX_HEADER_BYTES).fields) {
+    const v = decodeHeaderValue(binaryToText(f.value));
+    if (v.length > 0) prefix += v.length + 1;
+  }
+  const text = parsed.searchText;
+  return { text: text.toLowerCase(), body: text.slice(Math.min(prefix, text.length)).toLowerCase() };
+}
+
+export interface SearchHit {
+  seq: number;
+  uid: number;
+  modseq: number;
+}
+
+/** Every message of the view (not expunged elsewhere) that matches, in sequence order. */
+export async function runSearch(s: ImapSession, view: SelectedMailboxView, key: SearchKey): Promise<{ hits: SearchHit[]; usesModseq: boolean }> {
+  const needs = analyse(key);
+  const store = s.ctx.deps.store;
+  const rows = await storeCall(() => store.listMessages(view.mailboxId));
+  const env: Env = {
+    exists: view.exists,
+    maxUid: view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0,
+    saved: s.savedResult ? new Set(s.savedResult) : null,
+    cache: new Map(),
+  };
+  const candidates: Candidate[] = [];
+  for (const rec of rows) {
+    const seq = view.seqOf(rec.uid);
+    if (seq === 0 || view.expunged.has(rec.uid)) continue;
+    candidates.push({ rec, seq, summary: null, headers: null, text: null, body: null });
+  }
+  const hits: SearchHit[] = [];
+  for (let i = 0; i < candidates.length; i += BATCH) {
+    const batch = candidates.slice(i, i + BATCH);
+    if (needs.summary) {
+      const full = new Map((await storeCall(() => store.getMessages(view.mailboxId, batch.map((c) => c.rec.uid)))).map((m) => [m.uid, m]));
+      for (const c of batch) {
+        const m = full.get(c.rec.uid);
+        if (!m) continue;
+        c.summary = m.summary;
+        if (needs.headers) c.headers = await loadHeaders(s, m);
+        if (needs.text) ({ text: c.text, body: c.body } = await loadText(s, m));
+      }
+    }
+    for (const c of batch) {
+      if (needs.summary && !c.summary) continue;
+      if (matches(key, c, env)) hits.push({ seq: c.seq, uid: c.rec.uid, modseq: c.rec.modseq });
+    }
+  }
+  hits.sort((a, b) => a.seq - b.seq);
+  return { hits, usesModseq: needs.modseq };
+}

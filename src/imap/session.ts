@@ -1,0 +1,224 @@
+// One IMAP session: its state (state.ts), what the client enabled, and the command boundary —
+// the only place where ImapNo/ImapBad (and any unexpected error) become tagged responses.
+//
+// Implementation notes — rules every change must keep:
+// - Commands run one at a time (connection.ts pulls the next only when this one is done).
+// - Everything that touches the selected view runs through exclusive(): commands, and the
+//   bus-driven sync during IDLE, so two syncs never interleave their untagged responses.
+// - After every command in the selected state the view is synced before the tagged response;
+//   expunges are held back after FETCH, STORE and SEARCH (RFC 9051 §7.5.1; their UID forms may
+//   announce them).
+// - Internal details (store errors, stack traces) go to the log, never to the client.
+
+import type { Account, ChangeEvent } from '../store/types.ts';
+import { StoreError } from '../store/types.ts';
+import { taggedResponse, untaggedStatus, type Command, type EncodeOptions, type GrammarOptions } from '../wire/imap/index.ts';
+import { capabilities } from './capabilities.ts';
+import { COMMANDS } from './commands.ts';
+import type { EndReason, ImapIo } from './connection.ts';
+import type { ImapContext } from './context.ts';
+import { ImapBad, ImapNo, storeErrorToNo } from './errors.ts';
+import type { SessionState } from './state.ts';
+import { syncView } from './sync.ts';
+import type { SelectedMailboxView } from './view.ts';
+
+/** Consecutive BAD commands before the connection is closed (a client speaking another protocol). */
+const MAX_BAD_COMMANDS = 20;
+
+export interface Completion {
+  code?: string | null;
+  text?: string;
+  /** The handler wrote the tagged response itself (STARTTLS writes it before the handshake). */
+  responded?: boolean;
+}
+
+export class ImapSession {
+  readonly ctx: ImapContext;
+  readonly io: ImapIo;
+  readonly id: number;
+  state: SessionState = { kind: 'not-authenticated' };
+  /** ENABLEd (RFC 5161) or implicitly enabled extensions. */
+  readonly enabled = { condstore: false, qresync: false, utf8: false, rev2: false };
+  /** SEARCHRES result (RFC 5182): UIDs of the last SEARCH ... RETURN (SAVE). */
+  savedResult: number[] | null = null;
+  /** Set while IDLE waits for DONE (commands-idle.ts): bus events for the view call it at once. */
+  idleListener: (() => void) | null = null;
+  private badCount = 0;
+  private unsubscribe: (() => void) | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: ImapContext, io: ImapIo) {
+    this.ctx = ctx;
+    this.io = io;
+    this.id = ctx.nextSessionId();
+  }
+
+  // ---- what the connection asks
+
+  greeting(): Buffer {
+    return untaggedStatus('OK', `${this.ctx.deps.config.hostname} Posthorn IMAP ready`, `CAPABILITY ${this.capabilities().join(' ')}`);
+  }
+
+  capabilities(): string[] {
+    return capabilities({
+      authenticated: this.state.kind === 'authenticated' || this.state.kind === 'selected',
+      secure: this.io.secure,
+      plaintextAllowed: this.plaintextAllowed(),
+      maxMessageBytes: this.ctx.deps.config.limits.maxMessageBytes,
+    });
+  }
+
+  /** Passwords may be sent: over TLS, or on loopback when configured (RFC 9051 §6.2.3). */
+  plaintextAllowed(): boolean {
+    return this.io.secure || (this.io.loopback && this.ctx.deps.config.auth.allowPlaintextOnLoopback);
+  }
+
+  grammar(): GrammarOptions {
+    return { utf8Accept: this.enabled.utf8 };
+  }
+
+  encodeOptions(): EncodeOptions {
+    return { utf8: this.enabled.utf8 };
+  }
+
+  /**
+   * Decides on a synchronising literal before the client sends it (RFC 9051 §7.6): null to
+   * send "+", or the tagged refusal. Refusing early means a 50 MB APPEND over quota or size
+   * is never transferred.
+   */
+  refuseLiteral(tag: string, name: string, size: number): Buffer | null {
+    if (this.state.kind === 'not-authenticated' && name !== 'LOGIN' && name !== 'AUTHENTICATE') {
+      return taggedResponse(tag, 'BAD', 'Log in first');
+    }
+    if (name === 'APPEND' && size > this.ctx.deps.config.limits.maxMessageBytes) {
+      return taggedResponse(tag, 'NO', 'Message too large', 'TOOBIG');
+    }
+    return null;
+  }
+
+  /** Counts a BAD; true when the connection was closed because of too many. */
+  badCommand(): boolean {
+    this.badCount++;
+    if (this.badCount < MAX_BAD_COMMANDS) return false;
+    this.io.write(untaggedStatus('BYE', 'Too many invalid commands'));
+    this.io.end('protocol-error');
+    return true;
+  }
+
+  // ---- state helpers for commands
+
+  account(): Account {
+    const st = this.state;
+    if (st.kind === 'authenticated' || st.kind === 'selected') return st.account;
+    throw new ImapBad('Not logged in');
+  }
+
+  accountId(): number {
+    return this.account().id;
+  }
+
+  view(): SelectedMailboxView {
+    if (this.state.kind !== 'selected') throw new ImapBad('No mailbox selected');
+    return this.state.view;
+  }
+
+  write(data: Buffer): void {
+    this.io.write(data);
+  }
+
+  send(data: Buffer): Promise<void> {
+    return this.io.send(data);
+  }
+
+  /** Runs fn after everything queued before it (commands and IDLE pushes never interleave). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Enters the authenticated state (RFC 9051 §6.2) and listens for this account's changes. */
+  loggedIn(account: Account): void {
+    this.state = { kind: 'authenticated', account };
+    this.io.authenticated(Math.max(this.ctx.deps.config.limits.maxMessageBytes, 64 * 1024));
+    this.unsubscribe = this.ctx.deps.bus.subscribe(account.id, (event) => this.onChange(event));
+  }
+
+  private onChange(event: ChangeEvent): void {
+    // Outside IDLE nothing is pushed: the next command syncs from the change log anyway.
+    if (!this.idleListener || this.state.kind !== 'selected') return;
+    if (!event.mailboxIds.includes(this.state.view.mailboxId)) return;
+    this.idleListener();
+  }
+
+  // ---- the command boundary
+
+  async execute(tag: string, cmd: Command): Promise<void> {
+    const uid = 'uid' in cmd && cmd.uid === true;
+    const label = uid ? `UID ${cmd.name}` : cmd.name;
+    const descriptor = COMMANDS.get(cmd.name);
+    let status = 'OK' as 'OK' | 'NO' | 'BAD';
+    let response = null as Buffer | null;
+    await this.exclusive(async () => {
+      try {
+        if (!descriptor) throw new ImapBad(`${cmd.name} is not supported`);
+        if (!descriptor.states.includes(this.state.kind)) {
+          throw new ImapBad(this.state.kind === 'not-authenticated' ? 'Log in first' : this.state.kind === 'authenticated' && descriptor.states.includes('selected') ? 'No mailbox selected' : `${label} not allowed now`);
+        }
+        const done = (await descriptor.run(this, tag, cmd)) ?? {};
+        if (done.responded) return;
+        await this.afterCommand(cmd.name, uid);
+        response = taggedResponse(tag, 'OK', done.text ?? `${label} completed`, done.code ?? null);
+      } catch (err) {
+        const e = this.toResponseError(err, label);
+        status = e instanceof ImapBad ? 'BAD' : 'NO';
+        if (status === 'NO') {
+          try {
+            await this.afterCommand(cmd.name, uid);
+          } catch (syncErr) {
+            this.logError('imap-sync-error', syncErr);
+          }
+        }
+        response = taggedResponse(tag, status, e.message, e.code);
+      }
+    });
+    this.ctx.metrics.command(label, status);
+    if (status === 'BAD') this.badCommand();
+    else this.badCount = 0;
+    if (response) this.io.write(response);
+    if (this.state.kind === 'logout') this.io.end('logout');
+  }
+
+  /** Brings the view up to date before the tagged response (RFC 9051 §7: any command may). */
+  private async afterCommand(name: Command['name'], uid: boolean): Promise<void> {
+    if (this.state.kind !== 'selected' || this.io.closed) return;
+    const holdExpunges = !uid && (name === 'FETCH' || name === 'STORE' || name === 'SEARCH');
+    await syncView(this, this.state.view, !holdExpunges);
+  }
+
+  private toResponseError(err: unknown, label: string): ImapNo | ImapBad {
+    if (err instanceof ImapNo || err instanceof ImapBad) return err;
+    if (err instanceof StoreError) {
+      this.ctx.deps.log.info({ event: 'imap-store-error', protocol: 'imap', remote: this.io.remote, account: this.accountAddress(), command: label, code: err.code, err: err.message });
+      return storeErrorToNo(err);
+    }
+    this.logError('imap-command-error', err, label);
+    return new ImapNo('SERVERBUG', 'Internal error');
+  }
+
+  accountAddress(): string | undefined {
+    const st = this.state;
+    return st.kind === 'authenticated' || st.kind === 'selected' ? st.account.address : undefined;
+  }
+
+  logError(event: string, err: unknown, command?: string): void {
+    this.ctx.deps.log.error({ event, protocol: 'imap', remote: this.io.remote, account: this.accountAddress(), command, err: (err as Error)?.message, stack: (err as Error)?.stack });
+  }
+
+  finish(reason: EndReason): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.idleListener = null;
+    this.ctx.deps.log.info({ event: 'imap-disconnect', protocol: 'imap', remote: this.io.remote, account: this.accountAddress(), reason });
+  }
+}

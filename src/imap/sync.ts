@@ -1,0 +1,76 @@
+// Two-way sync (DESIGN.md §1, §4): bring the selected view up to date from the store's change
+// log, and tell the client what changed. Called after every command, on NOOP, and during IDLE
+// on every bus event. The bus only says "something changed"; what changed is always read from
+// changesSince(), so a lost event delays an update until the next command and never loses it.
+//
+// Order of untagged responses: expunges (when allowed), then EXISTS, then FETCH FLAGS, so every
+// sequence number a FETCH names is one the client already knows (RFC 9051 §7.4.1, §7.5.1).
+
+import { compressSequence, fetchResponse, untagged, vanishedResponse, type FetchResponseItem } from '../wire/imap/index.ts';
+import type { ImapSession } from './session.ts';
+import type { SelectedMailboxView } from './view.ts';
+
+export async function syncView(s: ImapSession, view: SelectedMailboxView, allowExpunge: boolean): Promise<void> {
+  const store = s.ctx.deps.store;
+  const accountId = s.accountId();
+  const changes = await store.changesSince(accountId, view.modseq, view.mailboxId);
+  let highest = view.modseq;
+  const added = new Set<number>();
+  const flagged = new Set<number>();
+  const removed = new Set<number>();
+  for (const c of changes) {
+    if (c.modseq > highest) highest = c.modseq;
+    if (c.mailboxId !== view.mailboxId) continue;
+    if (c.kind === 'mailbox-deleted') {
+      view.gone = true;
+      for (const uid of view.uids) removed.add(uid);
+      added.clear();
+      continue;
+    }
+    if (c.uid === null) continue;
+    if (c.kind === 'message-added') {
+      if (!view.has(c.uid)) added.add(c.uid);
+    } else if (c.kind === 'message-flags') {
+      flagged.add(c.uid);
+    } else if (c.kind === 'message-removed') {
+      if (added.has(c.uid)) added.delete(c.uid);
+      else if (view.has(c.uid)) removed.add(c.uid);
+    }
+  }
+  for (const uid of removed) view.expunged.add(uid);
+  if (allowExpunge) await announceExpunges(s, view, [...view.expunged]);
+  if (added.size > 0) {
+    view.append([...added].sort((a, b) => a - b));
+    await s.send(untagged(`${view.exists} EXISTS`));
+  }
+  const flagUids = [...flagged].filter((uid) => view.has(uid) && !view.expunged.has(uid)).sort((a, b) => a - b);
+  if (flagUids.length > 0) {
+    const records = await store.getMessages(view.mailboxId, flagUids);
+    for (const r of records) {
+      if ((view.reported.get(r.uid) ?? 0) >= r.modseq) continue;
+      const seq = view.seqOf(r.uid);
+      if (seq === 0 || view.expunged.has(r.uid)) continue;
+      const items: FetchResponseItem[] = [{ name: 'UID', uid: r.uid }, { name: 'FLAGS', flags: r.flags }];
+      // RFC 7162 §3.1.4: once CONDSTORE is enabled, unsolicited FETCH responses carry MODSEQ.
+      if (s.enabled.condstore) items.push({ name: 'MODSEQ', modseq: r.modseq });
+      await s.send(fetchResponse(seq, items, s.encodeOptions()));
+    }
+  }
+  if (highest > view.modseq) view.modseq = highest;
+  for (const [uid, modseq] of view.reported) if (modseq <= view.modseq) view.reported.delete(uid);
+}
+
+/**
+ * Announces expunges: "* n EXPUNGE" per message (RFC 9051 §7.5.1), or one "* VANISHED" with
+ * the UIDs once QRESYNC is enabled (RFC 7162 §3.2.10). Removes them from the view.
+ */
+export async function announceExpunges(s: ImapSession, view: SelectedMailboxView, uids: number[]): Promise<void> {
+  const present = uids.filter((uid) => view.has(uid)).sort((a, b) => a - b);
+  if (present.length === 0) return;
+  const seqs = view.remove(present);
+  if (s.enabled.qresync) {
+    await s.send(vanishedResponse(compressSequence(present), false));
+    return;
+  }
+  for (const seq of seqs) await s.send(untagged(`${seq} EXPUNGE`));
+}
