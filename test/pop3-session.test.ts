@@ -219,6 +219,28 @@ test('QUIT deletes in one expunge: visible to another store reader at once, one 
   unsubscribe();
 });
 
+test('pipelined RETRs of a whole maildrop (read-ahead) return every message intact, also around a DELE and out of order', async () => {
+  const acc = await srv.addAccount('pipe@example.com', 'pw');
+  const texts: string[] = [];
+  for (let i = 1; i <= 30; i++) {
+    // Sizes from tiny to past the single-write limit (256 KiB), some with bare LFs.
+    const body = `n${i} ` + 'y'.repeat(i === 17 ? 300_000 : i * 37) + (i % 3 === 0 ? '\n.\nend' : '\r\n..x\r\nend');
+    texts.push(message(`p${i}`, body));
+    await srv.deliver(acc, texts[i - 1]);
+  }
+  const crlf = (t: string): string => t.replace(/(?<!\r)\n/g, '\r\n');
+  const c = await login(srv.pop3, 'pipe@example.com', 'pw');
+  assert.equal(await c.command('DELE 5'), '+OK Message 5 deleted');
+  const order = [...Array.from({ length: 30 }, (_, i) => i + 1).filter((n) => n !== 5), 3, 30, 1];
+  c.send(order.map((n) => `RETR ${n}\r\n`).join(''));
+  for (const n of order) {
+    assert.match((await c.line()) ?? '', /^\+OK/, `RETR ${n}`);
+    assert.equal((await c.multiline()).join('\r\n') + '\r\n', crlf(texts[n - 1]), `message ${n}`);
+  }
+  assert.equal(await c.command('RETR 5'), '-ERR Message 5 is deleted');
+  assert.equal(await c.command('QUIT'), '+OK Bye, 1 messages deleted');
+});
+
 test('TOP does not set \\Seen', async () => {
   const acc = await srv.addAccount('top@example.com', 'pw');
   await srv.deliver(acc, message('t', 'l1\r\nl2\r\nl3'));

@@ -5,11 +5,9 @@ import { multiline, okLine } from '../wire/pop3/response.ts';
 import { parseCount, parseMessageNumber } from '../wire/pop3/command.ts';
 import { MessageEncoder } from '../wire/pop3/message-encoder.ts';
 import { Pop3Error, BrokenResponse, badCommand } from './errors.ts';
-import type { Maildrop, MaildropEntry } from './maildrop.ts';
+import { STREAM_CHUNK, type Maildrop, type MaildropEntry } from './maildrop.ts';
 import type { Pop3Command, Pop3Session } from './session.ts';
 
-/** Blob read size while streaming RETR/TOP: large enough for few reads, small enough to bound memory. */
-const STREAM_CHUNK = 256 * 1024;
 
 function maildropOf(session: Pop3Session): Maildrop {
   if (session.state.kind !== 'transaction') throw badCommand('Not logged in');
@@ -104,15 +102,18 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, bodyLines
   const encoder = new MessageEncoder({ bodyLines });
   const total = entry.storedSize;
   const firstEnd = Math.min(total, STREAM_CHUNK);
-  const first = total <= STREAM_CHUNK ? await blobs.get(entry.blobId) : await blobs.read(entry.blobId, 0, firstEnd);
+  const ahead = bodyLines === undefined ? maildropOf(session).readAhead : null;
+  const first = total <= STREAM_CHUNK ? await (ahead?.take(entry) ?? blobs.get(entry.blobId)) : await blobs.read(entry.blobId, 0, firstEnd);
+  ahead?.schedule(maildropOf(session).entries, entry);
   const known = session.ctx.sizes.peek(entry.blobId);
   const status = bodyLines !== undefined ? okLine('Top of message follows') : okLine(known !== undefined ? `${known} octets` : 'Message follows');
   if (total <= STREAM_CHUNK) {
     // The common case: one write of the whole response.
     const body = encoder.encode(first);
-    io.write(Buffer.concat([Buffer.from(status), body, encoder.finish()]));
+    // No wait for 'drain' here: the connection waits before the next command once much
+    // output is pending, so pipelined RETRs of small messages go out back to back.
+    io.writev([Buffer.from(status), body, encoder.finish()]);
     if (bodyLines === undefined) session.ctx.sizes.remember(entry.blobId, encoder.octets);
-    await io.drain();
     return encoder.octets;
   }
   io.write(status);

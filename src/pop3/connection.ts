@@ -37,6 +37,8 @@ export interface Pop3Io {
   readonly secure: boolean;
   readonly loopback: boolean;
   write(data: string | Buffer): boolean;
+  /** Several buffers in one system call (writev), without copying them together. */
+  writev(chunks: readonly Buffer[]): boolean;
   /** Resolves when the socket can take more (or is closed). */
   drain(): Promise<void>;
   /** The next line, for SASL continuations; null when the connection is ending. */
@@ -174,6 +176,15 @@ export class Pop3Connection implements Pop3Io {
   write(data: string | Buffer): boolean {
     if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) return false;
     return this.socket.write(data);
+  }
+
+  writev(chunks: readonly Buffer[]): boolean {
+    if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) return false;
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) if (c.length > 0) ok = this.socket.write(c);
+    this.socket.uncork();
+    return ok;
   }
 
   async drain(): Promise<void> {
