@@ -133,9 +133,12 @@ export class Pop3Connection implements Pop3Io {
   private readonly onTimeout = (): void => {
     // RFC 1939 §3: autologout without entering UPDATE — nothing is deleted.
     this.ctx.deps.log.info({ event: 'pop3-timeout', protocol: 'pop3', remote: this.remote });
+    const socket = this.socket;
     if (!this.closed) this.write(errLine(null, 'Autologout: idle for too long'));
     this.end('timeout');
-    this.socket.destroySoon();
+    socket.end();
+    // A client that does not read cannot even take the goodbye: do not wait for it.
+    setTimeout(() => socket.destroy(), 2000).unref();
   };
 
   private attach(socket: net.Socket): void {
