@@ -51,6 +51,9 @@ export class PosthornSmtpServer extends SMTPServer {
 
   override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: object | null): void {
     const internals = this as unknown as ServerInternals;
+    // Replies are small writes answering pipelined commands (RFC 2920); with Nagle's algorithm
+    // each one after the first waits for the client's delayed ACK (~40 ms on Linux).
+    socket.setNoDelay(true);
     const connection = new PosthornConnection(this, socket, socketOptions as never);
     this.connections.add(connection);
     connection.on('error', (err: Error) => internals._onError(err));

@@ -1,0 +1,293 @@
+// bench/smtp-ingest: concurrent SMTP sessions delivering 10 KB messages to local accounts through
+// Posthorn's MX listener, durable (250 only after blob fsync + row commit). Prints messages/s
+// and p50/p99 time-to-250 (end-of-data sent → 250 received), then the same client against
+// Postfix's smtp-sink (accepts and discards: the client/network ceiling), and Postfix's own
+// C load generator smtp-source against both, in the same run.
+//
+//   node_modules/.bin/node bench/smtp-ingest.ts [--sessions 50] [--messages 10000] [--size 10240] [--runs 3]
+//
+// Needs Debian's postfix package for smtp-sink/smtp-source (only the binaries; the daemon is
+// not configured or started). Without it the reference rows say so and the Posthorn rows stay.
+
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+interface ClientJob {
+  port: number;
+  sessions: number;
+  messages: number;
+  size: number;
+  recipients: string[];
+}
+
+interface ClientResult {
+  seconds: number;
+  latenciesMs: number[];
+  failures: string[];
+}
+
+// ---------------------------------------------------------------- load client (worker thread)
+
+function body(size: number, n: number): string {
+  const head = `From: bench@load.test\r\nTo: rcpt@posthorn.test\r\nSubject: bench ${n}\r\nMessage-ID: <${n}.${Date.now()}@load.test>\r\nDate: ${new Date().toUTCString()}\r\n\r\n`;
+  const line = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdef\r\n';
+  let text = head;
+  while (text.length < size - line.length) text += line;
+  return text + '.\r\n';
+}
+
+async function runClient(job: ClientJob): Promise<ClientResult> {
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  let next = 0;
+  const payload = body(job.size, 0);
+  const session = async (id: number): Promise<void> => {
+    const socket = net.connect({ port: job.port, host: '127.0.0.1' });
+    socket.setNoDelay(true);
+    await once(socket, 'connect');
+    let buffer = '';
+    let waiting: { n: number; got: string[]; resolve: (r: string[]) => void } | null = null;
+    const pending: string[] = [];
+    socket.on('data', (d: Buffer) => {
+      buffer += d.toString('latin1');
+      let i;
+      while ((i = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        if (line[3] === '-') continue;
+        pending.push(line);
+      }
+      if (waiting && pending.length >= waiting.n) {
+        const w = waiting;
+        waiting = null;
+        w.resolve(pending.splice(0, w.n));
+      }
+    });
+    const replies = (n: number): Promise<string[]> =>
+      pending.length >= n ? Promise.resolve(pending.splice(0, n)) : new Promise((resolve) => (waiting = { n, got: [], resolve }));
+    await replies(1);
+    socket.write('EHLO load.test\r\n');
+    await replies(1);
+    while (next < job.messages) {
+      const n = next++;
+      const rcpt = job.recipients[(n + id) % job.recipients.length];
+      // RFC 2920: the envelope pipelined, then the data after 354.
+      socket.write(`MAIL FROM:<bench@load.test>\r\nRCPT TO:<${rcpt}>\r\nDATA\r\n`);
+      const env = await replies(3);
+      if (!env[2].startsWith('354')) {
+        failures.push(env.join(' | '));
+        continue;
+      }
+      const t0 = performance.now();
+      socket.write(payload);
+      const [done] = await replies(1);
+      latencies.push(performance.now() - t0);
+      if (!done.startsWith('250')) failures.push(done);
+    }
+    socket.write('QUIT\r\n');
+    await replies(1).catch(() => undefined);
+    socket.destroy();
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: job.sessions }, (_, i) => session(i)));
+  return { seconds: (performance.now() - started) / 1000, latenciesMs: latencies, failures };
+}
+
+if (!isMainThread) {
+  runClient(workerData as ClientJob).then((r) => parentPort!.postMessage(r));
+}
+
+// ---------------------------------------------------------------- driver (main thread)
+
+function clientInWorker(job: ClientJob): Promise<ClientResult> {
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: job });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (r: ClientResult) => {
+      void worker.terminate();
+      resolve(r);
+    });
+    worker.once('error', reject);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function which(cmd: string): string | null {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) if (existsSync(join(dir, cmd))) return join(dir, cmd);
+  return null;
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (;;) {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('connect', () => resolve(true));
+      s.once('error', () => resolve(false));
+    });
+    s.destroy();
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Postfix's C load generator; asynchronous, because the Posthorn under test runs in this process. */
+async function smtpSource(port: number, sessions: number, messages: number, size: number, rcpt: string): Promise<number> {
+  const bin = which('smtp-source')!;
+  const t0 = performance.now();
+  const child = spawn(bin, ['-d', '-s', String(sessions), '-m', String(messages), '-l', String(size), '-M', 'load.test', '-f', 'bench@load.test', '-t', rcpt, '-S', 'bench', `127.0.0.1:${port}`], { stdio: 'ignore' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`smtp-source exited with ${code}`);
+  return messages / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { sessions: { type: 'string' }, messages: { type: 'string' }, size: { type: 'string' }, runs: { type: 'string' } } });
+  const sessions = Number(values.sessions ?? 50);
+  const messages = Number(values.messages ?? 10_000);
+  const size = Number(values.size ?? 10 * 1024);
+  const runs = Number(values.runs ?? 3);
+
+  const { loadConfig } = await import('../src/server/config.ts');
+  const { silentLogger } = await import('../src/server/log.ts');
+  const { Metrics } = await import('../src/server/metrics.ts');
+  const { openConfiguredStore } = await import('../src/server/open-store.ts');
+  const { Authenticator } = await import('../src/mail/auth.ts');
+  const { parseMessage } = await import('../src/wire/mime/parse.ts');
+  const { smtpServices } = await import('../src/smtp/services.ts');
+  const { staticResolver } = await import('../src/smtp/dns.ts');
+
+  const dir = mkdtempSync(join(tmpdir(), 'posthorn-bench-smtp-'));
+  const children: ChildProcess[] = [];
+  try {
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=bench.test', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+    const config = loadConfig({ env: { POSTHORN_DATA_DIR: dir, POSTHORN_BIND: '127.0.0.1', POSTHORN_HOSTNAME: 'mx.posthorn.test', POSTHORN_TLS_CERT: certFile, POSTHORN_TLS_KEY: keyFile, POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
+    config.limits.maxConnectionsPerIp = sessions + 10;
+    const { readFileSync } = await import('node:fs');
+    const { store, blobs, bus } = await openConfiguredStore(config);
+    const deps = {
+      config,
+      log: silentLogger(),
+      metrics: new Metrics(),
+      store,
+      blobs,
+      bus,
+      auth: new Authenticator(store),
+      secureContext: tls.createSecureContext({ key: readFileSync(keyFile), cert: readFileSync(certFile) }),
+      parse: (raw: Uint8Array) => parseMessage(raw),
+      ephemeralPorts: true,
+    };
+    await store.addDomain('posthorn.test');
+    const recipients: string[] = [];
+    for (let i = 0; i < sessions; i++) {
+      const address = `user${i}@posthorn.test`;
+      await store.createAccount({ address, passwordHash: 'x' });
+      recipients.push(address);
+    }
+    // No DNS in benchmarks: SPF/DKIM/DMARC lookups get NXDOMAIN at once.
+    const [service] = smtpServices(deps, { resolver: staticResolver({}) });
+    const port = await service.listen();
+
+    console.log(`smtp-ingest: ${sessions} sessions, ${messages} messages of ${size} bytes per run, ${runs} runs, persistent sessions, PIPELINING`);
+    const rates: number[] = [];
+    const p50s: number[] = [];
+    const p99s: number[] = [];
+    for (let run = 1; run <= runs; run++) {
+      const r = await clientInWorker({ port, sessions, messages, size, recipients });
+      const sorted = [...r.latenciesMs].sort((a, b) => a - b);
+      const rate = messages / r.seconds;
+      rates.push(rate);
+      p50s.push(percentile(sorted, 50));
+      p99s.push(percentile(sorted, 99));
+      console.log(`  posthorn   run ${run}: ${rate.toFixed(0).padStart(6)} msg/s  p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  failures ${r.failures.length}${r.failures.length ? ` (${r.failures[0]})` : ''}`);
+    }
+    // Durable and complete: every 250 is a stored message.
+    let stored = 0;
+    for (const a of recipients) stored += (await store.getAccountByAddress(a))!.messageCount;
+    console.log(`  stored messages: ${stored} (expected ${messages * runs})`);
+    if (stored !== messages * runs) process.exitCode = 1;
+
+    const sink = which('smtp-sink');
+    let sinkRate = NaN;
+    let sinkP50 = NaN;
+    let sinkP99 = NaN;
+    let sourceSink = NaN;
+    let sourcePosthorn = NaN;
+    if (sink && which('smtp-source')) {
+      const sinkPort = await freePort();
+      const child = spawn(sink, ['-u', 'nobody', '-h', 'sink.test', `127.0.0.1:${sinkPort}`, '1024'], { stdio: 'ignore' });
+      children.push(child);
+      await waitPort(sinkPort);
+      const sinkRates: number[] = [];
+      const s50: number[] = [];
+      const s99: number[] = [];
+      for (let run = 1; run <= runs; run++) {
+        const r = await clientInWorker({ port: sinkPort, sessions, messages, size, recipients });
+        const sorted = [...r.latenciesMs].sort((a, b) => a - b);
+        sinkRates.push(messages / r.seconds);
+        s50.push(percentile(sorted, 50));
+        s99.push(percentile(sorted, 99));
+        console.log(`  smtp-sink  run ${run}: ${(messages / r.seconds).toFixed(0).padStart(6)} msg/s  p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  (same client, no disk)`);
+      }
+      sinkRate = median(sinkRates);
+      sinkP50 = median(s50);
+      sinkP99 = median(s99);
+      const srcSink: number[] = [];
+      const srcPosthorn: number[] = [];
+      for (let run = 1; run <= runs; run++) {
+        srcSink.push(await smtpSource(sinkPort, sessions, messages, size, 'rcpt@posthorn.test'));
+        srcPosthorn.push(await smtpSource(port, sessions, messages, size, recipients[run % recipients.length]));
+      }
+      sourceSink = median(srcSink);
+      sourcePosthorn = median(srcPosthorn);
+      console.log(`  smtp-source → smtp-sink runs: ${srcSink.map((x) => x.toFixed(0)).join(' ')} msg/s`);
+      console.log(`  smtp-source → posthorn  runs: ${srcPosthorn.map((x) => x.toFixed(0)).join(' ')} msg/s`);
+    } else {
+      console.log('  smtp-sink/smtp-source not found (apt-get install -y postfix): no reference figures');
+    }
+    console.log('');
+    console.log('median of runs                      msg/s    p50 ms   p99 ms');
+    console.log(`posthorn (durable)               ${median(rates).toFixed(0).padStart(8)} ${median(p50s).toFixed(1).padStart(9)} ${median(p99s).toFixed(1).padStart(8)}`);
+    console.log(`smtp-sink (no disk), same client ${sinkRate.toFixed(0).padStart(8)} ${sinkP50.toFixed(1).padStart(9)} ${sinkP99.toFixed(1).padStart(8)}`);
+    console.log(`smtp-source → smtp-sink          ${sourceSink.toFixed(0).padStart(8)}`);
+    console.log(`smtp-source → posthorn (durable) ${sourcePosthorn.toFixed(0).padStart(8)}`);
+    console.log(`posthorn / smtp-sink (same client): ${(median(rates) / sinkRate).toFixed(2)}`);
+    await service.close(1000);
+    await store.close();
+  } finally {
+    for (const c of children) c.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (isMainThread) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
