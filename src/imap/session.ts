@@ -90,9 +90,14 @@ export class ImapSession {
     if (this.state.kind === 'not-authenticated' && name !== 'LOGIN' && name !== 'AUTHENTICATE') {
       return taggedResponse(tag, 'BAD', 'Log in first');
     }
-    if (name === 'APPEND' && size > this.ctx.deps.config.limits.maxMessageBytes) {
-      return taggedResponse(tag, 'NO', 'Message too large', 'TOOBIG');
+    const limits = this.ctx.deps.config.limits;
+    if (name === 'APPEND') {
+      // RFC 7889 APPENDLIMIT / RFC 5530 TOOBIG: refused before a byte of it is sent.
+      if (size > limits.maxMessageBytes) return taggedResponse(tag, 'NO', 'Message too large', 'TOOBIG');
+      return null;
     }
+    // Only message data may be large; any other string fits in a command line's worth.
+    if (size > limits.maxLineBytes) return taggedResponse(tag, 'BAD', 'Literal too large', 'TOOBIG');
     return null;
   }
 
@@ -140,7 +145,7 @@ export class ImapSession {
   /** Enters the authenticated state (RFC 9051 §6.2) and listens for this account's changes. */
   loggedIn(account: Account): void {
     this.state = { kind: 'authenticated', account };
-    this.io.authenticated(Math.max(this.ctx.deps.config.limits.maxMessageBytes, 64 * 1024));
+    this.io.authenticated(Math.max(this.ctx.deps.config.limits.maxMessageBytes, this.ctx.deps.config.limits.maxLiteralBytes));
     this.unsubscribe = this.ctx.deps.bus.subscribe(account.id, (event) => this.onChange(event));
   }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { execFile } from 'node:child_process';
-import { loadConfig } from '../../src/server/config.ts';
+import { loadConfig, type Config } from '../../src/server/config.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { hashPassword } from '../../src/mail/password.ts';
@@ -26,7 +26,7 @@ export interface ImapTestServer {
   stop(): Promise<void>;
 }
 
-export async function startImapServer(env: Record<string, string> = {}): Promise<ImapTestServer> {
+export async function startImapServer(env: Record<string, string> = {}, limits: Partial<Config['limits']> = {}): Promise<ImapTestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-imap-'));
   const config = loadConfig({
     env: {
@@ -44,6 +44,7 @@ export async function startImapServer(env: Record<string, string> = {}): Promise
       ...env,
     },
   });
+  Object.assign(config.limits, limits);
   const server = await startServer(config, { ephemeralPorts: true, log: silentLogger() });
   const deps = server.deps;
   return {

@@ -1,0 +1,250 @@
+// IMAP over raw sockets, for what real clients refuse to send: every IMAP line of
+// SECURITY-CASES.md (hostile literals before and after login, NUL in a quoted string, 100,000
+// "(", traversal and modified UTF-7 tricks in mailbox names, STARTTLS injection, another
+// session expunging during FETCH/STORE/SEARCH), LOGINDISABLED, uniform login failures, limits.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startImapServer, RawImap, message, type ImapTestServer } from './helpers/imap.ts';
+import type { Account } from '../src/store/types.ts';
+
+let strict: ImapTestServer; // plaintext only after TLS
+let loose: ImapTestServer; // plaintext allowed on loopback; small message limit
+let user: Account;
+let tiny: Account;
+
+before(async () => {
+  strict = await startImapServer();
+  loose = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' }, { maxMessageBytes: 100_000 });
+  await strict.addAccount('user@example.com', 'secret one');
+  user = await loose.addAccount('user@example.com', 'secret one');
+  tiny = await loose.addAccount('tiny@example.com', 'secret two', 1500);
+});
+
+after(async () => {
+  await strict.stop();
+  await loose.stop();
+});
+
+async function connect(port: number, opts: { tls?: boolean } = {}): Promise<RawImap> {
+  const c = await RawImap.connect(port, opts);
+  assert.match((await c.line()) ?? '', /^\* OK \[CAPABILITY IMAP4rev1 /);
+  return c;
+}
+
+async function login(srv: ImapTestServer = loose, address = 'user@example.com', password = 'secret one'): Promise<RawImap> {
+  const c = await connect(srv.imap);
+  const r = await c.command('L', `LOGIN ${address} "${password}"`);
+  assert.match(r[r.length - 1], /^L OK \[CAPABILITY /);
+  return c;
+}
+
+async function alive(srv: ImapTestServer): Promise<void> {
+  const c = await connect(srv.imap);
+  assert.match((await c.command('z', 'NOOP')).at(-1)!, /^z OK/);
+  c.close();
+}
+
+test('before TLS: LOGINDISABLED and STARTTLS advertised; LOGIN and AUTHENTICATE refused with PRIVACYREQUIRED', async () => {
+  const c = await connect(strict.imap);
+  const caps = await c.command('a', 'CAPABILITY');
+  assert.match(caps[0], /LOGINDISABLED/);
+  assert.match(caps[0], /STARTTLS/);
+  assert.doesNotMatch(caps[0], /AUTH=PLAIN/);
+  assert.match((await c.command('b', 'LOGIN user@example.com "secret one"')).at(-1)!, /^b NO \[PRIVACYREQUIRED\]/);
+  assert.match((await c.command('c', 'AUTHENTICATE PLAIN AHVzZXJAZXhhbXBsZS5jb20Ac2VjcmV0IG9uZQ==')).at(-1)!, /^c NO \[PRIVACYREQUIRED\]/);
+  assert.match((await c.command('d', 'SELECT INBOX')).at(-1)!, /^d BAD/);
+  c.close();
+});
+
+test('SECURITY-CASES: "a STARTTLS\\r\\nb CAPABILITY\\r\\n" in one packet — b is discarded', async () => {
+  const c = await connect(strict.imap);
+  c.send('a STARTTLS\r\nb CAPABILITY\r\n');
+  assert.equal(await c.line(), 'a OK Begin TLS negotiation now');
+  assert.equal(c.pending, '', 'nothing else in plaintext');
+  await c.upgrade();
+  const r = await c.command('c', 'CAPABILITY');
+  assert.equal(r.length, 2, `only c is answered: ${r.join(' | ')}`);
+  assert.match(r[0], /^\* CAPABILITY .*AUTH=PLAIN/);
+  assert.doesNotMatch(r[0], /STARTTLS|LOGINDISABLED/);
+  assert.match((await c.command('d', 'STARTTLS')).at(-1)!, /^d BAD/);
+  const l = await c.command('e', 'LOGIN user@example.com "secret one"');
+  assert.match(l.at(-1)!, /^e OK \[CAPABILITY .*IDLE/);
+  c.close();
+});
+
+test('implicit TLS allows LOGIN; wrong password and unknown user get the same answer', async () => {
+  const c = await connect(strict.imaps, { tls: true });
+  const wrong = (await c.command('a', 'LOGIN user@example.com wrong')).at(-1)!;
+  const unknown = (await c.command('b', 'LOGIN nobody@example.com wrong')).at(-1)!;
+  assert.equal(wrong.slice(2), 'NO [AUTHENTICATIONFAILED] Authentication failed');
+  assert.equal(unknown.slice(2), wrong.slice(2));
+  assert.match((await c.command('c', 'LOGIN user@example.com "secret one"')).at(-1)!, /^c OK/);
+  c.close();
+});
+
+test('AUTHENTICATE PLAIN with SASL-IR and with a continuation; "*" cancels', async () => {
+  const creds = Buffer.from('\0user@example.com\0secret one').toString('base64');
+  const a = await connect(loose.imap);
+  assert.match((await a.command('a', `AUTHENTICATE PLAIN ${creds}`)).at(-1)!, /^a OK \[CAPABILITY/);
+  a.close();
+  const b = await connect(loose.imap);
+  b.send('b AUTHENTICATE PLAIN\r\n');
+  assert.equal(await b.line(), '+ ');
+  b.send('*\r\n');
+  assert.match((await b.line())!, /^b BAD/);
+  b.send('c AUTHENTICATE PLAIN\r\n');
+  assert.equal(await b.line(), '+ ');
+  b.send(creds + '\r\n');
+  assert.match((await b.line())!, /^c OK \[CAPABILITY/);
+  b.close();
+});
+
+test('SECURITY-CASES: hostile literal sizes before login', async () => {
+  const c = await connect(loose.imap);
+  for (const [tag, lit] of [['a', '{4294967295}'], ['b', '{99999999999999999999}'], ['c', '{9000}']] as const) {
+    const r = await c.command(tag, `LOGIN user@example.com ${lit}`);
+    assert.match(r.at(-1)!, new RegExp(`^${tag} BAD`), r.join(' | '));
+  }
+  for (const [tag, lit] of [['d', '{-1}'], ['e', '{}']] as const) {
+    const r = await c.command(tag, `LOGIN user@example.com ${lit}`);
+    assert.match(r.at(-1)!, new RegExp(`^${tag} (BAD|NO)`), r.join(' | '));
+  }
+  // Literals for anything but LOGIN/AUTHENTICATE are refused before login, before any "+".
+  assert.match((await c.command('f', 'SELECT {5}')).at(-1)!, /^f BAD Log in first/);
+  // An oversized non-synchronising literal cannot be skipped safely: BAD, BYE, closed.
+  c.send('g LOGIN user@example.com {100000+}\r\n');
+  assert.match((await c.line())!, /^g BAD \[TOOBIG\]/);
+  assert.match((await c.line())!, /^\* BYE/);
+  await c.waitClosed();
+  await alive(loose);
+});
+
+test('SECURITY-CASES: hostile literals after login; APPEND over the size limit and over quota', async () => {
+  const c = await login();
+  assert.match((await c.command('a', 'APPEND INBOX {99999999999999999999}')).at(-1)!, /^a BAD/);
+  // Over maxMessageBytes: refused before the client sends a byte (no "+").
+  assert.match((await c.command('b', 'APPEND INBOX {200000}')).at(-1)!, /^b NO \[TOOBIG\]/);
+  // LITERAL+ within limits works, pipelined with the next command.
+  const msg = message('Literal plus');
+  c.send(`c APPEND INBOX (\\Seen) {${Buffer.byteLength(msg)}+}\r\n${msg}\r\nd NOOP\r\n`);
+  const r = await c.until('d');
+  assert.ok(r.some((l) => /^c OK \[APPENDUID \d+ \d+\]/.test(l)), r.join(' | '));
+  c.close();
+  const t = await login(loose, 'tiny@example.com', 'secret two');
+  const big = message('Too big for quota', 'x'.repeat(2000) + '\r\n');
+  t.send(`e APPEND INBOX {${Buffer.byteLength(big)}}\r\n`);
+  assert.match((await t.line())!, /^\+ /);
+  t.send(big + '\r\n');
+  assert.match((await t.until('e')).at(-1)!, /^e NO \[OVERQUOTA\]/);
+  assert.equal((await loose.mailbox(tiny, 'INBOX')).messageCount, 0);
+  t.close();
+});
+
+test('SECURITY-CASES: NUL in a quoted string is BAD', async () => {
+  const c = await connect(loose.imap);
+  assert.match((await c.command('a', 'LOGIN "user@example.com\0" "secret one"')).at(-1)!, /^a BAD/);
+  const l = await login();
+  assert.match((await l.command('b', 'SELECT "IN\0BOX"')).at(-1)!, /^b BAD/);
+  l.close();
+  c.close();
+});
+
+test('SECURITY-CASES: SEARCH followed by 100,000 "(" — BAD, bounded, server stays up', async () => {
+  const c = await login();
+  await c.command('s', 'SELECT INBOX');
+  c.send('a SEARCH ' + '('.repeat(100_000) + '\r\n');
+  const r = (await c.line())!;
+  assert.match(r, /^(a|\*) BAD/);
+  await alive(loose);
+  // A nesting within the line limit is refused by the depth bound, and the session goes on.
+  const d = await c.command('b', 'SEARCH ' + '('.repeat(1000) + 'ALL' + ')'.repeat(1000)).catch(() => ['closed']);
+  assert.match(d.at(-1)!, /BAD|closed/);
+  c.close();
+});
+
+test('SECURITY-CASES: traversal and modified UTF-7 tricks in mailbox names are NO [CANNOT]', async () => {
+  const c = await login();
+  const before = (await loose.server.deps.store.listMailboxes(user.id)).map((m) => m.name).sort();
+  const names = ['../x', 'a/../../b', '~root/x', '/etc', 'INBOX/..', '"&AC4ALg-"', '"a/&AC4ALg-/b"', '"&AC8-"', '"x&AAA-y"', '"&AGEAYgBj-"', '"&Jjo"', '"&Jjo-/&-/.."', '"a//b"'];
+  let i = 0;
+  for (const name of names) {
+    const tag = `c${i++}`;
+    const r = await c.command(tag, `CREATE ${name}`);
+    assert.match(r.at(-1)!, new RegExp(`^${tag} NO \\[CANNOT\\]`), `CREATE ${name}: ${r.join(' | ')}`);
+    const s = await c.command(`s${i}`, `SELECT ${name}`);
+    assert.match(s.at(-1)!, /^s\d+ NO/, `SELECT ${name}`);
+    const rn = await c.command(`r${i}`, `RENAME INBOX ${name}`);
+    assert.match(rn.at(-1)!, /^r\d+ NO \[CANNOT\]/, `RENAME INBOX ${name}`);
+  }
+  const after = (await loose.server.deps.store.listMailboxes(user.id)).map((m) => m.name).sort();
+  assert.deepEqual(after, before);
+  c.close();
+});
+
+test('SECURITY-CASES: session A sees no EXPUNGE during FETCH, STORE or SEARCH while B expunges', async () => {
+  const acc = await loose.addAccount('race@example.com', 'race pw');
+  for (let i = 1; i <= 5; i++) await loose.deliver(acc, message(`Race ${i}`));
+  const a = await login(loose, 'race@example.com', 'race pw');
+  const b = await login(loose, 'race@example.com', 'race pw');
+  assert.ok((await a.command('a1', 'SELECT INBOX')).includes('* 5 EXISTS'));
+  await b.command('b1', 'SELECT INBOX');
+  await b.command('b2', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
+  const bx = await b.command('b3', 'EXPUNGE');
+  assert.deepEqual(bx.filter((l) => l.includes('EXPUNGE') && l.startsWith('*')), ['* 2 EXPUNGE', '* 3 EXPUNGE']);
+  const fetch = await a.command('a2', 'FETCH 1:5 (UID FLAGS)');
+  assert.ok(!fetch.some((l) => /EXPUNGE/.test(l)), fetch.join(' | '));
+  // Sequence numbers are still the old ones: 1, 3 and 5 carry UIDs 1, 3 and 5.
+  assert.deepEqual(fetch.filter((l) => l.startsWith('* ')).map((l) => /^\* (\d+) FETCH \(UID (\d+)/.exec(l)!.slice(1).join('=')), ['1=1', '3=3', '5=5']);
+  assert.match(fetch.at(-1)!, /^a2 OK/);
+  const store = await a.command('a3', 'STORE 5 +FLAGS (\\Flagged)');
+  assert.ok(!store.some((l) => /EXPUNGE/.test(l)), store.join(' | '));
+  assert.ok(store.includes('* 5 FETCH (FLAGS (\\Flagged))'), store.join(' | '));
+  const search = await a.command('a4', 'SEARCH ALL');
+  assert.ok(!search.some((l) => /EXPUNGE/.test(l)), search.join(' | '));
+  assert.ok(search.includes('* SEARCH 1 3 5'), search.join(' | '));
+  const noop = await a.command('a5', 'NOOP');
+  assert.deepEqual(noop.filter((l) => /EXPUNGE/.test(l)), ['* 2 EXPUNGE', '* 3 EXPUNGE']);
+  const after = await a.command('a6', 'FETCH 1:* (UID)');
+  assert.deepEqual(after.filter((l) => l.startsWith('* ')), ['* 1 FETCH (UID 1)', '* 2 FETCH (UID 3)', '* 3 FETCH (UID 5)']);
+  a.close();
+  b.close();
+});
+
+test('IDLE over a raw socket: "+ idling", EXISTS pushed on delivery, DONE ends it; anything else is BAD', async () => {
+  const acc = await loose.addAccount('idle@example.com', 'idle pw');
+  const c = await login(loose, 'idle@example.com', 'idle pw');
+  await c.command('a', 'SELECT INBOX');
+  c.send('b IDLE\r\n');
+  assert.equal(await c.line(), '+ idling');
+  await loose.deliver(acc, message('Pushed'));
+  assert.equal(await c.line(), '* 1 EXISTS');
+  c.send('DONE\r\n');
+  assert.equal(await c.line(), 'b OK IDLE terminated');
+  c.send('c IDLE\r\n');
+  assert.equal(await c.line(), '+ idling');
+  c.send('NOT DONE\r\n');
+  assert.match((await c.line())!, /^c BAD/);
+  c.close();
+});
+
+test('graceful shutdown: an idle session gets "* BYE Server shutting down"', async () => {
+  const srv = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' });
+  await srv.addAccount('bye@example.com', 'bye pw');
+  const c = await login(srv, 'bye@example.com', 'bye pw');
+  await c.command('a', 'SELECT INBOX');
+  c.send('b IDLE\r\n');
+  assert.equal(await c.line(), '+ idling');
+  const stopping = srv.stop();
+  assert.equal(await c.line(), '* BYE Server shutting down');
+  await c.waitClosed();
+  await stopping;
+});
+
+test('pre-login timeout closes a silent connection with BYE', async () => {
+  const srv = await startImapServer({}, { preAuthTimeoutSeconds: 1 });
+  const c = await connect(srv.imap);
+  assert.match((await c.line(5000))!, /^\* BYE Autologout/);
+  await c.waitClosed();
+  await srv.stop();
+});
