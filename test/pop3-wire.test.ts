@@ -141,8 +141,8 @@ test('responses: status lines, codes, multi-line with stuffing', () => {
 });
 
 /** Encodes a whole message in chunks and returns the wire bytes and the measured size. */
-function encodeAll(message: Buffer, size: number, bodyLines?: number): { wire: string; octets: number } {
-  const enc = new MessageEncoder({ bodyLines });
+function encodeAll(message: Buffer, size: number, bodyLines?: number, crlfClean = false): { wire: string; octets: number } {
+  const enc = new MessageEncoder({ bodyLines, crlfClean });
   const out: Buffer[] = [];
   for (const c of chunksOf(message, size)) {
     out.push(enc.encode(c));
@@ -170,6 +170,7 @@ const ENCODE_TABLE: { name: string; stored: string; wire: string }[] = [
   { name: 'bare CR is not a line end', stored: 'a\rb\r\n.c\r\n', wire: 'a\rb\r\n..c\r\n.\r\n' },
   { name: 'empty message', stored: '', wire: '.\r\n' },
   { name: 'CR CR LF keeps both CRs', stored: 'x\r\r\n.y\n', wire: 'x\r\r\n..y\r\n.\r\n' },
+  { name: 'CRLF-clean with dots everywhere', stored: '.a\r\n\r\n.\r\n..\r\nb.\r\n.c\r\n', wire: '..a\r\n\r\n..\r\n...\r\nb.\r\n..c\r\n.\r\n' },
 ];
 
 for (const row of ENCODE_TABLE) {
@@ -182,6 +183,9 @@ for (const row of ENCODE_TABLE) {
       // The size LIST reports is exactly what the client holds after un-stuffing.
       assert.equal(octets, Buffer.byteLength(client, 'latin1'), `octets, chunk size ${size}`);
       assert.equal(measureChunks(chunksOf(stored, size)), octets, `measured, chunk size ${size}`);
+      // The fast path for messages known to be CRLF-clean (measured size = stored size) must
+      // give the same bytes.
+      if (octets === stored.length) assert.equal(encodeAll(stored, size, undefined, true).wire, row.wire, `crlfClean, chunk size ${size}`);
     }
   });
 }

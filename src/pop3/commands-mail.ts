@@ -99,13 +99,14 @@ const RETR: Pop3Command = {
 async function sendMessage(session: Pop3Session, entry: MaildropEntry, bodyLines: number | undefined): Promise<number> {
   const { blobs } = session.ctx.deps;
   const { io } = session;
-  const encoder = new MessageEncoder({ bodyLines });
+  const known = session.ctx.sizes.peek(entry.blobId);
+  // A known transmitted size equal to the stored one means CRLF-clean (message-encoder.ts).
+  const encoder = new MessageEncoder({ bodyLines, crlfClean: known === entry.storedSize });
   const total = entry.storedSize;
   const firstEnd = Math.min(total, STREAM_CHUNK);
   const ahead = bodyLines === undefined ? maildropOf(session).readAhead : null;
   const first = total <= STREAM_CHUNK ? await (ahead?.take(entry) ?? blobs.get(entry.blobId)) : await blobs.read(entry.blobId, 0, firstEnd);
   ahead?.schedule(maildropOf(session).entries, entry);
-  const known = session.ctx.sizes.peek(entry.blobId);
   const status = bodyLines !== undefined ? okLine('Top of message follows') : okLine(known !== undefined ? `${known} octets` : 'Message follows');
   if (total <= STREAM_CHUNK) {
     // The common case: one write of the whole response.
