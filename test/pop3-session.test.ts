@@ -318,39 +318,44 @@ test('pre-login timeout closes the connection with -ERR', async () => {
 
 test('graceful shutdown: a logged-in idle session gets -ERR [SYS/TEMP] and nothing is deleted', async () => {
   const local = await startPop3Server({ env: { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' } });
-  const acc = await local.addAccount('shut@example.com', 'pw');
-  await local.deliver(acc, message('s', 'body'));
-  const c = await login(local.pop3, 'shut@example.com', 'pw');
-  assert.equal(await c.command('DELE 1'), '+OK Message 1 deleted');
-  const store = local.server.deps.store;
-  const box = await local.inbox(acc);
-  const before = await store.listMessages(box.id);
-  const closing = local.server.stop();
-  assert.equal(await c.line(), '-ERR [SYS/TEMP] Server shutting down, try again later');
-  await c.waitClosed();
-  await closing;
-  assert.equal(before.length, 1);
-  await local.restart();
-  assert.equal((await local.server.deps.store.listMessages(box.id)).length, 1, 'the DELE was not applied');
-  await local.stop();
+  try {
+    const acc = await local.addAccount('shut@example.com', 'pw');
+    await local.deliver(acc, message('s', 'body'));
+    const c = await login(local.pop3, 'shut@example.com', 'pw');
+    assert.equal(await c.command('DELE 1'), '+OK Message 1 deleted');
+    const store = local.server.deps.store;
+    const box = await local.inbox(acc);
+    const before = await store.listMessages(box.id);
+    const closing = local.server.stop();
+    assert.equal(await c.line(), '-ERR [SYS/TEMP] Server shutting down, try again later');
+    await c.waitClosed();
+    await closing;
+    assert.equal(before.length, 1);
+    await local.restart();
+    assert.equal((await local.server.deps.store.listMessages(box.id)).length, 1, 'the DELE was not applied');
+  } finally {
+    await local.stop();
+  }
 });
 
 test('graceful shutdown during a RETR: the message is finished, then -ERR [SYS/TEMP], then close', async () => {
   const local = await startPop3Server({ env: { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' } });
-  const acc = await local.addAccount('busy@example.com', 'pw');
-  const line = 'z'.repeat(98);
-  const body = Array.from({ length: 200_000 }, () => line).join('\r\n'); // ~20 MB: more than socket buffers hold
-  await local.deliver(acc, message('big', body));
-  const c = await login(local.pop3, 'busy@example.com', 'pw');
-  c.send('RETR 1\r\n');
-  assert.match((await c.line()) ?? '', /^\+OK/);
-  // The client has not read the message yet; the server is blocked in the middle of it.
-  const closing = local.server.stop();
-  const lines = await c.multiline();
-  assert.equal(lines.length, 6 + 200_000, 'every line of the message arrived (6 header lines incl. the blank one)');
-  assert.equal(await c.line(), '-ERR [SYS/TEMP] Server shutting down, try again later');
-  await c.waitClosed();
-  await closing;
-  await local.restart();
-  await local.stop();
+  try {
+    const acc = await local.addAccount('busy@example.com', 'pw');
+    const line = 'z'.repeat(98);
+    const body = Array.from({ length: 200_000 }, () => line).join('\r\n'); // ~20 MB: more than socket buffers hold
+    await local.deliver(acc, message('big', body));
+    const c = await login(local.pop3, 'busy@example.com', 'pw');
+    c.send('RETR 1\r\n');
+    assert.match((await c.line()) ?? '', /^\+OK/);
+    // The client has not read the message yet; the server is blocked in the middle of it.
+    const closing = local.server.stop();
+    const lines = await c.multiline();
+    assert.equal(lines.length, 6 + 200_000, 'every line of the message arrived (6 header lines incl. the blank one)');
+    assert.equal(await c.line(), '-ERR [SYS/TEMP] Server shutting down, try again later');
+    await c.waitClosed();
+    await closing;
+  } finally {
+    await local.stop();
+  }
 });
