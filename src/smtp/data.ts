@@ -6,7 +6,7 @@
 // as the end of data. Posthorn refuses the whole message (554 5.6.0) rather than normalising it:
 // every mainstream client sends CRLF, refusing keeps what we store and relay byte-identical to
 // what the client sent, and no stored message can ever carry a sequence a later hop could
-// misread. Decision recorded in DESIGN.md §4 SMTP.
+// misread.
 //
 // Size: smtp-server counts bytes (sizeExceeded, and answers 552 5.3.4 with rejectOversized);
 // past the limit we stop keeping chunks so an oversized message costs no memory.

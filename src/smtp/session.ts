@@ -27,6 +27,9 @@ import { buildDsn } from '../queue/dsn.ts';
 
 export type SmtpRole = 'smtp' | 'submission' | 'submissions';
 
+/** MAIL parameters of the extensions we advertise: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), AUTH (RFC 4954 §5). */
+const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'AUTH']);
+
 export interface SessionUser {
   id: number;
   address: string;
@@ -111,6 +114,9 @@ export class SessionHandlers {
 
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
     settle(this.deps, session, 'mail', cb, async () => {
+      // RFC 5321 §4.1.1.11: parameters of extensions we do not offer (DSN's RET/ENVID …) are refused.
+      const unknown = Object.keys(address.args || {}).find((k) => !MAIL_PARAMETERS.has(k));
+      if (unknown) throw new SmtpReply(555, '5.5.4', `Unsupported parameter ${unknown.slice(0, 20)}`);
       const user = session.user as SessionUser | undefined;
       // RFC 6409 §4.3: submission requires authentication (also while AUTH is hidden before TLS).
       if (this.opts.role !== 'smtp' && !user) throw new SmtpReply(530, '5.7.0', 'Authentication required');
@@ -122,6 +128,9 @@ export class SessionHandlers {
 
   onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
     settle(this.deps, session, 'rcpt', cb, async () => {
+      // No RCPT parameters are offered (no DSN extension): NOTIFY=/ORCPT= are refused, not ignored.
+      const unknown = Object.keys(address.args || {})[0];
+      if (unknown) throw new SmtpReply(555, '5.5.4', `Unsupported parameter ${unknown.slice(0, 20)}`);
       const tx = this.transactions.get(session);
       if (!tx) throw new SmtpReply(503, '5.5.1', 'Need MAIL command');
       // RFC 5321 §4.5.1: "postmaster" without a domain is ours.
