@@ -142,6 +142,9 @@ export class Pop3Connection implements Pop3Io {
   };
 
   private attach(socket: net.Socket): void {
+    // Responses are written whole (one writev per RETR), so Nagle's algorithm only delays the
+    // short ones (status lines, the next small message) behind an unacknowledged segment.
+    socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('close', this.onClose);
     socket.on('timeout', this.onTimeout);
