@@ -1,0 +1,201 @@
+// IMAP extensions over raw sockets, as transcripts: BINARY and body sections of a nested
+// message, CONDSTORE (UNCHANGEDSINCE/MODIFIED, CHANGEDSINCE, SEARCH MODSEQ), QRESYNC (VANISHED,
+// SELECT with QRESYNC), ESEARCH and SEARCHRES, LIST-EXTENDED / SPECIAL-USE / CREATE USE,
+// ENABLE UTF8=ACCEPT and IMAP4rev2, UNSELECT and CLOSE, EXAMINE read-only.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startImapServer, RawImap, message, type ImapTestServer } from './helpers/imap.ts';
+import type { Account } from '../src/store/types.ts';
+
+let srv: ImapTestServer;
+let counter = 0;
+
+before(async () => {
+  srv = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' });
+});
+
+after(async () => {
+  await srv.stop();
+});
+
+const NESTED = [
+  'From: a@example.org', 'Subject: nested', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=X', '',
+  '--X', 'Content-Type: text/plain', 'Content-Transfer-Encoding: base64', '', 'aGVsbG8gd29ybGQ=',
+  '--X', 'Content-Type: message/rfc822', '', 'From: inner@example.net', 'Subject: inner', '', 'inner body',
+  '--X--', '',
+].join('\r\n');
+
+/** A fresh account with `n` messages (the first one NESTED), logged in on a raw session. */
+async function session(n: number): Promise<{ c: RawImap; account: Account }> {
+  const address = `ext${++counter}@example.com`;
+  const account = await srv.addAccount(address, 'pw');
+  for (let i = 0; i < n; i++) await srv.deliver(account, i === 0 ? NESTED : message(`m${i}`));
+  const c = await RawImap.connect(srv.imap);
+  await c.line();
+  assert.match((await c.command('L', `LOGIN ${address} pw`)).at(-1)!, /^L OK/);
+  return { c, account };
+}
+
+test('BINARY, BINARY.SIZE, part MIME headers, a nested message\'s HEADER and TEXT, HEADER.FIELDS.NOT, partial, BODY', async () => {
+  const { c } = await session(1);
+  await c.command('s', 'EXAMINE INBOX');
+  const r = await c.command('f', 'FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1] BODY.PEEK[1.MIME] BODY.PEEK[2.HEADER] BODY.PEEK[2.TEXT] BODY.PEEK[HEADER.FIELDS.NOT (From Content-Type MIME-Version)] BODY.PEEK[]<0.10> BODY.PEEK[3])');
+  const text = r.join('\n');
+  assert.match(text, /BINARY\[1\] \{11\}\nhello world BINARY\.SIZE\[1\] 11 /);
+  assert.match(text, /BODY\[1\.MIME\] \{63\}\nContent-Type: text\/plain\nContent-Transfer-Encoding: base64\n\n BODY\[2\.HEADER\]/);
+  assert.match(text, /BODY\[2\.HEADER\] \{43\}\nFrom: inner@example\.net\nSubject: inner\n\n BODY\[2\.TEXT\] \{10\}\ninner body /);
+  assert.match(text, /BODY\[HEADER\.FIELDS\.NOT \(From Content-Type MIME-Version\)\] \{19\}\nSubject: nested\n\n /);
+  assert.match(text, /BODY\[\]<0> \{10\}\nFrom: a@ex BODY\[3\] NIL\)/);
+  assert.match(r.at(-1)!, /^f OK/);
+  const structure = await c.command('g', 'FETCH 1 (BODYSTRUCTURE)');
+  assert.match(structure[0], /^\* 1 FETCH \(BODYSTRUCTURE \(\("TEXT" "PLAIN" \("CHARSET" "us-ascii"\) NIL NIL "BASE64" 16 1 NIL NIL NIL NIL\)\("MESSAGE" "RFC822" NIL NIL NIL "7BIT" \d+ \(NIL "inner" /);
+  // EXAMINE is read-only: no \Seen from a non-PEEK fetch, STORE refused.
+  const body = await c.command('h', 'FETCH 1 (BODY[TEXT])');
+  assert.ok(!body.some((l) => l.includes('\\Seen')));
+  assert.match((await c.command('i', 'STORE 1 +FLAGS (\\Seen)')).at(-1)!, /^i NO \[READ-ONLY\]/);
+  c.close();
+});
+
+test('a non-PEEK body fetch sets \\Seen and reports FLAGS; CLOSE expunges silently, UNSELECT does not', async () => {
+  const { c, account } = await session(3);
+  await c.command('s', 'SELECT INBOX');
+  const r = await c.command('f', 'FETCH 2 (BODY[HEADER])');
+  assert.match(r.join('\n'), /FLAGS \(\\Seen\)\)/);
+  await c.command('d', 'STORE 1:2 +FLAGS.SILENT (\\Deleted)');
+  const un = await c.command('u', 'UNSELECT');
+  assert.deepEqual(un, ['u OK UNSELECT completed']);
+  assert.equal((await srv.mailbox(account, 'INBOX')).messageCount, 3);
+  await c.command('s2', 'SELECT INBOX');
+  const close = await c.command('c', 'CLOSE');
+  assert.deepEqual(close, ['c OK CLOSE completed'], 'no EXPUNGE responses from CLOSE');
+  assert.equal((await srv.mailbox(account, 'INBOX')).messageCount, 1);
+  assert.match((await c.command('x', 'FETCH 1 (UID)')).at(-1)!, /^x BAD No mailbox selected/);
+  c.close();
+});
+
+test('CONDSTORE: UNCHANGEDSINCE → MODIFIED, FETCH CHANGEDSINCE, SEARCH MODSEQ, STATUS HIGHESTMODSEQ', async () => {
+  const { c } = await session(3);
+  const sel = await c.command('s', 'SELECT INBOX (CONDSTORE)');
+  const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.join('\n'))![1]);
+  const ok = await c.command('a', `STORE 1 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Flagged)`);
+  const m = /^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ \((\d+)\)\)$/.exec(ok[0]);
+  assert.ok(m, ok.join(' | '));
+  const after = Number(m[1]);
+  assert.ok(after > highest);
+  const refused = await c.command('b', `STORE 1,2 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Seen)`);
+  assert.equal(refused.at(-1), 'b OK [MODIFIED 1] Conditional STORE failed for some messages');
+  assert.ok(refused.some((l) => /^\* 2 FETCH \(FLAGS \(\\Seen\) MODSEQ/.test(l)));
+  const changed = await c.command('c', `FETCH 1:* (UID) (CHANGEDSINCE ${highest})`);
+  assert.deepEqual(changed.filter((l) => l.startsWith('*')).map((l) => /^\* (\d+)/.exec(l)![1]), ['1', '2']);
+  const search = await c.command('d', `SEARCH MODSEQ ${after}`);
+  assert.match(search[0], /^\* SEARCH 1 2 \(MODSEQ \d+\)$/);
+  const st = await c.command('e', 'STATUS INBOX (HIGHESTMODSEQ)');
+  assert.match(st[0], /^\* STATUS INBOX \(HIGHESTMODSEQ \d+\)$/);
+  c.close();
+});
+
+test('QRESYNC: expunges become VANISHED; SELECT (QRESYNC …) reports VANISHED (EARLIER) and changed flags', async () => {
+  const { c } = await session(5);
+  await c.command('e', 'ENABLE QRESYNC');
+  const sel = await c.command('s', 'SELECT INBOX');
+  const validity = /UIDVALIDITY (\d+)/.exec(sel.join('\n'))![1];
+  const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.join('\n'))![1]);
+  await c.command('a', 'STORE 2,4 +FLAGS.SILENT (\\Deleted)');
+  const ex = await c.command('b', 'EXPUNGE');
+  assert.deepEqual(ex, ['* VANISHED 2,4', 'b OK EXPUNGE completed']);
+  await c.command('f', 'UID STORE 5 +FLAGS.SILENT (\\Answered)');
+  const vf = await c.command('g', `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
+  assert.equal(vf[0], '* VANISHED (EARLIER) 2,4');
+  assert.match(vf[1], /^\* 3 FETCH \(UID 5 FLAGS \(\\Answered\) MODSEQ \(\d+\)\)$/);
+  await c.command('u', 'UNSELECT');
+  const re = await c.command('r', `SELECT INBOX (QRESYNC (${validity} ${modseq} 1:5))`);
+  assert.ok(re.includes('* VANISHED (EARLIER) 2,4'), re.join(' | '));
+  assert.ok(re.some((l) => /^\* 3 FETCH \(UID 5 FLAGS \(\\Answered\) MODSEQ/.test(l)), re.join(' | '));
+  // Selecting another mailbox closes this one with [CLOSED] (RFC 7162 §3.2.11).
+  const other = await c.command('o', 'SELECT Archive');
+  assert.equal(other[0], '* OK [CLOSED] Previous mailbox closed');
+  c.close();
+});
+
+test('ESEARCH and SEARCHRES: RETURN (MIN MAX COUNT ALL), SAVE and "$"', async () => {
+  const { c } = await session(6);
+  await c.command('s', 'SELECT INBOX');
+  await c.command('a', 'STORE 2,3,5 +FLAGS (\\Flagged)');
+  assert.equal((await c.command('b', 'SEARCH RETURN (MIN MAX COUNT ALL) FLAGGED'))[0], '* ESEARCH (TAG "b") MIN 2 MAX 5 COUNT 3 ALL 2:3,5');
+  assert.equal((await c.command('c', 'UID SEARCH RETURN (COUNT) UNFLAGGED'))[0], '* ESEARCH (TAG "c") UID COUNT 3');
+  assert.equal((await c.command('d', 'SEARCH RETURN () SUBJECT nothing-matches'))[0], '* ESEARCH (TAG "d")');
+  assert.deepEqual(await c.command('e', 'SEARCH RETURN (SAVE) FLAGGED'), ['e OK SEARCH completed']);
+  const fetched = await c.command('f', 'FETCH $ (UID)');
+  assert.deepEqual(fetched.filter((l) => l.startsWith('*')), ['* 2 FETCH (UID 2)', '* 3 FETCH (UID 3)', '* 5 FETCH (UID 5)']);
+  assert.equal((await c.command('g', 'SEARCH $ NOT UID 3'))[0], '* SEARCH 2 5');
+  c.close();
+});
+
+test('LIST-EXTENDED, SPECIAL-USE, CREATE USE, LIST-STATUS, CHILDINFO, empty pattern, LSUB', async () => {
+  const { c } = await session(2);
+  assert.match((await c.command('a', 'CREATE Important (USE (\\Flagged))')).at(-1)!, /^a OK/);
+  assert.match((await c.command('b', 'CREATE Bad (USE (\\Inbox))')).at(-1)!, /^b NO \[USEATTR\]/);
+  const special = await c.command('c', 'LIST (SPECIAL-USE) "" "*"');
+  assert.deepEqual(special.filter((l) => l.startsWith('*')).map((l) => l.replace(/^\* LIST /, '')), [
+    '(\\HasNoChildren \\Archive) "/" Archive', '(\\HasNoChildren \\Drafts) "/" Drafts', '(\\HasNoChildren \\Flagged) "/" Important',
+    '(\\HasNoChildren \\Junk) "/" Junk', '(\\HasNoChildren \\Sent) "/" Sent', '(\\HasNoChildren \\Trash) "/" Trash',
+  ]);
+  assert.deepEqual(await c.command('d', 'LIST "" ""'), ['* LIST (\\Noselect) "/" ""', 'd OK LIST completed']);
+  await c.command('e', 'CREATE Lists/rust');
+  await c.command('f', 'SUBSCRIBE Lists/rust');
+  const rec = await c.command('g', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%" RETURN (STATUS (MESSAGES UNSEEN))');
+  assert.ok(rec.includes('* LIST (\\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))'), rec.join(' | '));
+  assert.ok(rec.includes('* LIST (\\HasNoChildren \\Subscribed) "/" INBOX'), rec.join(' | '));
+  assert.ok(rec.includes('* STATUS INBOX (MESSAGES 2 UNSEEN 2)'), rec.join(' | '));
+  const pct = await c.command('h', 'LIST "" "Lists/%"');
+  assert.deepEqual(pct.filter((l) => l.startsWith('*')), ['* LIST (\\HasNoChildren) "/" Lists/rust']);
+  const lsub = await c.command('i', 'LSUB "" "Lists/*"');
+  assert.deepEqual(lsub.filter((l) => l.startsWith('*')), ['* LSUB () "/" Lists/rust']);
+  // Subscriptions are independent of existence (RFC 9051 §6.3.9).
+  await c.command('j', 'SUBSCRIBE Ghost');
+  const ghost = await c.command('k', 'LIST (SUBSCRIBED) "" "Ghost"');
+  assert.deepEqual(ghost.filter((l) => l.startsWith('*')), ['* LIST (\\NonExistent \\HasNoChildren \\Subscribed) "/" Ghost']);
+  c.close();
+});
+
+test('mailbox names: modified UTF-7 by default, UTF-8 after ENABLE UTF8=ACCEPT', async () => {
+  const { c, account } = await session(0);
+  assert.match((await c.command('a', 'CREATE "Entw&APw-rfe/&ZeVnLIqe-"')).at(-1)!, /^a OK/);
+  const names = (await srv.server.deps.store.listMailboxes(account.id)).map((m) => m.name);
+  assert.ok(names.includes('Entwürfe/日本語'), names.join(','));
+  const l = await c.command('b', 'LIST "" "Entw*"');
+  assert.ok(l.includes('* LIST (\\HasNoChildren) "/" Entw&APw-rfe/&ZeVnLIqe-'), l.join(' | '));
+  assert.deepEqual(await c.command('c', 'ENABLE UTF8=ACCEPT'), ['* ENABLED UTF8=ACCEPT', 'c OK ENABLE completed']);
+  const u = await c.command('d', 'LIST "" "Entw*"');
+  assert.ok(u.includes('* LIST (\\HasNoChildren) "/" "Entwürfe/日本語"'), u.join(' | '));
+  assert.match((await c.command('e', 'SELECT "Entwürfe/日本語"')).at(-1)!, /^e OK/);
+  c.close();
+});
+
+test('IMAP4rev2 after ENABLE: SEARCH answers with ESEARCH, no RECENT in SELECT', async () => {
+  const { c } = await session(2);
+  assert.deepEqual(await c.command('a', 'ENABLE IMAP4rev2'), ['* ENABLED IMAP4rev2', 'a OK ENABLE completed']);
+  const sel = await c.command('s', 'SELECT INBOX');
+  assert.ok(!sel.some((l) => /RECENT/.test(l)));
+  assert.equal((await c.command('b', 'SEARCH ALL'))[0], '* ESEARCH (TAG "b") ALL 1:2');
+  c.close();
+});
+
+test('APPEND with flags and date, COPYUID/APPENDUID, MOVE into a missing mailbox is TRYCREATE', async () => {
+  const { c, account } = await session(1);
+  const msg = message('dated');
+  c.send(`a APPEND Drafts (\\Draft \\Seen) "14-Feb-2024 08:00:00 +0100" {${Buffer.byteLength(msg)}}\r\n`);
+  assert.match((await c.line())!, /^\+ /);
+  c.send(msg + '\r\n');
+  const appended = (await c.until('a')).at(-1)!;
+  const drafts = await srv.mailbox(account, 'Drafts');
+  assert.equal(appended, `a OK [APPENDUID ${drafts.uidValidity} 1] APPEND completed`);
+  const [row] = await srv.server.deps.store.listMessages(drafts.id);
+  assert.deepEqual(row.flags, ['\\Seen', '\\Draft']);
+  assert.equal(new Date(row.internalDate).toISOString(), '2024-02-14T07:00:00.000Z');
+  await c.command('s', 'SELECT INBOX');
+  assert.match((await c.command('b', 'MOVE 1 Nowhere')).at(-1)!, /^b NO \[TRYCREATE\]/);
+  assert.match((await c.command('c', 'APPEND Nowhere {1+}\r\nx')).at(-1)!, /^c NO \[TRYCREATE\]/);
+  c.close();
+});
