@@ -217,6 +217,10 @@ test('QUIT deletes in one expunge: visible to another store reader at once, one 
   assert.ok(removals[0].mailboxIds.includes(box.id));
   assert.ok(events.some((e) => e.kinds.includes('message-flags')), 'the \\Seen change was published too');
   unsubscribe();
+  const metrics = srv.server.deps.metrics.render();
+  assert.match(metrics, /^posthorn_pop3_logins_total\{result="ok"\} \d+$/m);
+  assert.match(metrics, /^posthorn_pop3_deleted_messages_total [1-9]\d*$/m);
+  assert.match(metrics, /^posthorn_pop3_retrieved_bytes_total [1-9]\d*$/m);
 });
 
 test('pipelined RETRs of a whole maildrop (read-ahead) return every message intact, also around a DELE and out of order', async () => {

@@ -12,7 +12,7 @@ import { MessageEncoder } from '../wire/pop3/message-encoder.ts';
 
 const READ_CHUNK = 1024 * 1024;
 const PARALLEL_READS = 8;
-const DEFAULT_MAX_ENTRIES = 500_000;
+const DEFAULT_MAX_ENTRIES = 200_000;
 
 export class PopSizeCache {
   private readonly blobs: BlobStore;
