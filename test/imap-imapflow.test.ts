@@ -55,6 +55,7 @@ test('STARTTLS login, LIST with special-use, CREATE/RENAME/DELETE a hierarchy, S
   paths = (await c.list()).map((m) => m.path);
   assert.ok(!paths.some((p) => p.startsWith('Archiv2026')));
   const status = await c.status('INBOX', { messages: true, uidNext: true, unseen: true, highestModseq: true });
+  assert.ok(status);
   assert.equal(typeof status.messages, 'number');
   assert.ok(status.uidNext! >= 1);
   await c.logout();
@@ -108,6 +109,7 @@ test('implicit TLS: APPEND, FETCH envelope/structure/source/parts, flags, SEARCH
     assert.match(parts.bodyParts?.get('1')?.toString() ?? '', /Numbers are up/);
     const dl = await c.download(String(appended.uid), '2', { uid: true });
     const chunks: Buffer[] = [];
+    assert.ok(dl.content);
     for await (const chunk of dl.content) chunks.push(chunk as Buffer);
     assert.equal(Buffer.concat(chunks).toString('latin1'), 'binary\u0000payload');
     // \Seen was not set by the PEEK fetches.
@@ -132,6 +134,7 @@ test('implicit TLS: APPEND, FETCH envelope/structure/source/parts, flags, SEARCH
     lock.release();
   }
   const archive = await c.status('Archive', { messages: true });
+  assert.ok(archive);
   assert.equal(archive.messages, 1);
   const quota = await c.getQuota('INBOX');
   assert.ok(quota && quota.storage, 'STORAGE quota reported');
