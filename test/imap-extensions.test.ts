@@ -199,3 +199,27 @@ test('APPEND with flags and date, COPYUID/APPENDUID, MOVE into a missing mailbox
   assert.match((await c.command('c', 'APPEND Nowhere {1+}\r\nx')).at(-1)!, /^c NO \[TRYCREATE\]/);
   c.close();
 });
+
+test('SORT (with REVERSE, DISPLAYFROM, SIZE) and THREAD=ORDEREDSUBJECT', async () => {
+  const address = `sort${++counter}@example.com`;
+  const account = await srv.addAccount(address, 'pw');
+  const mk = (from: string, subject: string, date: string, body = 'x\r\n'): string =>
+    `From: ${from}\r\nTo: someone@example.com\r\nSubject: ${subject}\r\nDate: ${date}\r\n\r\n${body}`;
+  await srv.deliver(account, mk('"Zed" <a@example.org>', 'Re: Plans', 'Mon, 02 Mar 2026 10:00:00 +0000'));
+  await srv.deliver(account, mk('"Amy" <z@example.org>', 'Budget', 'Sun, 01 Mar 2026 10:00:00 +0000', 'much longer body here\r\n'));
+  await srv.deliver(account, mk('m@example.org', 'plans', 'Sat, 28 Feb 2026 10:00:00 +0000'));
+  await srv.deliver(account, mk('"Bob" <b@example.org>', 'Fwd: budget', 'Tue, 03 Mar 2026 10:00:00 +0000'));
+  const c = await RawImap.connect(srv.imap);
+  await c.line();
+  await c.command('L', `LOGIN ${address} pw`);
+  await c.command('s', 'SELECT INBOX');
+  assert.equal((await c.command('a', 'SORT (DATE) UTF-8 ALL'))[0], '* SORT 3 2 1 4');
+  assert.equal((await c.command('b', 'SORT (REVERSE ARRIVAL) UTF-8 ALL'))[0], '* SORT 4 3 2 1');
+  assert.equal((await c.command('c', 'SORT (SUBJECT DATE) UTF-8 ALL'))[0], '* SORT 2 4 3 1');
+  assert.equal((await c.command('d', 'SORT (FROM) UTF-8 ALL'))[0], '* SORT 1 4 3 2');
+  assert.equal((await c.command('e', 'SORT (DISPLAYFROM) UTF-8 ALL'))[0], '* SORT 2 4 3 1');
+  assert.equal((await c.command('f', 'UID SORT (REVERSE SIZE) UTF-8 NOT FROM bob'))[0], '* SORT 2 1 3');
+  assert.equal((await c.command('g', 'THREAD ORDEREDSUBJECT UTF-8 ALL'))[0], '* THREAD (3 1)(2 4)');
+  assert.match((await c.command('h', 'THREAD REFERENCES UTF-8 ALL')).at(-1)!, /^h NO/);
+  c.close();
+});

@@ -11,6 +11,7 @@ import { selectCommands } from './commands-select.ts';
 import { fetchCommands } from './commands-fetch.ts';
 import { storeCommands } from './commands-store.ts';
 import { searchCommands } from './commands-search.ts';
+import { sortCommands } from './commands-sort.ts';
 import { appendCommands } from './commands-append.ts';
 import { idleCommands } from './commands-idle.ts';
 
@@ -20,6 +21,6 @@ type AnyDescriptor = CommandDescriptor<any>;
 export const COMMANDS: ReadonlyMap<CommandName, AnyDescriptor> = new Map(
   [
     ...anyStateCommands, ...authCommands, ...mailboxCommands, ...listCommands, ...selectCommands,
-    ...fetchCommands, ...storeCommands, ...searchCommands, ...appendCommands, ...idleCommands,
+    ...fetchCommands, ...storeCommands, ...searchCommands, ...sortCommands, ...appendCommands, ...idleCommands,
   ].map((d: AnyDescriptor) => [d.name, d]),
 );

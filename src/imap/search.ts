@@ -148,11 +148,20 @@ export interface SearchHit {
   seq: number;
   uid: number;
   modseq: number;
+  record: MessageRecord;
+  /** Present when the search loaded summaries (or was asked to: SORT, THREAD). */
+  summary: MessageSummary | null;
 }
 
 /** Every message of the view (not expunged elsewhere) that matches, in sequence order. */
-export async function runSearch(s: ImapSession, view: SelectedMailboxView, key: SearchKey): Promise<{ hits: SearchHit[]; usesModseq: boolean }> {
+export async function runSearch(
+  s: ImapSession,
+  view: SelectedMailboxView,
+  key: SearchKey,
+  opts: { summaries?: boolean } = {},
+): Promise<{ hits: SearchHit[]; usesModseq: boolean }> {
   const needs = analyse(key);
+  if (opts.summaries) needs.summary = true;
   const store = s.ctx.deps.store;
   const rows = await storeCall(() => store.listMessages(view.mailboxId));
   const env: Env = {
@@ -182,7 +191,7 @@ export async function runSearch(s: ImapSession, view: SelectedMailboxView, key: 
     }
     for (const c of batch) {
       if (needs.summary && !c.summary) continue;
-      if (matches(key, c, env)) hits.push({ seq: c.seq, uid: c.rec.uid, modseq: c.rec.modseq });
+      if (matches(key, c, env)) hits.push({ seq: c.seq, uid: c.rec.uid, modseq: c.rec.modseq, record: c.rec, summary: c.summary });
     }
   }
   hits.sort((a, b) => a.seq - b.seq);

@@ -197,7 +197,8 @@ export class ImapSession {
   /** Brings the view up to date before the tagged response (RFC 9051 §7: any command may). */
   private async afterCommand(name: Command['name'], uid: boolean): Promise<void> {
     if (this.state.kind !== 'selected' || this.io.closed) return;
-    const holdExpunges = !uid && (name === 'FETCH' || name === 'STORE' || name === 'SEARCH');
+    // SORT and THREAD answer with sequence numbers too: held back like SEARCH.
+    const holdExpunges = !uid && (name === 'FETCH' || name === 'STORE' || name === 'SEARCH' || name === 'SORT' || name === 'THREAD');
     await syncView(this, this.state.view, !holdExpunges);
   }
 
