@@ -5,6 +5,7 @@
 // C load generator smtp-source against both, in the same run.
 //
 //   node_modules/.bin/node bench/smtp-ingest.ts [--sessions 50] [--messages 10000] [--size 10240] [--runs 3]
+//                                               [--no-reference]
 //
 // Needs Debian's postfix package for smtp-sink/smtp-source (only the binaries; the daemon is
 // not configured or started). Without it the reference rows say so and the Posthorn rows stay.
@@ -165,7 +166,7 @@ async function smtpSource(port: number, sessions: number, messages: number, size
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sessions: { type: 'string' }, messages: { type: 'string' }, size: { type: 'string' }, runs: { type: 'string' } } });
+  const { values } = parseArgs({ options: { sessions: { type: 'string' }, messages: { type: 'string' }, size: { type: 'string' }, runs: { type: 'string' }, 'no-reference': { type: 'boolean' } } });
   const sessions = Number(values.sessions ?? 50);
   const messages = Number(values.messages ?? 10_000);
   const size = Number(values.size ?? 10 * 1024);
@@ -238,7 +239,9 @@ async function main(): Promise<void> {
     let sinkP99 = NaN;
     let sourceSink = NaN;
     let sourcePosthorn = NaN;
-    if (sink && which('smtp-source')) {
+    if (values['no-reference']) {
+      console.log('  reference figures skipped (--no-reference)');
+    } else if (sink && which('smtp-source')) {
       const sinkPort = await freePort();
       const child = spawn(sink, ['-u', 'nobody', '-h', 'sink.test', `127.0.0.1:${sinkPort}`, '1024'], { stdio: 'ignore' });
       children.push(child);

@@ -220,3 +220,12 @@ test('failed logins are rate-limited per IP by the shared limiter: 454 4.7.0 eve
     await own.stop();
   }
 });
+
+test('a submitted Authentication-Results in our name is removed (RFC 8601 §5)', async () => {
+  const c = await tlsSession();
+  const forged = message({ from: 'alice@posthorn.test', subject: 'forged verdict', extra: 'Authentication-Results: mx.posthorn.test; dmarc=pass header.from=bank.test' });
+  assert.equal(codes((await sendRaw(c, 'alice@posthorn.test', ['bob@posthorn.test'], forged)).data), '250 2.6.0');
+  c.end();
+  const got = (await h.inbox('bob@posthorn.test')).find((m) => m.includes('Subject: forged verdict'))!;
+  assert.ok(!got.includes('header.from=bank.test'));
+});

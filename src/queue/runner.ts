@@ -142,7 +142,15 @@ export class QueueRunner {
     }
     const work = [...groups.values()];
     const workers = Array.from({ length: Math.min(this.opts.concurrency, work.length) }, async () => {
-      for (let g = work.shift(); g && !this.stopped; g = work.shift()) await this.deliverGroup(g);
+      for (let g = work.shift(); g && !this.stopped; g = work.shift()) {
+        try {
+          await this.deliverGroup(g);
+        } catch (err) {
+          // One group's failure (a message dropped by `queue drop` mid-attempt, a database error)
+          // leaves its recipients due as they were; the other groups go on.
+          this.opts.log.error({ event: 'queue-attempt-failed', protocol: 'smtp-out', queueId: g.message.id, domain: g.domain, err: (err as Error).message });
+        }
+      }
     });
     await Promise.all(workers);
   }

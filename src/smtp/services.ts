@@ -79,6 +79,8 @@ export class SmtpService implements Service {
   private readonly server: PosthornSmtpServer;
   private readonly perIp = new Map<string, number>();
   private readonly counted = new WeakSet<SMTPServerSession>();
+  /** This listener holds a reference on the shared queue runner (taken in listen, given back in close). */
+  private holdsQueue = false;
 
   constructor(deps: ServerDeps, role: SmtpRole, outbound: OutboundQueue, resolver: DnsResolver) {
     this.name = role;
@@ -162,13 +164,17 @@ export class SmtpService implements Service {
     this.server.listen(bindPort(this.deps, this.name), this.deps.config.bind);
     await once(this.server.server, 'listening');
     this.outbound.acquire();
+    this.holdsQueue = true;
     return this.port;
   }
 
   async close(graceMs: number): Promise<void> {
     this.server.options.closeTimeout = Math.max(1, graceMs);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await this.outbound.release();
+    if (this.holdsQueue) {
+      this.holdsQueue = false;
+      await this.outbound.release();
+    }
   }
 }
 

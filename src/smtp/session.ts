@@ -204,7 +204,9 @@ export class SessionHandlers {
   }
 
   /** Submission: From: must be the user's (RFC 6409 §8), Date/Message-ID added, DKIM-signed. */
-  private async prepareSubmission(message: Buffer, session: SMTPServerSession, user: SessionUser, tx: Transaction): Promise<Buffer> {
+  private async prepareSubmission(submitted: Buffer, session: SMTPServerSession, user: SessionUser, tx: Transaction): Promise<Buffer> {
+    // RFC 8601 §5: a client may not hand our own recipients a verdict in our name either.
+    const message = withoutForgedResults(submitted, this.deps.config.hostname);
     const from = splitHeader(message).fields.filter((f) => f.name === 'from');
     const authors = from.flatMap((f) => addressparser(fieldValue(f), { flatten: true }) as { address?: string }[]);
     if (authors.length === 0) throw replies.senderNotOwned();
