@@ -2,8 +2,6 @@
 // a fixed-answer DNS resolver (tests never query real DNS), accounts, a raw SMTP socket client
 // for what real clients refuse to send, and a peer SMTP server to deliver to.
 //
-// The server is assembled from the same parts startServer uses (store, blobs, bus, TLS, auth,
-// parser) so that a second argument (resolver, MX port, retry schedule) can reach smtpServices.
 
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +12,7 @@ import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
 import { loadConfig, type Config } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
-import { Metrics } from '../src/server/metrics.ts';
-import { loadTls } from '../src/server/tls.ts';
-import { openConfiguredStore } from '../src/server/open-store.ts';
-import { Authenticator } from '../src/mail/auth.ts';
-import { parseMessage } from '../src/wire/mime/parse.ts';
+import { startServer } from '../src/server/app.ts';
 import { hashPassword } from '../src/mail/password.ts';
 import type { ServerDeps } from '../src/server/deps.ts';
 import { smtpServices, SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
@@ -74,23 +68,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     POSTHORN_SUBMISSIONS_PORT: roles.includes('submissions') ? '1' : '0',
     ...opts.env,
   };
-  const config = loadConfig({ env });
+  // The real server with its SMTP listeners off; ours are then made from its deps, so a second
+  // argument (resolver, MX port, schedule) can reach smtpServices.
+  const wanted = { smtp: env.POSTHORN_SMTP_PORT, submission: env.POSTHORN_SUBMISSION_PORT, submissions: env.POSTHORN_SUBMISSIONS_PORT };
+  const config = loadConfig({ env: { ...env, POSTHORN_SMTP_PORT: '0', POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
   Object.assign(config.limits, opts.limits);
-  const log = silentLogger();
-  const material = await loadTls(config, log);
-  const { store, blobs, bus } = await openConfiguredStore(config);
-  const deps: ServerDeps = {
-    config,
-    log,
-    metrics: new Metrics(),
-    store,
-    blobs,
-    bus,
-    auth: new Authenticator(store),
-    secureContext: tls.createSecureContext({ key: material.key, cert: material.cert }),
-    parse: (raw) => parseMessage(raw),
-    ephemeralPorts: true,
-  };
+  const server = await startServer(config, { ephemeralPorts: true, log: silentLogger() });
+  for (const [name, port] of Object.entries(wanted)) config.ports[name as 'smtp'] = Number(port);
+  const deps: ServerDeps = server.deps;
+  const { store, blobs } = deps;
   const smtpOpts: SmtpOptions = { resolver: staticResolver({}), ...opts.smtp };
   const services = smtpServices(deps, smtpOpts) as SmtpService[];
   const ports: Record<string, number> = {};
@@ -106,7 +92,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ports,
     async stop(keep = false) {
       await Promise.all(services.map((s) => s.close(100)));
-      await store.close();
+      await server.stop();
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
     async inbox(address) {
