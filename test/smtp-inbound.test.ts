@@ -231,3 +231,13 @@ test('a delivery publishes on the change bus for the account (wakes IDLE session
   c.end();
   assert.equal(await woke, bob.id);
 });
+
+test('metrics: accepted messages and refusals by stage and code are exported', async () => {
+  const c = await session();
+  assert.match(await c.cmd('MAIL FROM:<sender@remote.test>'), /^250/);
+  assert.equal(codes(await c.cmd('RCPT TO:<victim@elsewhere.test>')), '554 5.7.1');
+  c.end();
+  const text = h.deps.metrics.render();
+  assert.match(text, /posthorn_smtp_messages_total\{listener="smtp"\} [1-9]\d*/);
+  assert.match(text, /posthorn_smtp_refusals_total\{(?=[^}]*code="554")(?=[^}]*listener="smtp")(?=[^}]*stage="rcpt")[^}]*\} [1-9]\d*/);
+});

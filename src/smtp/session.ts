@@ -53,12 +53,14 @@ function ipOf(session: SMTPServerSession): string {
 }
 
 type Callback = (err?: Error | null) => void;
+type Counter = (labels?: Record<string, string>, by?: number) => void;
 
 /** Runs an async handler and hands its outcome to smtp-server's callback; unexpected errors become 451 4.3.0 and a log line. */
-function settle(deps: ServerDeps, session: SMTPServerSession, what: string, cb: Callback, fn: () => Promise<string | void>): void {
+function settle(deps: ServerDeps, session: SMTPServerSession, what: string, cb: Callback, fn: () => Promise<string | void>, count: Counter): void {
   fn().then(
     (message) => (cb as (err: null, message?: string) => void)(null, message ?? undefined),
     (err: unknown) => {
+      count({ stage: what, code: String(err instanceof SmtpReply ? err.responseCode : 451) });
       if (err instanceof SmtpReply) {
         deps.log.info({ event: 'smtp-rejected', protocol: 'smtp', remote: ipOf(session), account: (session.user as SessionUser | undefined)?.address, stage: what, code: err.responseCode, enhanced: err.enhanced });
         return cb(err);
@@ -72,9 +74,20 @@ function settle(deps: ServerDeps, session: SMTPServerSession, what: string, cb: 
 export class SessionHandlers {
   private readonly opts: SessionHandlersOptions;
   private readonly transactions = new WeakMap<SMTPServerSession, Transaction>();
+  private readonly refusals: Counter;
+  private readonly accepted: Counter;
+  private readonly logins: Counter;
 
   constructor(opts: SessionHandlersOptions) {
     this.opts = opts;
+    const m = opts.deps.metrics;
+    this.refusals = m.counter('posthorn_smtp_refusals_total', 'SMTP commands refused, by stage (mail, rcpt, data) and reply code');
+    this.accepted = m.counter('posthorn_smtp_messages_total', 'Messages accepted (250 to DATA), by listener');
+    this.logins = m.counter('posthorn_smtp_logins_total', 'SMTP AUTH attempts by result');
+  }
+
+  private settle(session: SMTPServerSession, what: string, cb: Callback, fn: () => Promise<string | void>): void {
+    settle(this.deps, session, what, cb, fn, (labels) => this.refusals({ listener: this.opts.role, ...labels }));
   }
 
   private get deps(): ServerDeps {
@@ -88,6 +101,7 @@ export class SessionHandlers {
     if (!session.secure && !plaintextOk) return cb(replies.plaintextRefused());
     this.deps.auth.authenticate(auth.username ?? '', auth.password ?? '', { ip, protocol: 'smtp' }).then(
       (result) => {
+        this.logins({ result: result.ok ? 'ok' : result.reason });
         if (result.ok) {
           this.deps.log.info({ event: 'login', protocol: 'smtp', remote: ip, account: result.account.address });
           const user: SessionUser = { id: result.account.id, address: result.account.address };
@@ -113,7 +127,7 @@ export class SessionHandlers {
   }
 
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
-    settle(this.deps, session, 'mail', cb, async () => {
+    this.settle(session, 'mail', cb, async () => {
       // RFC 5321 §4.1.1.11: parameters of extensions we do not offer (DSN's RET/ENVID …) are refused.
       const unknown = Object.keys(address.args || {}).find((k) => !MAIL_PARAMETERS.has(k));
       if (unknown) throw new SmtpReply(555, '5.5.4', `Unsupported parameter ${unknown.slice(0, 20)}`);
@@ -127,7 +141,7 @@ export class SessionHandlers {
   }
 
   onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
-    settle(this.deps, session, 'rcpt', cb, async () => {
+    this.settle(session, 'rcpt', cb, async () => {
       // No RCPT parameters are offered (no DSN extension): NOTIFY=/ORCPT= are refused, not ignored.
       const unknown = Object.keys(address.args || {})[0];
       if (unknown) throw new SmtpReply(555, '5.5.4', `Unsupported parameter ${unknown.slice(0, 20)}`);
@@ -154,7 +168,7 @@ export class SessionHandlers {
   }
 
   onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: Callback): void {
-    settle(this.deps, session, 'data', cb, async () => {
+    this.settle(session, 'data', cb, async () => {
       const { config, log } = this.deps;
       const data = await readData(stream, config.limits.maxMessageBytes);
       // Oversized: smtp-server answers 552 5.3.4 itself (rejectOversized) whatever we say.
@@ -179,6 +193,7 @@ export class SessionHandlers {
         });
         await this.opts.router.submitBounce(tx.sender, dsn);
       }
+      this.accepted({ listener: this.opts.role });
       return `Ok: message accepted ${session.id}`;
     });
   }
