@@ -223,3 +223,50 @@ test('SORT (with REVERSE, DISPLAYFROM, SIZE) and THREAD=ORDEREDSUBJECT', async (
   assert.match((await c.command('h', 'THREAD REFERENCES UTF-8 ALL')).at(-1)!, /^h NO/);
   c.close();
 });
+
+test('COMPRESS=DEFLATE: both directions compressed; a second COMPRESS is NO [COMPRESSIONACTIVE]', async () => {
+  const { c } = await session(1);
+  const zlib = await import('node:zlib');
+  const net = await import('node:net');
+  // Talk through our own socket: the RawImap line reader cannot read deflated bytes.
+  const socket = (c as unknown as { socket: InstanceType<typeof net.Socket> }).socket;
+  socket.removeAllListeners('data');
+  const ok = await new Promise<string>((resolve) => {
+    socket.once('data', (d: Buffer) => resolve(d.toString()));
+    socket.write('z COMPRESS DEFLATE\r\n');
+  });
+  assert.equal(ok, 'z OK DEFLATE active\r\n');
+  const deflate = zlib.createDeflateRaw();
+  const inflate = zlib.createInflateRaw();
+  deflate.on('data', (d: Buffer) => socket.write(d));
+  socket.on('data', (d: Buffer) => inflate.write(d));
+  let text = '';
+  const until = (tag: string): Promise<string> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        const i = text.indexOf(`\r\n${tag} `);
+        if (i !== -1 && text.indexOf('\r\n', i + 2) !== -1) {
+          inflate.off('data', onData);
+          resolve(text);
+        }
+      };
+      const onData = (d: Buffer): void => {
+        text += d.toString();
+        check();
+      };
+      inflate.on('data', onData);
+      check();
+    });
+  const send = (line: string): void => {
+    deflate.write(line);
+    deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+  };
+  text = '\r\n';
+  send('a SELECT INBOX\r\nb FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n');
+  const out = await until('b');
+  assert.match(out, /\* 1 EXISTS/);
+  assert.match(out, /Subject: nested/);
+  send('c COMPRESS DEFLATE\r\n');
+  assert.match(await until('c'), /c NO \[COMPRESSIONACTIVE\]/);
+  socket.destroy();
+});

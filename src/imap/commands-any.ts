@@ -1,8 +1,9 @@
 // Commands valid in any state (RFC 9051 §6.1) and the small authenticated-state ones that only
-// talk about the session: CAPABILITY, NOOP, CHECK, LOGOUT, ID, ENABLE, NAMESPACE.
+// talk about the session: CAPABILITY, NOOP, CHECK, LOGOUT, ID, ENABLE, NAMESPACE, COMPRESS.
 
-import { idResponse, namespaceResponse, untagged, untaggedStatus } from '../wire/imap/index.ts';
-import { command } from './descriptor.ts';
+import { idResponse, namespaceResponse, taggedResponse, untagged, untaggedStatus } from '../wire/imap/index.ts';
+import { command, type CommandDescriptor } from './descriptor.ts';
+import { ImapBad, ImapNo } from './errors.ts';
 import { ANY_STATE, AUTHENTICATED } from './state.ts';
 
 // RFC 9051 §6.1.1
@@ -81,4 +82,19 @@ const namespace = command({
   },
 });
 
-export const anyStateCommands = [capability, noop, check, logout, id, enable, namespace];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const anyStateCommands: CommandDescriptor<any>[] = [capability, noop, check, logout, id, enable, namespace];
+
+// RFC 4978: COMPRESS DEFLATE; the OK is the last uncompressed response.
+const compress = command({
+  name: 'COMPRESS',
+  states: AUTHENTICATED,
+  run: async (s, tag, cmd) => {
+    if (s.io.compressed) throw new ImapNo('COMPRESSIONACTIVE', 'Compression is already active');
+    if (cmd.mechanism !== 'DEFLATE') throw new ImapBad(`Unknown compression mechanism ${cmd.mechanism.slice(0, 20)}`);
+    s.io.startCompression(taggedResponse(tag, 'OK', 'DEFLATE active'));
+    return { responded: true };
+  },
+});
+
+anyStateCommands.push(compress);

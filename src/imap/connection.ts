@@ -13,9 +13,14 @@
 // - STARTTLS (RFC 9051 §6.2.1): everything received before the handshake is thrown away (the
 //   CVE-2011-0411 injection: "a STARTTLS\r\nb CAPABILITY\r\n" in one packet never answers b).
 // - Shutdown: the command in progress finishes; then "* BYE Server shutting down" and close.
+// - COMPRESS=DEFLATE (RFC 4978): after the OK, input goes socket → inflate → reader and output
+//   writes → deflate → socket, flushed (Z_SYNC_FLUSH) once per turn of the event loop. The
+//   inflater is paused with the socket, so a small compressed "bomb" cannot expand into memory
+//   faster than commands are read.
 
 import type net from 'node:net';
 import type tls from 'node:tls';
+import zlib from 'node:zlib';
 import { upgradeToTls, isLoopback, type ConnectionInfo } from '../server/tcp-listener.ts';
 import { CommandReader, parseCommand, taggedResponse, untaggedStatus, continuation, type ReaderEvent } from '../wire/imap/index.ts';
 import type { ImapContext } from './context.ts';
@@ -48,6 +53,10 @@ export interface ImapIo {
   authenticated(maxLiteralBytes: number): void;
   /** Ends the connection after what was written has been sent. */
   end(reason: EndReason): void;
+  /** COMPRESS=DEFLATE is active. */
+  readonly compressed: boolean;
+  /** Writes the tagged OK uncompressed, then compresses both directions (RFC 4978 §3). */
+  startCompression(ok: Buffer): void;
 }
 
 export class ImapConnection implements ImapIo {
@@ -63,6 +72,9 @@ export class ImapConnection implements ImapIo {
   private waiter: (() => void) | null = null;
   private closedFlag = false;
   private endReason: EndReason | null = null;
+  private inflate: zlib.InflateRaw | null = null;
+  private deflate: zlib.DeflateRaw | null = null;
+  private flushScheduled = false;
 
   constructor(ctx: ImapContext, socket: net.Socket, info: ConnectionInfo, listener: string, secure: boolean) {
     this.ctx = ctx;
@@ -98,7 +110,10 @@ export class ImapConnection implements ImapIo {
       .finally(() => {
         this.info.shutdownSignal.removeEventListener('abort', onShutdown);
         this.session.finish(this.endReason ?? 'client-closed');
-        if (!this.socket.destroyed) this.socket.end();
+        if (this.socket.destroyed) return;
+        // What is still inside the compressor (a BYE, a tagged OK) goes out before the end.
+        if (this.deflate) this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => this.socket.end());
+        else this.socket.end();
       });
   }
 
@@ -156,9 +171,21 @@ export class ImapConnection implements ImapIo {
 
   private readonly onData = (chunk: Buffer): void => {
     this.reader.push(chunk);
-    if (this.reader.bufferedBytes > HIGH_WATER) this.socket.pause();
+    if (this.reader.bufferedBytes > HIGH_WATER) {
+      this.socket.pause();
+      this.inflate?.pause();
+    }
     this.wake();
   };
+
+  private readonly onCompressedData = (chunk: Buffer): void => {
+    this.inflate?.write(chunk);
+  };
+
+  private resumeInput(): void {
+    if (this.socket.isPaused()) this.socket.resume();
+    if (this.inflate?.isPaused()) this.inflate.resume();
+  }
 
   private readonly onClose = (): void => {
     this.closedFlag = true;
@@ -174,13 +201,14 @@ export class ImapConnection implements ImapIo {
   };
 
   private attach(socket: net.Socket): void {
-    socket.on('data', this.onData);
+    socket.on('data', this.inflate ? this.onCompressedData : this.onData);
     socket.on('close', this.onClose);
     socket.on('timeout', this.onTimeout);
   }
 
   private detach(socket: net.Socket): void {
     socket.off('data', this.onData);
+    socket.off('data', this.onCompressedData);
     socket.off('close', this.onClose);
     socket.off('timeout', this.onTimeout);
   }
@@ -197,7 +225,7 @@ export class ImapConnection implements ImapIo {
       if (this.closed || this.info.shutdownSignal.aborted) return null;
       const ev = this.reader.next();
       if (ev) return ev;
-      if (this.socket.isPaused()) this.socket.resume();
+      this.resumeInput();
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
@@ -219,7 +247,7 @@ export class ImapConnection implements ImapIo {
         }
         continue;
       }
-      if (this.socket.isPaused()) this.socket.resume();
+      this.resumeInput();
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
       });
@@ -230,7 +258,53 @@ export class ImapConnection implements ImapIo {
 
   write(data: Buffer): boolean {
     if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) return false;
+    if (this.deflate) {
+      const ok = this.deflate.write(data);
+      this.scheduleFlush();
+      return ok && !this.socket.writableNeedDrain;
+    }
     return this.socket.write(data);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.deflate && !this.socket.destroyed) this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+    });
+  }
+
+  get compressed(): boolean {
+    return this.deflate !== null;
+  }
+
+  startCompression(ok: Buffer): void {
+    this.socket.write(ok);
+    // Everything after the command is already compressed (RFC 4978 §3).
+    const pending = this.reader.takeBuffered();
+    const inflate = zlib.createInflateRaw();
+    const deflate = zlib.createDeflateRaw();
+    const socket = this.socket;
+    inflate.on('data', this.onData);
+    inflate.on('error', (err) => {
+      this.ctx.deps.log.info({ event: 'imap-inflate-error', protocol: 'imap', remote: this.remote, err: err.message });
+      this.end('protocol-error');
+      socket.destroy();
+    });
+    deflate.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
+      // Backpressure: the compressor waits for the socket, and write() reports the socket's state.
+      if (!socket.write(chunk)) {
+        deflate.pause();
+        socket.once('drain', () => deflate.resume());
+      }
+    });
+    socket.off('data', this.onData);
+    socket.on('data', this.onCompressedData);
+    this.inflate = inflate;
+    this.deflate = deflate;
+    if (pending.length > 0) inflate.write(pending);
   }
 
   async send(data: Buffer): Promise<void> {
@@ -238,6 +312,18 @@ export class ImapConnection implements ImapIo {
   }
 
   private async drainSocket(): Promise<void> {
+    const deflate = this.deflate;
+    if (deflate && deflate.writableNeedDrain && !this.socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          deflate.off('drain', done);
+          this.socket.off('close', done);
+          resolve();
+        };
+        deflate.on('drain', done);
+        this.socket.on('close', done);
+      });
+    }
     const socket = this.socket;
     if (!socket.writableNeedDrain || socket.destroyed) return;
     await new Promise<void>((resolve) => {
