@@ -35,8 +35,14 @@ export interface TcpListenerOptions {
   name: ListenerName;
   bind: string;
   port: number;
-  /** When set, the listener speaks TLS from the first byte. */
+  /**
+   * When set, the listener speaks TLS from the first byte (RFC 8314 implicit TLS). Each accepted
+   * socket is wrapped with upgradeToTls(): tls.createServer() would ignore a ready SecureContext
+   * (it builds its own from key/cert options), so the same path as STARTTLS serves both.
+   */
   secureContext?: tls.SecureContext;
+  /** A client that does not finish the TLS handshake in this time is dropped (default 30 s). */
+  handshakeTimeoutMs?: number;
   maxConnectionsPerIp: number;
   handler: ProtocolHandler;
   log: Logger;
@@ -64,15 +70,28 @@ export class TcpListener {
   constructor(opts: TcpListenerOptions) {
     this.name = opts.name;
     this.opts = opts;
-    const onSocket = (socket: net.Socket): void => this.accept(socket, opts.secureContext !== undefined);
-    this.server = opts.secureContext
-      ? tls.createServer({ secureContext: opts.secureContext }, onSocket)
-      : net.createServer(onSocket);
-    // A failed TLS handshake on the implicit-TLS port is the client's problem, not ours.
-    this.server.on('tlsClientError', (err, socket) => {
-      opts.log.debug({ event: 'tls-error', protocol: opts.name, remote: remoteIp(socket), err: err.message });
-      socket.destroy();
-    });
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  /** Hands the socket to `deliver` in the clear, or after the implicit-TLS handshake. */
+  private secure(socket: net.Socket, deliver: (s: net.Socket) => void): void {
+    const context = this.opts.secureContext;
+    if (!context) {
+      deliver(socket);
+      return;
+    }
+    socket.setTimeout(this.opts.handshakeTimeoutMs ?? 30_000, () => socket.destroy());
+    upgradeToTls(socket, context).then(
+      (secure) => {
+        socket.setTimeout(0);
+        deliver(secure);
+      },
+      (err: unknown) => {
+        // A failed handshake is the client's problem, not ours: log at debug and drop it.
+        this.opts.log.debug({ event: 'tls-error', protocol: this.name, remote: remoteIp(socket), err: (err as Error).message });
+        socket.destroy();
+      },
+    );
   }
 
   async listen(): Promise<number> {
@@ -90,13 +109,13 @@ export class TcpListener {
     return this.sockets.size;
   }
 
-  private accept(socket: net.Socket, implicitTls: boolean): void {
+  private accept(socket: net.Socket): void {
     const ip = remoteIp(socket);
     const count = this.perIp.get(ip) ?? 0;
     socket.on('error', () => socket.destroy());
     if (count >= this.opts.maxConnectionsPerIp || this.shutdown.signal.aborted) {
       this.opts.log.warn({ event: 'connection-refused', protocol: this.name, remote: ip, reason: 'too-many-connections' });
-      this.opts.handler.onRefused(socket, 'too-many-connections');
+      this.secure(socket, (s) => this.opts.handler.onRefused(s, 'too-many-connections'));
       return;
     }
     this.perIp.set(ip, count + 1);
@@ -107,14 +126,15 @@ export class TcpListener {
       if (left <= 0) this.perIp.delete(ip);
       else this.perIp.set(ip, left);
     });
-    this.opts.handler.onConnection(socket, {
+    const info: ConnectionInfo = {
       id: this.nextId++,
       remoteAddress: ip,
       remotePort: socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
-      implicitTls,
+      implicitTls: this.opts.secureContext !== undefined,
       shutdownSignal: this.shutdown.signal,
-    });
+    };
+    this.secure(socket, (s) => this.opts.handler.onConnection(s, info));
   }
 
   /** Stops accepting, asks sessions to finish, and destroys what is left after graceMs. */
