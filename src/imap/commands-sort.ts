@@ -1,4 +1,4 @@
-// SORT and THREAD=ORDEREDSUBJECT (RFC 5256; RFC 5957 DISPLAYFROM/DISPLAYTO), over the search
+// SORT, THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (thread-references.ts) (RFC 5256; RFC 5957 DISPLAYFROM/DISPLAYTO), over the search
 // result with the summaries cached at ingest: base subject, sent date, first addresses. Ties
 // are broken by sequence number (RFC 5256 §3: "the order of messages … is by sequence number").
 
@@ -8,6 +8,7 @@ import { command } from './descriptor.ts';
 import { ImapNo } from './errors.ts';
 import { runSearch, type SearchHit } from './search.ts';
 import { SELECTED } from './state.ts';
+import { threadByReferences } from './thread-references.ts';
 
 /** i;ascii-casemap (RFC 4790 §9.2): ASCII letters compared without case, everything else as is. */
 function casemap(s: string): string {
@@ -80,14 +81,19 @@ const sort = command({
   },
 });
 
-// RFC 5256 §3 ORDEREDSUBJECT: messages grouped by base subject; in each thread the earliest is
+// RFC 5256 §3. ORDEREDSUBJECT: messages grouped by base subject; in each thread the earliest is
 // the root and the others are its children, by sent date; threads ordered by their root's date.
 const thread = command({
   name: 'THREAD',
   states: SELECTED,
   run: async (s, _tag, cmd) => {
-    if (cmd.algorithm !== 'ORDEREDSUBJECT') throw new ImapNo(null, `Thread algorithm ${cmd.algorithm} is not supported`);
+    if (cmd.algorithm === 'REFS') throw new ImapNo(null, 'Thread algorithm REFS is not supported');
     const { hits } = await runSearch(s, s.view(), cmd.search, { summaries: true });
+    const num = (h: SearchHit): number => (cmd.uid ? h.uid : h.seq);
+    if (cmd.algorithm === 'REFERENCES') {
+      s.write(threadResponse(threadByReferences(hits, num)));
+      return;
+    }
     const byDate = (a: SearchHit, b: SearchHit): number => sentDate(a) - sentDate(b) || a.seq - b.seq;
     const groups = new Map<string, SearchHit[]>();
     for (const h of hits) {
@@ -98,7 +104,6 @@ const thread = command({
     }
     const threads = [...groups.values()].map((g) => g.sort(byDate));
     threads.sort((a, b) => byDate(a[0], b[0]));
-    const num = (h: SearchHit): number => (cmd.uid ? h.uid : h.seq);
     const roots: ThreadNode[] = threads.map((g) => ({
       number: num(g[0]),
       children: g.slice(1).map((h) => ({ number: num(h), children: [] })),
