@@ -99,7 +99,7 @@ export class QueueRunner {
           this.again = false;
           this.kick();
         } else {
-          void this.arm();
+          this.arm().catch((err: unknown) => this.opts.log.error({ event: 'queue-timer-failed', protocol: 'smtp-out', err: (err as Error).message }));
         }
       });
   }
