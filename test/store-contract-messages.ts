@@ -10,8 +10,9 @@ export function messagesContract(open: OpenTestStore): void {
     withStore(open, async (ctx) => {
       const { store, account, inbox, blobs } = ctx;
       const blob = await blobs.put(Buffer.from('Subject: s\r\n\r\nbody\r\n'));
+      const other = await blobs.put(Buffer.from('Subject: t\r\n\r\nbody\r\n'));
       const a = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: summaryFor('a'), searchText: 'quarterly figures Grüße' });
-      const b = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: summaryFor('b') });
+      const b = await store.appendMessage(account.id, inbox.id, { blobId: other.id, size: other.size, summary: summaryFor('b') });
       assert.deepEqual(await store.getSearchTexts(inbox.id, [b.uid, a.uid, 999]), [
         { uid: a.uid, text: 'quarterly figures Grüße' },
         { uid: b.uid, text: '' },

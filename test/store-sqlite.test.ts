@@ -10,6 +10,7 @@ import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { storeContract } from './store-contract.ts';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.ts';
 import { summaryFor } from './helpers/store-fixtures.ts';
 
 function tempDir(): string {
@@ -80,6 +81,45 @@ describe('sqlite backend on disk', () => {
       await store.close();
     }));
 
+  it('migration 2 moves each message\'s parsed content into one row per blob, losing nothing', () =>
+    withDir(async (dir) => {
+      const { DatabaseSync } = await import('node:sqlite');
+      const file = path.join(dir, 'posthorn.db');
+      // A database as version 1 left it: summary and search text inside the message rows.
+      const v1 = new DatabaseSync(file);
+      v1.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      v1.exec(MIGRATIONS[0].sql);
+      v1.exec("INSERT INTO schema_version VALUES (1, 'v1', 0)");
+      v1.exec("INSERT INTO domain (name, created_at) VALUES ('example.org', 0)");
+      v1.exec("INSERT INTO account (address, domain_id, password_hash, next_uid_validity, created_at) VALUES ('u@example.org', 1, 'h', 2, 0)");
+      v1.exec("INSERT INTO mailbox (account_id, name, uid_validity, uid_next, highest_modseq, created_at) VALUES (1, 'INBOX', 1, 4, 3, 0)");
+      const blobA = 'a'.repeat(64);
+      const blobB = 'b'.repeat(64);
+      const insert = v1.prepare(`INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, summary, search_text)
+        VALUES (1, 1, ?, ?, '[]', 0, 0, 0, 10, ?, ?, ?)`);
+      insert.run(1, 1, blobA, JSON.stringify(summaryFor('first')), 'text a');
+      insert.run(2, 2, blobA, JSON.stringify(summaryFor('first')), 'text a');
+      insert.run(3, 3, blobB, JSON.stringify(summaryFor('second')), null);
+      v1.close();
+
+      const store = await open(dir);
+      try {
+        const msgs = await store.getMessages(1, [1, 2, 3]);
+        assert.deepEqual(msgs.map((m) => [m.uid, m.blobId, m.summary.subject]), [[1, blobA, 'first'], [2, blobA, 'first'], [3, blobB, 'second']]);
+        assert.deepEqual(await store.getSearchTexts(1, [1, 3]), [{ uid: 1, text: 'text a' }, { uid: 3, text: '' }]);
+        assert.equal((await store.getAccount(1))?.usedBytes, 30, 'counters untouched by the migration');
+        // The content row goes with the last message of its blob.
+        await store.expunge(1, 1, { uids: [1], onlyDeleted: false });
+        assert.equal((await store.getMessages(1, [2]))[0].summary.subject, 'first');
+        await store.expunge(1, 1, { uids: [2], onlyDeleted: false });
+      } finally {
+        await store.close();
+      }
+      const db = new DatabaseSync(file);
+      assert.deepEqual(db.prepare('SELECT blob_id FROM message_content').all().map((r) => r.blob_id), [blobB]);
+      db.close();
+    }));
+
   it('records the schema version and migrates idempotently', () =>
     withDir(async (dir) => {
       await (await open(dir)).close();
@@ -88,7 +128,7 @@ describe('sqlite backend on disk', () => {
       const { DatabaseSync } = await import('node:sqlite');
       const db = new DatabaseSync(path.join(dir, 'posthorn.db'));
       const rows = db.prepare('SELECT version FROM schema_version').all();
-      assert.deepEqual(rows.map((r) => r.version), [1]);
+      assert.deepEqual(rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
       assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
       db.close();
     }));

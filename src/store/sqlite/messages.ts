@@ -7,7 +7,7 @@ import type { AppendResult, CopyResult, MailStore, SetFlagsResult } from '../typ
 import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts';
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
-import { MESSAGE_COLUMNS, toMessage, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
+import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, toMessage, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
@@ -67,11 +67,16 @@ export function messageOps(db: Db): Pick<
         checkQuota(db, accountId, input.size);
         const uid = allocUids(db, mailbox.id, 1);
         const modseq = m.modseq();
+        // Same blob, same parse: the first message of a blob stores it (migration 2).
+        db.run(
+          'INSERT INTO message_content (blob_id, summary, search_text) VALUES (?, ?, ?) ON CONFLICT (blob_id) DO NOTHING',
+          input.blobId, summary, input.searchText ?? null,
+        );
         const { lastInsertRowid: id } = db.run(
-          `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, summary, search_text)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted,
-          input.internalDate ?? db.now(), input.size, input.blobId, summary, input.searchText ?? null,
+          input.internalDate ?? db.now(), input.size, input.blobId,
         );
         m.change('message-added', mailbox.id, uid, id);
         return { id, uid, modseq, uidValidity: mailbox.uid_validity };
@@ -86,7 +91,8 @@ export function messageOps(db: Db): Pick<
       return db.read(() =>
         db
           .all<MessageRowWithSummary>(
-            `SELECT ${MESSAGE_COLUMNS}, summary FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`,
+            `SELECT ${MESSAGE_COLUMNS_JOINED}, c.summary FROM message m JOIN message_content c USING (blob_id)
+             WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
             mailboxId, list,
           )
           .map(toMessageWithSummary),
@@ -98,7 +104,8 @@ export function messageOps(db: Db): Pick<
       return db.read(() =>
         db
           .all<{ uid: number; search_text: string | null }>(
-            'SELECT uid, search_text FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid',
+            `SELECT m.uid, c.search_text FROM message m JOIN message_content c USING (blob_id)
+             WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
             mailboxId, list,
           )
           .map((r) => ({ uid: r.uid, text: r.search_text ?? '' })),
@@ -107,7 +114,10 @@ export function messageOps(db: Db): Pick<
 
     getMessageById: (accountId, id) =>
       db.read(() => {
-        const row = db.get<MessageRowWithSummary>(`SELECT ${MESSAGE_COLUMNS}, summary FROM message WHERE id = ? AND account_id = ?`, id, accountId);
+        const row = db.get<MessageRowWithSummary>(
+          `SELECT ${MESSAGE_COLUMNS_JOINED}, c.summary FROM message m JOIN message_content c USING (blob_id) WHERE m.id = ? AND m.account_id = ?`,
+          id, accountId,
+        );
         return row ? toMessageWithSummary(row) : null;
       }),
 
@@ -180,8 +190,8 @@ export function messageOps(db: Db): Pick<
         const mapping = rows.map((r, i) => {
           const destUid = first + i;
           const { lastInsertRowid: id } = db.run(
-            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, summary, search_text)
-             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id, summary, search_text FROM message WHERE id = ?`,
+            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
+             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id FROM message WHERE id = ?`,
             dest.id, destUid, modseq, r.id,
           );
           m.change('message-added', dest.id, destUid, id);

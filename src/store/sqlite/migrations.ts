@@ -147,6 +147,31 @@ CREATE TRIGGER message_counters_update AFTER UPDATE OF mailbox_id, seen, deleted
 END;
 `,
   },
+  {
+    version: 2,
+    description: 'parsed content (summary, search text) per blob, apart from the message rows',
+    // Flag changes (IMAP STORE, POP3 RETR's \Seen) rewrite the whole message row; with the
+    // summary and search text inside it, each rewrite copied kilobytes of overflow pages. The
+    // parse of a blob is the same for every message that shares it (content addressing), so it
+    // is kept once per blob: a delivery to N recipients stores it once, COPY copies nothing.
+    sql: `
+CREATE TABLE message_content (
+  blob_id TEXT PRIMARY KEY,
+  summary TEXT NOT NULL,
+  search_text TEXT
+);
+INSERT OR IGNORE INTO message_content (blob_id, summary, search_text)
+  SELECT blob_id, summary, search_text FROM message ORDER BY id;
+ALTER TABLE message DROP COLUMN summary;
+ALTER TABLE message DROP COLUMN search_text;
+
+CREATE TRIGGER message_content_release AFTER DELETE ON message
+  WHEN NOT EXISTS (SELECT 1 FROM message WHERE blob_id = OLD.blob_id)
+BEGIN
+  DELETE FROM message_content WHERE blob_id = OLD.blob_id;
+END;
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */

@@ -66,6 +66,9 @@ export interface MessageRowWithSummary extends MessageRow {
 /** Column list for MessageRecord reads (leaves out the large summary and search text). */
 export const MESSAGE_COLUMNS = 'id, account_id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, pop_retrieved_at';
 
+/** The same columns qualified for `message m JOIN message_content c USING (blob_id)`. */
+export const MESSAGE_COLUMNS_JOINED = MESSAGE_COLUMNS.split(', ').map((c) => (c === 'blob_id' ? c : `m.${c}`)).join(', ');
+
 export function toDomain(r: DomainRow): Domain {
   return { id: r.id, name: r.name, createdAt: r.created_at, dkimSelector: r.dkim_selector, dkimPrivateKeyPem: r.dkim_private_key_pem };
 }
