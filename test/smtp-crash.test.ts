@@ -1,6 +1,7 @@
-// SECURITY-CASES.md "kill -9 at any moment during delivery": `posthorn serve` as a process takes
-// mail from concurrent SMTP sessions and is killed with SIGKILL while deliveries are in flight.
-// After a restart every message that got 250 is in the INBOX exactly once, and UIDs are unique.
+// SECURITY-CASES.md "kill -9 at any moment during delivery": the server as a separate process
+// (test/smtp-crash-server.ts: startServer + the SMTP listener, with test DNS answers) takes mail
+// from concurrent SMTP sessions and is killed with SIGKILL while deliveries are in flight. After
+// a restart every message that got 250 is in the INBOX exactly once, and UIDs are unique.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,24 +13,26 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/server/config.ts';
 import { openConfiguredStore } from '../src/server/open-store.ts';
-import { RawSmtp, freePort, message } from './smtp-harness.ts';
+import { RawSmtp, message } from './smtp-harness.ts';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'posthorn');
+const HERE = dirname(fileURLToPath(import.meta.url));
+const NODE = join(HERE, '..', 'node_modules', '.bin', 'node');
 
-function serve(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+function serve(dir: string): { child: ChildProcess; ready: Promise<number> } {
+  const child = spawn(NODE, [join(HERE, 'smtp-crash-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let buffered = '';
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       buffered += d.toString();
       let nl;
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if ((JSON.parse(line) as { event?: string }).event === 'ready') resolve();
+        const entry = JSON.parse(line) as { event?: string; port?: number };
+        if (entry.event === 'ready') resolve(entry.port!);
       }
     });
-    child.once('exit', (code) => reject(new Error(`posthorn serve exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
   });
   return { child, ready };
 }
@@ -37,24 +40,15 @@ function serve(env: Record<string, string>): { child: ChildProcess; ready: Promi
 test('kill -9 during concurrent deliveries: every 250 survives exactly once after restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-smtp-crash-'));
   try {
-    const port = await freePort();
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      POSTHORN_DATA_DIR: dir,
-      POSTHORN_BIND: '127.0.0.1',
-      POSTHORN_HOSTNAME: 'mx.posthorn.test',
-      POSTHORN_SMTP_PORT: String(port),
-      POSTHORN_LOG_LEVEL: 'info',
-    };
-    for (const name of ['SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'HTTP']) env[`POSTHORN_${name}_PORT`] = '0';
+    const env = { POSTHORN_DATA_DIR: dir, POSTHORN_HOSTNAME: 'mx.posthorn.test' };
     const config = loadConfig({ env });
     const setup = await openConfiguredStore(config);
     await setup.store.addDomain('posthorn.test');
     await setup.store.createAccount({ address: 'crash@posthorn.test', passwordHash: 'unused' });
     await setup.store.close();
 
-    const first = serve(env);
-    await first.ready;
+    const first = serve(dir);
+    const port = await first.ready;
     const acked: string[] = [];
     const KILL_AFTER = 60;
     let killed = false;
@@ -88,7 +82,7 @@ test('kill -9 during concurrent deliveries: every 250 survives exactly once afte
     await died;
     assert.ok(acked.length >= KILL_AFTER);
 
-    const second = serve(env);
+    const second = serve(dir);
     await second.ready;
     const stopped = once(second.child, 'exit');
     second.child.kill('SIGTERM');
