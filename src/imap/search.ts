@@ -16,6 +16,8 @@ import type { ImapSession } from './session.ts';
 import type { SelectedMailboxView } from './view.ts';
 
 const BATCH = 200;
+/** Header keys answered from the cached summary (decoded values), without reading the blob. */
+const SUMMARY_FIELDS = new Set(['subject', 'from', 'to', 'cc', 'bcc']);
 const MAX_HEADER_BYTES = 256 * 1024;
 
 interface Needs {
@@ -34,7 +36,10 @@ function analyse(root: SearchKey): Needs {
     else if (k.type === 'or') stack.push(k.left, k.right);
     else if (k.type === 'not') stack.push(k.key);
     else if (k.type === 'sentdate') needs.summary = true;
-    else if (k.type === 'header') needs.headers = needs.summary = true;
+    else if (k.type === 'header') {
+      needs.summary = true;
+      if (!SUMMARY_FIELDS.has(k.field)) needs.headers = true;
+    }
     else if (k.type === 'body' || k.type === 'text') needs.text = needs.summary = true;
     else if (k.type === 'modseq') needs.modseq = true;
   }
@@ -92,6 +97,11 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
     }
     case 'header': {
       const value = key.value.toLowerCase();
+      if (SUMMARY_FIELDS.has(key.field)) {
+        const text = summaryField(c.summary!, key.field);
+        // RFC 9051 §6.4.4: an empty string matches every message that has the field.
+        return text !== null && text.toLowerCase().includes(value);
+      }
       return c.headers!.some((h) => h.name === key.field && h.value.includes(value));
     }
     case 'body':
@@ -113,6 +123,27 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
       return intervalsContain(intervals(env, key), c.rec.uid);
     case 'modseq':
       return c.rec.modseq >= key.modseq;
+  }
+}
+
+/** SUBJECT/FROM/TO/CC/BCC from the summary: decoded display forms; null when the field is absent. */
+function summaryField(summary: MessageSummary, field: string): string | null {
+  const people = (list: { name: string; address: string }[]): string | null =>
+    list.length === 0 ? null : list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
+  switch (field) {
+    case 'subject':
+      return summary.envelope.subject === null ? null : summary.subject;
+    case 'from':
+      return people(summary.from);
+    case 'to':
+      return people(summary.to);
+    case 'cc':
+      return people(summary.cc);
+    default: {
+      const bcc = summary.envelope.bcc;
+      if (!bcc || bcc.length === 0) return null;
+      return bcc.map((a) => `${a.name ?? ''} <${a.mailbox ?? ''}@${a.host ?? ''}>`).join(', ');
+    }
   }
 }
 
