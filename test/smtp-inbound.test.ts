@@ -87,6 +87,8 @@ test('unknown user 550 5.1.1; relaying 554 5.7.1, including source routes; %-hac
   assert.equal(codes(await c.cmd('RCPT TO:<victim%elsewhere.test@posthorn.test>')), '550 5.1.1');
   assert.equal(codes(await c.cmd('RCPT TO:<"victim@elsewhere.test"@posthorn.test>')), '501 5.1.3');
   assert.equal(codes(await c.cmd('RCPT TO:<victim!elsewhere.test@posthorn.test>')), '550 5.1.1');
+  // Syntax smtp-server lets through but an address of ours can never have: a single-label domain.
+  assert.equal(codes(await c.cmd('RCPT TO:<root@localhost>')), '553 5.1.3');
   // Nothing was accepted, so DATA has no recipient.
   assert.equal(codes(await c.cmd('DATA')), '503 5.5.1');
   c.end();
