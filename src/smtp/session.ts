@@ -227,7 +227,9 @@ export class SessionHandlers {
     if (authors.length === 0) throw replies.senderNotOwned();
     for (const a of authors) if (!a.address || !(await this.owns(user, a.address))) throw replies.senderNotOwned();
     const completed = Buffer.concat([Buffer.from(missingSubmissionFields(message, this.deps.config.hostname), 'utf8'), message]);
-    const signature = await dkimSignatureFor(this.deps.store, domainOf(normaliseAddress(tx.sender) ?? tx.sender), completed);
+    // DMARC (RFC 7489 §3.1) aligns DKIM with the From: domain, so that domain's key signs.
+    const author = normaliseAddress(authors[0].address ?? '') ?? normaliseAddress(tx.sender) ?? tx.sender;
+    const signature = await dkimSignatureFor(this.deps.store, domainOf(author), completed);
     return Buffer.concat([Buffer.from(signature + this.receivedFor(session, tx), 'utf8'), completed]);
   }
 }
