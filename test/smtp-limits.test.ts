@@ -79,3 +79,25 @@ test('a 1 MB header line and 100,000 addresses in To: are taken in bounded form;
   // Too big a header for the verifier: SPF only, DKIM and DMARC said to be unchecked.
   assert.ok(/Authentication-Results: mx\.posthorn\.test;\r\n dkim=none \(header too large to verify\);\r\n spf=none[^]*dmarc=none \(header too large to verify\)/.test(crowd.slice(0, 4000)));
 });
+
+test('10,000 pipelined RCPT: the first limits.max_recipients get 250, every one after 452 4.5.3', async () => {
+  const own = await startHarness({ roles: ['smtp'], limits: { maxRecipients: 100 } });
+  try {
+    await own.addAccount('boss@catchall.test');
+    await own.deps.store.addAlias('@catchall.test', 'boss@catchall.test');
+    const c = await RawSmtp.connect(own.ports.smtp);
+    await c.reply();
+    await c.cmd('EHLO client.test');
+    let batch = 'MAIL FROM:<a@remote.test>\r\n';
+    for (let i = 0; i < 10_000; i++) batch += `RCPT TO:<u${i}@catchall.test>\r\n`;
+    c.write(batch);
+    const replies = (await c.replies(10_001)).map(codes);
+    assert.equal(replies[0], '250 2.1.0');
+    assert.ok(replies.slice(1, 101).every((r) => r === '250 2.1.5'));
+    assert.ok(replies.slice(101).every((r) => r === '452 4.5.3'));
+    assert.equal(codes(await c.cmd('NOOP')), '250 2.0.0');
+    c.end();
+  } finally {
+    await own.stop();
+  }
+});
