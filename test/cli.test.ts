@@ -99,6 +99,13 @@ test('domains, users, quotas, aliases through the CLI, seen at once by a running
     r = await runCli(['domain', 'list', '--json'], env);
     assert.deepEqual(JSON.parse(r.stdout), []);
 
+    r = await runCli(['queue', 'list'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /the queue is empty/);
+    r = await runCli(['queue', 'drop', '42'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no queued message 42/);
+
     r = await runCli(['frobnicate'], env);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown command "frobnicate"/);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, ConfigError, DEFAULT_PORTS } from '../src/server/config.ts';
 import { parseSize } from '../src/mail/size.ts';
+import { smtpOptionsFrom } from '../src/server/protocols.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'posthorn-config-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +58,33 @@ test('environment overrides the file, the file overrides defaults', () => {
   assert.equal(c.ports.imap, 3143);
   assert.equal(c.ports.pop3, 1110);
   assert.equal(c.limits.maxMessageBytes, 10_000_000);
+});
+
+test('outbound queue and DNS settings: durations, smarthost, resolvers', () => {
+  const path = file('[queue]\nretry_delays = ["1m", "90s", "2h"]\nmax_age = "3d"\nrelay_host = "smtp.provider.example"\nrelay_port = 465\nrelay_secure = true\n[dns]\nservers = ["127.0.0.53", "::1"]\n');
+  const c = loadConfig({ file: path, env: {} });
+  assert.deepEqual(c.queue.retryDelaysSeconds, [60, 90, 7200]);
+  assert.equal(c.queue.maxAgeSeconds, 3 * 86_400);
+  assert.equal(c.queue.delayNoticeAfterSeconds, 4 * 3600, 'default kept');
+  assert.deepEqual([c.queue.relayHost, c.queue.relayPort, c.queue.relaySecure], ['smtp.provider.example', 465, true]);
+  assert.deepEqual(c.dns.servers, ['127.0.0.53', '::1']);
+  assert.deepEqual(loadConfig({ env: { POSTHORN_DNS_SERVERS: '10.0.0.1, 10.0.0.2' } }).dns.servers, ['10.0.0.1', '10.0.0.2']);
+  assert.throws(() => loadConfig({ file: file('[queue]\nretry_delays = ["soon"]\n'), env: {} }), /queue\.retry_delays/);
+  assert.throws(() => loadConfig({ file: file('[queue]\nmax_age = "0m"\n'), env: {} }), /queue\.max_age/);
+  assert.throws(() => loadConfig({ file: file('[dns]\nservers = ["resolver.example"]\n'), env: {} }), /dns\.servers.*IP/);
+  assert.throws(() => loadConfig({ file: file('[queue]\nrelay_user = "me"\n'), env: {} }), /relay_password_file/);
+});
+
+test('the queue settings reach outbound delivery; the relay password comes from its file', () => {
+  const secret = join(dir, 'relay-password');
+  writeFileSync(secret, 'hunter2 with spaces\n');
+  const path = file(`[queue]\nretry_delays = ["1m", "2m"]\nrelay_host = "relay.example"\nrelay_user = "me"\nrelay_password_file = "${secret}"\n`);
+  const opts = smtpOptionsFrom(loadConfig({ file: path, env: {} }));
+  assert.deepEqual(opts.schedule?.retryDelaysMs, [60_000, 120_000]);
+  assert.deepEqual(opts.relay, { host: 'relay.example', port: 587, secure: false, requireTls: true, user: 'me', password: 'hunter2 with spaces' });
+  assert.equal(smtpOptionsFrom(loadConfig({ env: {} })).relay, null);
+  const missing = file(`[queue]\nrelay_host = "relay.example"\nrelay_user = "me"\nrelay_password_file = "${join(dir, 'nope')}"\n`);
+  assert.throws(() => smtpOptionsFrom(loadConfig({ file: missing, env: {} })), /relay_password_file/);
 });
 
 test('unknown and invalid settings are refused with the setting named', () => {

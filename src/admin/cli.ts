@@ -10,6 +10,7 @@ import { CliError, type CliIo, type CommandContext } from './cli-support.ts';
 import { domainAdd, domainList, domainRemove, domainDns } from './commands-domain.ts';
 import { userAdd, userList, userPasswd, userQuota, userRetention, userRemove } from './commands-user.ts';
 import { aliasAdd, aliasList, aliasRemove } from './commands-alias.ts';
+import { queueCommands } from '../queue/cli.ts';
 
 type Command = (ctx: CommandContext) => Promise<void>;
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Record<string, Command>> = {
   domain: { add: domainAdd, list: domainList, remove: domainRemove, dns: domainDns },
   user: { add: userAdd, list: userList, passwd: userPasswd, quota: userQuota, retention: userRetention, remove: userRemove },
   alias: { add: aliasAdd, list: aliasList, remove: aliasRemove },
+  queue: queueCommands,
 };
 
 export const USAGE = `usage: posthorn COMMAND [options]
@@ -35,6 +37,9 @@ export const USAGE = `usage: posthorn COMMAND [options]
   alias add SOURCE TARGET             SOURCE is local@domain or @domain (catch-all)
   alias list [DOMAIN] [--json]
   alias remove SOURCE [TARGET]
+  queue list [--json]                 outbound mail waiting for delivery, per recipient
+  queue retry [ID]                    try now (all, or one message); a running server acts within a minute
+  queue drop ID                       remove a queued message without a bounce
 
 options: --config FILE (or POSTHORN_CONFIG), --password-stdin, --json
 Passwords are asked on the terminal, or read from the first line of stdin with --password-stdin.`;

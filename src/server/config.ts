@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostname as osHostname } from 'node:os';
+import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import { parseSize } from '../mail/size.ts';
 
@@ -51,6 +52,28 @@ export interface Config {
     /** Default server-side retention of POP-retrieved mail, days; null = until the client deletes. */
     retentionDays: number | null;
   };
+  queue: {
+    /** Waits between delivery attempts; the last repeats (RFC 5321 §4.5.4.1). */
+    retryDelaysSeconds: number[];
+    /** Bounce what is still undelivered after this long (RFC 5321 §4.5.4.1: at least 4–5 days). */
+    maxAgeSeconds: number;
+    /** Tell the sender once that delivery is delayed, after this long (RFC 3464 action=delayed). */
+    delayNoticeAfterSeconds: number;
+    /** Smarthost: send all outbound mail through this host instead of the recipients' MX. */
+    relayHost: string | null;
+    relayPort: number;
+    /** Implicit TLS to the relay (port 465) instead of STARTTLS. */
+    relaySecure: boolean;
+    /** Refuse to send to the relay without a verified TLS session. */
+    relayRequireTls: boolean;
+    relayUser: string | null;
+    /** File holding the relay password (kept out of the config file). */
+    relayPasswordFile: string | null;
+  };
+  dns: {
+    /** Resolvers for MX/SPF/DKIM/DMARC lookups; empty = the system's (/etc/resolv.conf). */
+    servers: string[];
+  };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
 }
 
@@ -87,6 +110,18 @@ export function defaultConfig(): Config {
       shutdownGraceSeconds: 10,
     },
     pop3: { retentionDays: null },
+    queue: {
+      retryDelaysSeconds: [5, 10, 30, 60, 120, 240].map((m) => m * 60),
+      maxAgeSeconds: 5 * 86_400,
+      delayNoticeAfterSeconds: 4 * 3600,
+      relayHost: null,
+      relayPort: 587,
+      relaySecure: false,
+      relayRequireTls: true,
+      relayUser: null,
+      relayPasswordFile: null,
+    },
+    dns: { servers: [] },
     log: { level: 'info' },
   };
 }
@@ -115,6 +150,8 @@ const ENV_SETTINGS: Record<string, string> = {
   POSTHORN_TLS_KEY: 'tls.keyFile',
   POSTHORN_LOG_LEVEL: 'log.level',
   POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'auth.allowPlaintextOnLoopback',
+  POSTHORN_RELAY_HOST: 'queue.relayHost',
+  POSTHORN_DNS_SERVERS: 'dns.servers',
 };
 
 /** Config-file keys (TOML, snake_case) and the setting each maps to. */
@@ -145,10 +182,20 @@ const FILE_KEYS: Record<string, string> = {
   'limits.pre_auth_timeout': 'limits.preAuthTimeoutSeconds',
   'limits.shutdown_grace': 'limits.shutdownGraceSeconds',
   'pop3.retention_days': 'pop3.retentionDays',
+  'queue.retry_delays': 'queue.retryDelaysSeconds',
+  'queue.max_age': 'queue.maxAgeSeconds',
+  'queue.delay_notice_after': 'queue.delayNoticeAfterSeconds',
+  'queue.relay_host': 'queue.relayHost',
+  'queue.relay_port': 'queue.relayPort',
+  'queue.relay_secure': 'queue.relaySecure',
+  'queue.relay_require_tls': 'queue.relayRequireTls',
+  'queue.relay_user': 'queue.relayUser',
+  'queue.relay_password_file': 'queue.relayPasswordFile',
+  'dns.servers': 'dns.servers',
   'log.level': 'log.level',
 };
 
-type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'days' | 'path' | 'loglevel';
+type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses';
 
 const KINDS: Record<string, Kind> = {
   dataDir: 'path',
@@ -177,8 +224,28 @@ const KINDS: Record<string, Kind> = {
   'limits.preAuthTimeoutSeconds': 'seconds',
   'limits.shutdownGraceSeconds': 'seconds',
   'pop3.retentionDays': 'days',
+  'queue.retryDelaysSeconds': 'durations',
+  'queue.maxAgeSeconds': 'duration',
+  'queue.delayNoticeAfterSeconds': 'duration',
+  'queue.relayHost': 'string',
+  'queue.relayPort': 'port',
+  'queue.relaySecure': 'bool',
+  'queue.relayRequireTls': 'bool',
+  'queue.relayUser': 'string',
+  'queue.relayPasswordFile': 'path',
+  'dns.servers': 'addresses',
   'log.level': 'loglevel',
 };
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** "90s", "5m", "4h", "5d", or a number of seconds. */
+function parseDuration(raw: unknown): number {
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0) return raw;
+  const m = typeof raw === 'string' ? /^\s*(\d+)\s*([smhd]?)\s*$/.exec(raw) : null;
+  if (!m || Number(m[1]) === 0) throw new RangeError('not a duration');
+  return Number(m[1]) * DURATION_UNITS[m[2] || 's'];
+}
 
 function convert(kind: Kind, raw: unknown, where: string): unknown {
   const fail = (why: string): never => {
@@ -223,6 +290,26 @@ function convert(kind: Kind, raw: unknown, where: string): unknown {
       if (raw === 'true' || raw === '1' || raw === 'yes') return true;
       if (raw === 'false' || raw === '0' || raw === 'no') return false;
       return fail('must be true or false');
+    case 'duration':
+      try {
+        return parseDuration(raw);
+      } catch {
+        return fail('must be a duration such as 90s, 5m, 4h or 5d');
+      }
+    case 'durations': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+      if (!list || list.length === 0) return fail('must be a list of durations such as ["5m", "30m", "2h"]');
+      try {
+        return list.map(parseDuration);
+      } catch {
+        return fail('must be a list of durations such as ["5m", "30m", "2h"]');
+      }
+    }
+    case 'addresses': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : null;
+      if (!list || !list.every((a) => typeof a === 'string' && isIP(a) !== 0)) return fail('must be a list of IP addresses');
+      return list;
+    }
     case 'loglevel':
       if (raw === 'debug' || raw === 'info' || raw === 'warn' || raw === 'error') return raw;
       return fail('must be one of debug, info, warn, error');
@@ -284,6 +371,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   if ((config.tls.certFile === null) !== (config.tls.keyFile === null)) {
     throw new ConfigError('tls.cert_file and tls.key_file must be set together');
+  }
+  if (config.queue.relayUser !== null && config.queue.relayPasswordFile === null) {
+    throw new ConfigError('queue.relay_user needs queue.relay_password_file');
   }
   config.dataDir = resolve(config.dataDir);
   config.hostname = config.hostname.toLowerCase();

@@ -16,8 +16,9 @@ export interface MxRecord {
 export type DnsResolver = (name: string, rrtype: string) => Promise<unknown[]>;
 
 /** The system resolver with a bounded timeout, so a dead DNS server cannot hold a session for minutes. */
-export function systemResolver(timeoutMs = 5000): DnsResolver {
+export function systemResolver(timeoutMs = 5000, servers: string[] = []): DnsResolver {
   const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+  if (servers.length > 0) resolver.setServers(servers);
   return (name, rrtype) => resolver.resolve(name, rrtype) as Promise<unknown[]>;
 }
 
