@@ -4,13 +4,18 @@
 // untagged line ("* n EXISTS", "* n FETCH") read at that account's idling client. Prints
 // latency percentiles and the server's resident memory per idle connection.
 //
-//   node_modules/.bin/node bench/imap-idle.ts [--connections 1000] [--events 300] [--runs 1]
+//   node_modules/.bin/node bench/imap-idle.ts [--connections 1000] [--events 300] [--dovecot]
+//
+// --dovecot: the same measurement against Dovecot in the same run (private instance from
+// /work/shared/peers/dovecot-up.sh, users test1..test200): idlers on min(N, 100) users,
+// deliveries over LMTP (timed to the 250 after DATA), flag changes by a second IMAP session
+// (timed to its tagged OK). Dovecot is stopped again if this run started it.
 //
 // The server runs in a child process (this file with --serve), so client and server do not
 // share an event loop. Times are absolute (performance.timeOrigin + now()) on one machine.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -110,13 +115,16 @@ class IdleClient {
       }
     });
   }
+  send(text: string): void {
+    this.socket.write(text);
+  }
   wait(re: RegExp): Promise<number> {
     return new Promise((resolve) => this.waiters.push({ re, resolve }));
   }
-  async start(i: number): Promise<void> {
+  async start(i: number, user = address(i), password = PASSWORD): Promise<void> {
     await this.wait(/^\* OK/);
     const logged = this.wait(/^a OK/);
-    this.socket.write(`a LOGIN ${address(i)} ${PASSWORD}\r\n`);
+    this.socket.write(`a LOGIN ${user} ${password}\r\n`);
     await logged;
     const selected = this.wait(/^b OK/);
     this.socket.write('b SELECT INBOX\r\n');
@@ -197,5 +205,85 @@ async function main(): Promise<void> {
   await ask({ cmd: 'stop' });
 }
 
+const DOVECOT_PEERS = '/work/shared/peers';
+const DOVECOT_PID = '/tmp/peerlab/dovecot/run/master.pid';
+
+/** Sends one message over LMTP (RFC 2033) and resolves at the 250 for its recipient. */
+async function lmtpDeliver(rcpt: string, body: Buffer): Promise<number> {
+  const c = new IdleClient(10024);
+  await c.wait(/^220/);
+  const step = async (line: string, expect: RegExp): Promise<number> => {
+    const w = c.wait(expect);
+    c.send(line);
+    return w;
+  };
+  await step('LHLO bench\r\n', /^250 /);
+  await step('MAIL FROM:<bench@example.org>\r\n', /^250/);
+  await step(`RCPT TO:<${rcpt}>\r\n`, /^250/);
+  await step('DATA\r\n', /^354/);
+  const t = await step(body.toString('latin1') + '.\r\n', /^250/);
+  c.socket.destroy();
+  return t;
+}
+
+async function dovecot(): Promise<void> {
+  const startedHere = !existsSync(DOVECOT_PID);
+  const up = spawnSync(join(DOVECOT_PEERS, 'dovecot-up.sh'), { env: { ...process.env, TUNE: 'perf' }, encoding: 'utf8' });
+  if (up.status !== 0) {
+    console.log(`dovecot: not started (${(up.stderr || up.stdout).trim().split('\n').pop()})`);
+    return;
+  }
+  try {
+    // 100: with 200 idlers this private Dovecot stopped answering logins (its process limits).
+    const n = Math.min(CONNECTIONS, 100);
+    const events = Math.min(EVENTS, 40);
+    const idlers: IdleClient[] = [];
+    for (let i = 0; i < n; i += 8) {
+      const batch: Promise<void>[] = [];
+      for (let j = i; j < Math.min(n, i + 8); j++) {
+        const c = new IdleClient(10143);
+        idlers.push(c);
+        batch.push(c.start(j, `test${j + 1}`, 'pass'));
+      }
+      await Promise.all(batch);
+    }
+    const exists: number[] = [];
+    const flags: number[] = [];
+    for (let k = 0; k < events; k++) {
+      const target = Math.floor(Math.random() * n);
+      if (process.env.BENCH_DEBUG) console.error('event', k, 'user', target + 1);
+      const seen = idlers[target].wait(/^\* \d+ EXISTS/);
+      const acked = await lmtpDeliver(`test${target + 1}@example.com`, message(k));
+      exists.push((await seen) - acked);
+      const actor = new IdleClient(10143);
+      await actor.wait(/^\* OK/);
+      const logged = actor.wait(/^a OK/);
+      actor.send(`a LOGIN test${target + 1} pass\r\n`);
+      await logged;
+      const selected = actor.wait(/^b OK/);
+      actor.send('b SELECT INBOX\r\n');
+      await selected;
+      const fetched = idlers[target].wait(/^\* \d+ FETCH/);
+      const stored = actor.wait(/^c OK/);
+      actor.send(`c STORE 1:* +FLAGS.SILENT ($bench${k})\r\n`);
+      const t = await stored;
+      flags.push((await fetched) - t);
+      actor.socket.destroy();
+    }
+    exists.sort((a, b) => a - b);
+    flags.sort((a, b) => a - b);
+    const fmt = (v: number): string => v.toFixed(1);
+    console.log(`dovecot (same run, TUNE=perf): ${n} idling connections`);
+    console.log(`  LMTP 250 → "* n EXISTS" at the idler (${events}): p50 ${fmt(pct(exists, 50))} ms, p99 ${fmt(pct(exists, 99))} ms`);
+    console.log(`  STORE OK in another session → "* n FETCH" at the idler (${events}): p50 ${fmt(pct(flags, 50))} ms, p99 ${fmt(pct(flags, 99))} ms`);
+    for (const c of idlers) c.socket.destroy();
+  } finally {
+    if (startedHere) spawnSync(join(DOVECOT_PEERS, 'dovecot-down.sh'));
+  }
+}
+
 if (args.includes('--serve')) await serve();
-else await main();
+else {
+  if (!args.includes('--only-dovecot')) await main();
+  if (args.includes('--dovecot') || args.includes('--only-dovecot')) await dovecot();
+}
