@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from './config.ts';
 import type { ServerDeps, Service } from './deps.ts';
 import { ConfigError } from './config.ts';
+import { imapServices } from '../imap/services.ts';
 import { pop3Services } from '../pop3/services.ts';
 import { smtpServices, type SmtpOptions } from '../smtp/services.ts';
 import { systemResolver } from '../smtp/dns.ts';
@@ -34,5 +35,5 @@ export function smtpOptionsFrom(config: Config): SmtpOptions {
 }
 
 export function protocolServices(deps: ServerDeps): Service[] {
-  return [...smtpServices(deps, smtpOptionsFrom(deps.config)), ...pop3Services(deps)];
+  return [...smtpServices(deps, smtpOptionsFrom(deps.config)), ...pop3Services(deps), ...imapServices(deps)];
 }
