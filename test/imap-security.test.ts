@@ -248,3 +248,21 @@ test('pre-login timeout closes a silent connection with BYE', async () => {
   await c.waitClosed();
   await srv.stop();
 });
+
+test('brute force: after the limiter\'s failures the answer is NO [UNAVAILABLE]; too many connections from one IP get BYE', async () => {
+  const srv = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' }, { maxConnectionsPerIp: 3 });
+  await srv.addAccount('victim@example.com', 'right password');
+  const c = await connect(srv.imap);
+  const answers: string[] = [];
+  for (let i = 0; i < 12; i++) answers.push((await c.command(`a${i}`, 'LOGIN victim@example.com wrong')).at(-1)!.replace(/^a\d+ /, ''));
+  assert.equal(answers[0], 'NO [AUTHENTICATIONFAILED] Authentication failed');
+  assert.equal(answers.at(-1), 'NO [UNAVAILABLE] Too many failed attempts, try again later');
+  // Limited even with the right password now (the limiter refuses before checking).
+  assert.match((await c.command('b', 'LOGIN victim@example.com "right password"')).at(-1)!, /^b NO \[UNAVAILABLE\]/);
+  const more = [await connect(srv.imap), await connect(srv.imap)];
+  const refused = await RawImap.connect(srv.imap);
+  assert.match((await refused.line())!, /^\* BYE Too many connections/);
+  await refused.waitClosed();
+  for (const m of [c, ...more]) m.close();
+  await srv.stop();
+});
