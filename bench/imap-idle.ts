@@ -228,9 +228,10 @@ async function lmtpDeliver(rcpt: string, body: Buffer): Promise<number> {
 
 async function dovecot(): Promise<void> {
   const startedHere = !existsSync(DOVECOT_PID);
-  const up = spawnSync(join(DOVECOT_PEERS, 'dovecot-up.sh'), { env: { ...process.env, TUNE: 'perf' }, encoding: 'utf8' });
+  // No pipes: the daemon would inherit them and spawnSync would wait for it to exit.
+  const up = spawnSync(join(DOVECOT_PEERS, 'dovecot-up.sh'), { env: { ...process.env, TUNE: 'perf' }, stdio: 'ignore' });
   if (up.status !== 0) {
-    console.log(`dovecot: not started (${(up.stderr || up.stdout).trim().split('\n').pop()})`);
+    console.log(`dovecot: not started (dovecot-up.sh exited with ${up.status}; see /work/shared/peers/README.md)`);
     return;
   }
   try {
@@ -278,7 +279,7 @@ async function dovecot(): Promise<void> {
     console.log(`  STORE OK in another session → "* n FETCH" at the idler (${events}): p50 ${fmt(pct(flags, 50))} ms, p99 ${fmt(pct(flags, 99))} ms`);
     for (const c of idlers) c.socket.destroy();
   } finally {
-    if (startedHere) spawnSync(join(DOVECOT_PEERS, 'dovecot-down.sh'));
+    if (startedHere) spawnSync(join(DOVECOT_PEERS, 'dovecot-down.sh'), { stdio: 'ignore' });
   }
 }
 

@@ -2,7 +2,7 @@
 // talk about the session: CAPABILITY, NOOP, CHECK, LOGOUT, ID, ENABLE, NAMESPACE, COMPRESS.
 
 import { idResponse, namespaceResponse, taggedResponse, untagged, untaggedStatus } from '../wire/imap/index.ts';
-import { command, type CommandDescriptor } from './descriptor.ts';
+import { command } from './descriptor.ts';
 import { ImapBad, ImapNo } from './errors.ts';
 import { ANY_STATE, AUTHENTICATED } from './state.ts';
 
@@ -82,8 +82,6 @@ const namespace = command({
   },
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const anyStateCommands: CommandDescriptor<any>[] = [capability, noop, check, logout, id, enable, namespace];
 
 // RFC 4978: COMPRESS DEFLATE; the OK is the last uncompressed response.
 const compress = command({
@@ -97,4 +95,4 @@ const compress = command({
   },
 });
 
-anyStateCommands.push(compress);
+export const anyStateCommands = [capability, noop, check, logout, id, enable, namespace, compress];
