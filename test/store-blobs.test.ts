@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FileBlobStore, GC_PREFIX, TEMP_PREFIX } from '../src/store/blob-files.ts';
+import { FileBlobStore, GC_PREFIX, SYNC_READ_MAX, TEMP_PREFIX } from '../src/store/blob-files.ts';
 import { collectGarbage } from '../src/store/blob-gc.ts';
 import { StoreError, type MailStore } from '../src/store/types.ts';
 import { sha256 } from './helpers/store-fixtures.ts';
@@ -49,6 +49,23 @@ describe('FileBlobStore', () => {
       await assert.rejects(blobs.get(id), (e: unknown) => e instanceof StoreError && e.code === 'NOT_FOUND');
       const empty = await blobs.put(new Uint8Array(0));
       assert.equal((await blobs.get(empty.id)).length, 0);
+    }));
+
+  it('small reads (synchronous) and large reads (asynchronous) give the same bytes', () =>
+    withBlobs(async (blobs) => {
+      const big = Buffer.alloc(SYNC_READ_MAX * 3 + 17);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 9)) & 0xff;
+      const small = big.subarray(0, 1000);
+      const { id: bigId } = await blobs.put(big);
+      const { id: smallId } = await blobs.put(small);
+      assert.ok((await blobs.get(bigId)).equals(big), 'large get');
+      assert.ok((await blobs.get(smallId)).equals(small), 'small get');
+      const ranges: [number, number][] = [[0, 10], [5, SYNC_READ_MAX + 5], [100, SYNC_READ_MAX * 2 + 100], [big.length - 5, big.length + 50], [big.length + 10, big.length + 20]];
+      for (const [start, end] of ranges) {
+        assert.ok((await blobs.read(bigId, start, end)).equals(big.subarray(start, end)), `range ${start}-${end}`);
+      }
+      await assert.rejects(blobs.read('0'.repeat(64), 0, 10), (err: unknown) => err instanceof StoreError && err.code === 'NOT_FOUND');
+      await assert.rejects(blobs.get('0'.repeat(64)), (err: unknown) => err instanceof StoreError && err.code === 'NOT_FOUND');
     }));
 
   it('refuses ids that are not sha-256 hex (no path tricks)', () =>

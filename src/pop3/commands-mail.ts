@@ -105,7 +105,7 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, bodyLines
   const total = entry.storedSize;
   const firstEnd = Math.min(total, STREAM_CHUNK);
   const ahead = bodyLines === undefined ? maildropOf(session).readAhead : null;
-  const first = total <= STREAM_CHUNK ? await (ahead?.take(entry) ?? blobs.get(entry.blobId)) : await blobs.read(entry.blobId, 0, firstEnd);
+  const first = total <= STREAM_CHUNK ? await (ahead?.take(entry) ?? blobs.read(entry.blobId, 0, total)) : await blobs.read(entry.blobId, 0, firstEnd);
   ahead?.schedule(maildropOf(session).entries, entry);
   const status = bodyLines !== undefined ? okLine('Top of message follows') : okLine(known !== undefined ? `${known} octets` : 'Message follows');
   if (total <= STREAM_CHUNK) {

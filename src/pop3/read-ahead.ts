@@ -48,7 +48,7 @@ export class ReadAhead {
       const e = entries[i];
       if (e.deleted || this.pending.has(e.number)) continue;
       if (e.storedSize > this.maxMessage || this.bytes + e.storedSize > MAX_BYTES || this.pending.size >= MAX_AHEAD) break;
-      const promise = this.blobs.get(e.blobId);
+      const promise = this.blobs.read(e.blobId, 0, e.storedSize);
       // A failure is reported to whoever takes it (RETR then answers -ERR); never unhandled.
       promise.catch(() => {});
       this.pending.set(e.number, { promise, size: e.storedSize });
