@@ -290,3 +290,24 @@ test('COMPRESS=DEFLATE: both directions compressed; a second COMPRESS is NO [COM
   assert.match(await until('c'), /c NO \[COMPRESSIONACTIVE\]/);
   socket.destroy();
 });
+
+test('THREAD=REFERENCES over a reply chain 2,000 deep: no recursion, one thread', async () => {
+  const address = `chain${++counter}@example.com`;
+  const account = await srv.addAccount(address, 'pw');
+  const store = srv.server.deps.store;
+  const inbox = await srv.mailbox(account, 'INBOX');
+  const deps = srv.server.deps;
+  for (let i = 1; i <= 2000; i++) {
+    const raw = Buffer.from(`From: a@example.org\r\nSubject: Re: chain\r\nMessage-ID: <m${i}@x>\r\n${i > 1 ? `In-Reply-To: <m${i - 1}@x>\r\n` : ''}Date: Sun, 01 Mar 2026 10:00:00 +0000\r\n\r\nx\r\n`);
+    // Through the store directly (ingestMessage's steps without its per-message logging).
+    const blob = await deps.blobs.put(raw);
+    await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: deps.parse(raw).summary });
+  }
+  const c = await RawImap.connect(srv.imap);
+  await c.line();
+  await c.command('L', `LOGIN ${address} pw`);
+  await c.command('s', 'SELECT INBOX');
+  const r = await c.command('a', 'THREAD REFERENCES UTF-8 ALL');
+  assert.equal(r[0], '* THREAD (' + Array.from({ length: 2000 }, (_, i) => i + 1).join(' ') + ')');
+  c.close();
+});

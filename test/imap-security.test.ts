@@ -266,3 +266,29 @@ test('brute force: after the limiter\'s failures the answer is NO [UNAVAILABLE];
   for (const m of [c, ...more]) m.close();
   await srv.stop();
 });
+
+test('SECURITY-CASES: 10,000 nested multiparts and 100,000 sibling parts — FETCH BODYSTRUCTURE answers, server stays up', async () => {
+  const acc = await loose.addAccount('bomb@example.com', 'bomb pw');
+  let nested = 'From: a@example.org\r\nSubject: nested bomb\r\nMIME-Version: 1.0\r\n';
+  let tail = '';
+  for (let i = 0; i < 10_000; i++) {
+    nested += `Content-Type: multipart/mixed; boundary=b${i}\r\n\r\n--b${i}\r\n`;
+    tail = `\r\n--b${i}--\r\n` + tail;
+  }
+  nested += 'Content-Type: text/plain\r\n\r\ndeep\r\n' + tail;
+  let siblings = 'From: a@example.org\r\nSubject: wide bomb\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=w\r\n\r\n';
+  siblings += '--w\r\n\r\nx\r\n'.repeat(100_000) + '--w--\r\n';
+  await loose.deliver(acc, nested);
+  await loose.deliver(acc, siblings);
+  const c = await login(loose, 'bomb@example.com', 'bomb pw');
+  await c.command('s', 'SELECT INBOX');
+  const r = await c.command('f', 'FETCH 1:2 (BODYSTRUCTURE BODY.PEEK[1.1.1.1] BINARY.SIZE[1])');
+  assert.match(r.at(-1)!, /^f OK/);
+  const structures = r.filter((l) => /^\* \d FETCH \(BODYSTRUCTURE \(/.test(l));
+  assert.equal(structures.length, 2);
+  // The parser cut both trees at its limits (depth, part count): each structure stays small.
+  for (const line of structures) assert.ok(line.length < 150_000, `BODYSTRUCTURE line of ${line.length} bytes`);
+  assert.match((await c.command('t', 'SEARCH TEXT deep')).at(-1)!, /^t OK/);
+  await alive(loose);
+  c.close();
+});
