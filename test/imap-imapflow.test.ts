@@ -121,6 +121,10 @@ test('implicit TLS: APPEND, FETCH envelope/structure/source/parts, flags, SEARCH
     assert.ok(after && after.flags?.has('\\Seen') && !after.flags?.has('Important'));
     assert.deepEqual(await c.search({ subject: 'quarterly' }, { uid: true }), [appended.uid]);
     assert.deepEqual(await c.search({ body: 'plain words' }, { uid: true }), [appended.uid + 1]);
+    // TEXT sees header and body; BODY only the body (RFC 9051 §6.4.4): "quarterly" is in the Subject only.
+    assert.deepEqual(await c.search({ text: 'QUARTERLY' }, { uid: true }), [appended.uid]);
+    assert.deepEqual(await c.search({ body: 'quarterly' }, { uid: true }), []);
+    assert.deepEqual(await c.search({ body: 'numbers are up' }, { uid: true }), [appended.uid]);
     assert.deepEqual(await c.search({ seen: false }, { uid: true }), [appended.uid + 1]);
     assert.deepEqual(await c.search({ from: 'carol@example.net', flagged: true }, { uid: true }), [appended.uid]);
     const copied = await c.messageCopy(String(appended.uid), 'Archive', { uid: true });

@@ -1,6 +1,6 @@
 // SEARCH evaluation (RFC 9051 §6.4.4; RFC 7162 §3.1.5 MODSEQ) over the store's message rows,
 // the summaries cached at ingest, header blocks read as blob slices, and — only for TEXT and
-// BODY — the decoded text of the message (see loadText).
+// BODY — the search text the store kept at ingest (see headerPrefixLength).
 //
 // The key tree comes from the wire layer with its depth already bounded (MAX_SEARCH_DEPTH), so
 // the recursive evaluator below cannot run out of stack.
@@ -24,11 +24,13 @@ interface Needs {
   summary: boolean;
   headers: boolean;
   text: boolean;
+  /** BODY needs the text without its header part. */
+  body: boolean;
   modseq: boolean;
 }
 
 function analyse(root: SearchKey): Needs {
-  const needs: Needs = { summary: false, headers: false, text: false, modseq: false };
+  const needs: Needs = { summary: false, headers: false, text: false, body: false, modseq: false };
   const stack: SearchKey[] = [root];
   while (stack.length > 0) {
     const k = stack.pop()!;
@@ -40,7 +42,10 @@ function analyse(root: SearchKey): Needs {
       needs.summary = true;
       if (!SUMMARY_FIELDS.has(k.field)) needs.headers = true;
     }
-    else if (k.type === 'body' || k.type === 'text') needs.text = needs.summary = true;
+    else if (k.type === 'body' || k.type === 'text') {
+      needs.text = needs.summary = true;
+      if (k.type === 'body') needs.body = true;
+    }
     else if (k.type === 'modseq') needs.modseq = true;
   }
   return needs;
@@ -159,20 +164,19 @@ async function loadHeaders(s: ImapSession, m: MessageWithSummary): Promise<{ nam
 
 /**
  * TEXT and BODY compare with the parser's search text (decoded header values, then decoded text
- * bodies). The store keeps that text but its interface does not return it, so the blob is parsed
- * again here; the header values the text starts with are recognised and skipped for BODY.
+ * bodies), kept by the store since ingest (getSearchTexts). For BODY the header values the text
+ * starts with are skipped: their length comes from the header block alone, a small blob slice.
  */
-async function loadText(s: ImapSession, m: MessageWithSummary): Promise<{ text: string; body: string }> {
-  const raw = await s.ctx.deps.blobs.get(m.blobId);
-  const parsed = s.ctx.deps.parse(raw);
+async function headerPrefixLength(s: ImapSession, m: MessageWithSummary): Promise<number> {
   const root = m.summary.root;
+  const end = Math.min(root.headerEnd, root.headerStart + MAX_HEADER_BYTES);
+  const block = await s.ctx.deps.blobs.read(m.blobId, root.headerStart, end);
   let prefix = 0;
-  for (const f of readFields(raw, root.headerStart, root.headerEnd, MAX_HEADER_BYTES).fields) {
+  for (const f of readFields(block, 0, block.length, MAX_HEADER_BYTES).fields) {
     const v = decodeHeaderValue(binaryToText(f.value));
     if (v.length > 0) prefix += v.length + 1;
   }
-  const text = parsed.searchText;
-  return { text: text.toLowerCase(), body: text.slice(Math.min(prefix, text.length)).toLowerCase() };
+  return prefix;
 }
 
 export interface SearchHit {
@@ -211,13 +215,19 @@ export async function runSearch(
   for (let i = 0; i < candidates.length; i += BATCH) {
     const batch = candidates.slice(i, i + BATCH);
     if (needs.summary) {
-      const full = new Map((await storeCall(() => store.getMessages(view.mailboxId, batch.map((c) => c.rec.uid)))).map((m) => [m.uid, m]));
+      const uids = batch.map((c) => c.rec.uid);
+      const full = new Map((await storeCall(() => store.getMessages(view.mailboxId, uids))).map((m) => [m.uid, m]));
+      const texts = needs.text ? new Map((await storeCall(() => store.getSearchTexts(view.mailboxId, uids))).map((t) => [t.uid, t.text])) : null;
       for (const c of batch) {
         const m = full.get(c.rec.uid);
         if (!m) continue;
         c.summary = m.summary;
         if (needs.headers) c.headers = await loadHeaders(s, m);
-        if (needs.text) ({ text: c.text, body: c.body } = await loadText(s, m));
+        if (texts) {
+          const text = texts.get(c.rec.uid) ?? '';
+          c.text = text.toLowerCase();
+          if (needs.body) c.body = text.slice(Math.min(await headerPrefixLength(s, m), text.length)).toLowerCase();
+        }
       }
     }
     for (const c of batch) {
