@@ -267,6 +267,24 @@ test('brute force: after the limiter\'s failures the answer is NO [UNAVAILABLE];
   await srv.stop();
 });
 
+test('per-account limit: past limits.max_connections_per_account a login gets NO [LIMIT]; a logout frees a place', async () => {
+  const srv = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' }, { maxConnectionsPerAccount: 2 });
+  await srv.addAccount('busy@example.com', 'busy password');
+  await srv.addAccount('other@example.com', 'other password');
+  const login = (c: RawImap, tag: string, user = 'busy@example.com', pw = 'busy password') => c.command(tag, `LOGIN ${user} "${pw}"`);
+  const [a, b, c, d] = [await connect(srv.imap), await connect(srv.imap), await connect(srv.imap), await connect(srv.imap)];
+  assert.match((await login(a, 'a')).at(-1)!, /^a OK/);
+  assert.match((await login(b, 'b')).at(-1)!, /^b OK/);
+  assert.equal((await login(c, 'c')).at(-1), 'c NO [LIMIT] Too many connections for this account, close another client first');
+  // Other accounts are not affected.
+  assert.match((await login(d, 'd', 'other@example.com', 'other password')).at(-1)!, /^d OK/);
+  await a.command('z', 'LOGOUT');
+  await a.waitClosed();
+  assert.match((await login(c, 'c2')).at(-1)!, /^c2 OK/);
+  for (const x of [b, c, d]) x.close();
+  await srv.stop();
+});
+
 test('SECURITY-CASES: 10,000 nested multiparts and 100,000 sibling parts — FETCH BODYSTRUCTURE answers, server stays up', async () => {
   const acc = await loose.addAccount('bomb@example.com', 'bomb pw');
   let nested = 'From: a@example.org\r\nSubject: nested bomb\r\nMIME-Version: 1.0\r\n';

@@ -46,6 +46,11 @@ async function authenticate(s: ImapSession, user: string, password: string): Pro
     // The same answer for an unknown user, a wrong password and a disabled account.
     throw new ImapNo('AUTHENTICATIONFAILED', 'Authentication failed');
   }
+  if (!s.ctx.claimAccountSession(result.account.id)) {
+    s.ctx.deps.log.warn({ event: 'imap-login-refused', ...log, account: result.account.address, reason: 'too-many-sessions' });
+    // RFC 5530 §3: LIMIT, an administrative limit such as the number of sessions.
+    throw new ImapNo('LIMIT', 'Too many connections for this account, close another client first');
+  }
   s.loggedIn(result.account);
   s.ctx.metrics.login('ok');
   s.ctx.deps.log.info({ event: 'imap-login', ...log, account: result.account.address });

@@ -15,6 +15,9 @@ export interface ImapContext {
   idleTimeoutMs: number;
   metrics: ImapMetrics;
   nextSessionId(): number;
+  /** Counts a logged-in session of the account; false when it has limits.max_connections_per_account already. */
+  claimAccountSession(accountId: number): boolean;
+  releaseAccountSession(accountId: number): void;
 }
 
 export function createImapContext(deps: ServerDeps): ImapContext {
@@ -22,6 +25,8 @@ export function createImapContext(deps: ServerDeps): ImapContext {
   const sessions = deps.metrics.counter('posthorn_imap_sessions_total', 'IMAP connections accepted, by listener');
   const commands = deps.metrics.counter('posthorn_imap_commands_total', 'IMAP commands by name and status');
   let sessionId = 0;
+  const perAccount = new Map<number, number>();
+  const maxPerAccount = deps.config.limits.maxConnectionsPerAccount;
   return {
     deps,
     preAuthTimeoutMs: deps.config.limits.preAuthTimeoutSeconds * 1000,
@@ -32,5 +37,16 @@ export function createImapContext(deps: ServerDeps): ImapContext {
       command: (name, status) => commands({ command: name, status }),
     },
     nextSessionId: () => ++sessionId,
+    claimAccountSession: (accountId) => {
+      const n = perAccount.get(accountId) ?? 0;
+      if (n >= maxPerAccount) return false;
+      perAccount.set(accountId, n + 1);
+      return true;
+    },
+    releaseAccountSession: (accountId) => {
+      const n = (perAccount.get(accountId) ?? 1) - 1;
+      if (n <= 0) perAccount.delete(accountId);
+      else perAccount.set(accountId, n);
+    },
   };
 }

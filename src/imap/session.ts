@@ -45,6 +45,8 @@ export class ImapSession {
   idleListener: (() => void) | null = null;
   private badCount = 0;
   private unsubscribe: (() => void) | null = null;
+  /** The account whose session count this session holds (claimed at login, released at finish). */
+  private claimedAccount: number | null = null;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: ImapContext, io: ImapIo) {
@@ -144,6 +146,7 @@ export class ImapSession {
 
   /** Enters the authenticated state (RFC 9051 §6.2) and listens for this account's changes. */
   loggedIn(account: Account): void {
+    this.claimedAccount = account.id;
     this.state = { kind: 'authenticated', account };
     this.io.authenticated(Math.max(this.ctx.deps.config.limits.maxMessageBytes, this.ctx.deps.config.limits.maxLiteralBytes));
     this.unsubscribe = this.ctx.deps.bus.subscribe(account.id, (event) => this.onChange(event));
@@ -221,7 +224,14 @@ export class ImapSession {
     this.ctx.deps.log.error({ event, protocol: 'imap', remote: this.io.remote, account: this.accountAddress(), command, err: (err as Error)?.message, stack: (err as Error)?.stack });
   }
 
+  /** Gives back this session's place in the account's session count (at LOGOUT or disconnect). */
+  releaseAccountSession(): void {
+    if (this.claimedAccount !== null) this.ctx.releaseAccountSession(this.claimedAccount);
+    this.claimedAccount = null;
+  }
+
   finish(reason: EndReason): void {
+    this.releaseAccountSession();
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.idleListener = null;

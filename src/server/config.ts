@@ -36,6 +36,8 @@ export interface Config {
     maxMessageBytes: number;
     maxRecipients: number;
     maxConnectionsPerIp: number;
+    /** Logged-in IMAP sessions of one account at once (desktop, phone and webmail together). */
+    maxConnectionsPerAccount: number;
     maxLineBytes: number;
     maxLiteralBytes: number;
     mimeMaxDepth: number;
@@ -100,6 +102,7 @@ export function defaultConfig(): Config {
       maxMessageBytes: 50 * 1024 * 1024,
       maxRecipients: 100,
       maxConnectionsPerIp: 50,
+      maxConnectionsPerAccount: 50,
       maxLineBytes: 64 * 1024,
       maxLiteralBytes: 64 * 1024 * 1024,
       mimeMaxDepth: 50,
@@ -173,6 +176,7 @@ const FILE_KEYS: Record<string, string> = {
   'limits.max_message_size': 'limits.maxMessageBytes',
   'limits.max_recipients': 'limits.maxRecipients',
   'limits.max_connections_per_ip': 'limits.maxConnectionsPerIp',
+  'limits.max_connections_per_account': 'limits.maxConnectionsPerAccount',
   'limits.max_line_length': 'limits.maxLineBytes',
   'limits.max_literal_size': 'limits.maxLiteralBytes',
   'limits.mime_max_depth': 'limits.mimeMaxDepth',
@@ -215,6 +219,7 @@ const KINDS: Record<string, Kind> = {
   'limits.maxMessageBytes': 'size',
   'limits.maxRecipients': 'count',
   'limits.maxConnectionsPerIp': 'count',
+  'limits.maxConnectionsPerAccount': 'count',
   'limits.maxLineBytes': 'size',
   'limits.maxLiteralBytes': 'size',
   'limits.mimeMaxDepth': 'count',
