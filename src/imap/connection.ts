@@ -21,7 +21,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import zlib from 'node:zlib';
-import { upgradeToTls, isLoopback, type ConnectionInfo } from '../server/tcp-listener.ts';
+import { upgradeToTls, isLoopback, writableAgain, type ConnectionInfo } from '../server/tcp-listener.ts';
 import { CommandReader, parseCommand, taggedResponse, untaggedStatus, continuation, type ReaderEvent } from '../wire/imap/index.ts';
 import type { ImapContext } from './context.ts';
 import { ImapSession } from './session.ts';
@@ -312,29 +312,8 @@ export class ImapConnection implements ImapIo {
   }
 
   private async drainSocket(): Promise<void> {
-    const deflate = this.deflate;
-    if (deflate && deflate.writableNeedDrain && !this.socket.destroyed) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          deflate.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        deflate.on('drain', done);
-        this.socket.on('close', done);
-      });
-    }
-    const socket = this.socket;
-    if (!socket.writableNeedDrain || socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
+    if (this.deflate) await writableAgain(this.deflate, this.socket);
+    await writableAgain(this.socket, this.socket);
   }
 
   // ---- state changes

@@ -16,7 +16,7 @@
 
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { upgradeToTls, isLoopback, type ConnectionInfo } from '../server/tcp-listener.ts';
+import { upgradeToTls, isLoopback, writableAgain, type ConnectionInfo } from '../server/tcp-listener.ts';
 import { LineReader, type LineEvent } from '../wire/pop3/line-reader.ts';
 import { errLine, okLine } from '../wire/pop3/response.ts';
 import type { Pop3Context } from './context.ts';
@@ -194,17 +194,7 @@ export class Pop3Connection implements Pop3Io {
   }
 
   async drain(): Promise<void> {
-    const socket = this.socket;
-    if (!socket.writableNeedDrain || socket.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
+    await writableAgain(this.socket, this.socket);
   }
 
   // ---- state changes

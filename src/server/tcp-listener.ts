@@ -170,3 +170,21 @@ export async function upgradeToTls(socket: net.Socket, secureContext: tls.Secure
   secure.on('error', () => secure.destroy());
   return secure;
 }
+
+/**
+ * Output backpressure for a session: resolves once `stream` has room again (after write()
+ * returned false), or when the connection closes, so a slow reader makes the session wait
+ * instead of the server buffering without bound.
+ */
+export async function writableAgain(stream: NodeJS.WritableStream & { writableNeedDrain: boolean }, socket: net.Socket): Promise<void> {
+  if (!stream.writableNeedDrain || socket.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    socket.on('close', done);
+  });
+}
