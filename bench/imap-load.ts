@@ -183,7 +183,7 @@ function report(name: string, r: LoadResult): void {
     // sees under load; they are part of the result, not noise.
     const kinds = new Map<string, number>();
     for (const e of r.errors) {
-      const kind = e.replace(/^Error: [^:]*: /, '').replace(/:.*$/, '');
+      const kind = e.replace(/^Error: [^:]*: /, '').replace(/:[\s\S]*$/, '');
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
     console.log(`  imaptest errors: ${r.errors.length} (${[...kinds].map(([k, n]) => `${n}× ${k}`).join('; ')})`);

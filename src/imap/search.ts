@@ -69,10 +69,29 @@ interface Env {
   cache: Map<SearchKey, Interval[]>;
 }
 
-function dateMatches(ms: number | null, op: DateOp, date: ImapDate): boolean {
+function dateMatches(ms: number | null, op: DateOp, date: ImapDate, offsetMinutes = 0): boolean {
   if (ms === null) return false;
-  const c = compareDates(dayOf(ms), date);
+  const c = compareDates(dayOf(ms, offsetMinutes), date);
   return op === 'before' ? c < 0 : op === 'on' ? c === 0 : c >= 0;
+}
+
+/** Obsolete zone names (RFC 5322 §4.3), minutes east of UTC; other names count as UTC there. */
+const OBS_ZONES: Record<string, number> = {
+  UT: 0, GMT: 0, EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420,
+};
+
+/** The zone a Date: header was written in (RFC 5322 §3.3), minutes east of UTC; 0 if none. */
+export function dateHeaderOffset(date: string | null): number {
+  if (date === null) return 0;
+  // A trailing comment such as "(EET)" is not the zone (CFWS, RFC 5322 §3.2.2).
+  const bare = date.replace(/\([^()]*\)/g, ' ').trim();
+  const numeric = /([+-])(\d\d)(\d\d)$/.exec(bare);
+  if (numeric) {
+    const minutes = Number(numeric[2]) * 60 + Number(numeric[3]);
+    return numeric[1] === '-' ? -minutes : minutes;
+  }
+  const named = /([A-Za-z]+)$/.exec(bare);
+  return named ? (OBS_ZONES[named[1].toUpperCase()] ?? 0) : 0;
 }
 
 function intervals(env: Env, key: SearchKey & { type: 'sequence' | 'uid' }): Interval[] {
@@ -115,9 +134,14 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
       return c.text!.includes(key.value.toLowerCase());
     case 'internaldate':
       return dateMatches(c.rec.internalDate, key.op, key.date);
-    case 'sentdate':
-      // RFC 9051 §6.4.4: the Date: header; without one, the internal date stands in.
-      return dateMatches(c.summary!.sentDate ?? c.rec.internalDate, key.op, key.date);
+    case 'sentdate': {
+      // RFC 9051 §6.4.4: the Date: header's date "disregarding time and timezone", i.e. the
+      // day as written in the sender's own zone, not that instant's day in UTC. Without a
+      // Date: header the internal date stands in.
+      const s = c.summary!;
+      if (s.sentDate === null) return dateMatches(c.rec.internalDate, key.op, key.date);
+      return dateMatches(s.sentDate, key.op, key.date, dateHeaderOffset(s.envelope.date));
+    }
     case 'size':
       return key.op === 'larger' ? c.rec.size > key.size : c.rec.size < key.size;
     case 'sequence':
