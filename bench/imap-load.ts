@@ -5,7 +5,10 @@
 // total and the Posthorn/Dovecot ratio, plus imaptest's average latency per command.
 //
 //   node_modules/.bin/node bench/imap-load.ts --imaptest PATH [--clients 50] [--secs 20]
-//       [--mbox FILE] [--messages 200] [--only posthorn|dovecot]
+//       [--mbox FILE] [--messages 200] [--only posthorn|dovecot] [--extra 'logout=0 ...']
+//
+// --extra: more imaptest arguments for both servers, e.g. state probabilities: `logout=0`
+// keeps each client logged in, so the mix runs without a LOGIN (password hash) per cycle.
 //
 // imaptest (github.com/dovecot/imaptest) is not packaged in Debian and is never vendored here:
 // build it locally against Debian's dovecot-dev (see NO_IMAPTEST below) and pass its path with
@@ -45,6 +48,7 @@ const CLIENTS = optNumber('--clients', 50);
 const SECS = optNumber('--secs', 20);
 const MESSAGES = optNumber('--messages', 200);
 const ONLY = optString('--only');
+const EXTRA = (optString('--extra') ?? '').split(/\s+/).filter(Boolean);
 const PEERS = '/work/shared/peers';
 const DOVECOT_PID = '/tmp/peerlab/dovecot/run/master.pid';
 const USER = 'testuser@example.com';
@@ -119,7 +123,7 @@ function parseImaptest(out: string): LoadResult {
 }
 
 function runImaptest(bin: string, port: number, user: string, mbox: string): Promise<LoadResult> {
-  const argv = [`host=127.0.0.1`, `port=${port}`, `user=${user}`, `pass=${PASSWORD}`, `mbox=${mbox}`, `clients=${CLIENTS}`, `secs=${SECS}`];
+  const argv = [`host=127.0.0.1`, `port=${port}`, `user=${user}`, `pass=${PASSWORD}`, `mbox=${mbox}`, `clients=${CLIENTS}`, `secs=${SECS}`, ...EXTRA];
   // A binary built against Debian's dovecot-dev without an rpath finds libdovecot here.
   const env = { ...process.env, LD_LIBRARY_PATH: ['/usr/lib/dovecot', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
   return new Promise((resolve, reject) => {
@@ -172,7 +176,7 @@ async function loadDovecot(bin: string, mbox: string): Promise<LoadResult | stri
 
 function report(name: string, r: LoadResult): void {
   const w = 16;
-  console.log(`${name}: ${CLIENTS} clients, ${SECS} s`);
+  console.log(`${name}: ${CLIENTS} clients, ${SECS} s${EXTRA.length > 0 ? `, imaptest ${EXTRA.join(' ')}` : ''}`);
   console.log(`  ${'command'.padEnd(w)}${'cmds/s'.padStart(9)}${'avg ms'.padStart(9)}`);
   r.commands.forEach((c, i) => {
     console.log(`  ${(NAMES[c] ?? c).padEnd(w)}${(r.totals[i] / SECS).toFixed(1).padStart(9)}${String(r.msPerCmd[i] ?? '').padStart(9)}`);
