@@ -107,6 +107,9 @@ test('quoted-printable and base64 decoding are lenient', () => {
   assert.equal(qp('stray = sign=ZZ'), 'stray = sign=ZZ');
   assert.equal(qp('end='), 'end');
   assert.equal(qp('8bit \xe9'), '8bit \xe9');
+  // RFC 2045 §6.7 rule 3: trailing whitespace on a line is transport padding, deleted.
+  assert.equal(qp('hello  \r\nworld \t\nend  '), 'hello\r\nworld\nend');
+  assert.equal(qp('keep  inner\tspace=20\r\n'), 'keep  inner\tspace \r\n');
   assert.equal(decodeBase64(Buffer.from('SGVs\r\nbG8=')).toString(), 'Hello');
   assert.equal(decodeBase64(Buffer.from('SGVsbG8gd29y')).toString(), 'Hello wor'); // truncated
   assert.equal(decodeBase64(Buffer.from('SG*V@sbG8')).toString(), 'Hello'); // junk skipped

@@ -14,8 +14,9 @@ function hexVal(c: number): number {
 
 /**
  * Quoted-printable (RFC 2045 §6.7), lenient: "=" + two hex digits is a byte, "=" at the end of
- * a line (trailing whitespace allowed, CRLF or bare LF) is a soft line break, anything else
- * (a stray "=", lower-case hex handled, 8-bit bytes) passes through unchanged.
+ * a line (trailing whitespace allowed, CRLF or bare LF) is a soft line break, whitespace at the
+ * end of a line is transport padding and deleted (rule 3), anything else (a stray "=",
+ * lower-case hex handled, 8-bit bytes) passes through unchanged.
  */
 export function decodeQuotedPrintable(src: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(src.length);
@@ -23,6 +24,15 @@ export function decodeQuotedPrintable(src: Uint8Array): Buffer {
   const len = src.length;
   for (let i = 0; i < len; i++) {
     const c = src[i];
+    if (c === 0x20 || c === 0x09) {
+      // Rule 3: a run of spaces/tabs followed by a line break (or the end) was added in transit.
+      let j = i + 1;
+      while (j < len && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      const atLineEnd = j >= len || src[j] === 0x0a || (src[j] === 0x0d && j + 1 < len && src[j + 1] === 0x0a);
+      if (!atLineEnd) for (let k = i; k < j; k++) out[o++] = src[k];
+      i = j - 1;
+      continue;
+    }
     if (c !== 0x3d) {
       out[o++] = c;
       continue;
