@@ -1,0 +1,70 @@
+// The shared authenticator: same answer for unknown users and wrong passwords, the rate limiter
+// across protocols, and the verified-login cache.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Authenticator, DEFAULT_AUTH_LIMITS } from '../src/mail/auth.ts';
+import { hashPassword, verifyPassword } from '../src/mail/password.ts';
+import type { Account, MailStore } from '../src/store/types.ts';
+
+async function setup() {
+  const accounts = new Map<string, Account>();
+  const add = async (address: string, password: string, id: number) => {
+    accounts.set(address, { id, address, passwordHash: await hashPassword(password), disabled: false } as Account);
+  };
+  await add('alice@example.com', 'alice secret', 1);
+  await add('bob@example.com', 'bob secret', 2);
+  const store = { getAccountByAddress: async (a: string) => accounts.get(a) ?? null } as unknown as MailStore;
+  let clock = 1_000_000;
+  let argonCalls = 0;
+  const auth = new Authenticator(store, DEFAULT_AUTH_LIMITS, () => clock, async (pw, hash) => {
+    argonCalls++;
+    return verifyPassword(pw, hash);
+  });
+  return { auth, accounts, advance: (ms: number) => (clock += ms), argonCalls: () => argonCalls };
+}
+
+const at = (ip: string) => ({ ip, protocol: 'imap' as const });
+
+test('unknown user and wrong password get the same answer, after the same password work', async () => {
+  const { auth, argonCalls } = await setup();
+  assert.deepEqual(await auth.authenticate('nobody@example.com', 'x', at('10.0.0.1')), { ok: false, reason: 'invalid' });
+  assert.deepEqual(await auth.authenticate('alice@example.com', 'wrong', at('10.0.0.1')), { ok: false, reason: 'invalid' });
+  assert.deepEqual(await auth.authenticate('not an address', 'x', at('10.0.0.1')), { ok: false, reason: 'invalid' });
+  assert.equal(argonCalls(), 3, 'every failure paid the full hash');
+  const ok = await auth.authenticate('Alice@Example.com', 'alice secret', at('10.0.0.1'));
+  assert.equal(ok.ok && ok.account.address, 'alice@example.com');
+});
+
+test('failures are limited per IP (other IPs unaffected) and per account', async () => {
+  const { auth, advance } = await setup();
+  for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerIp; i++) await auth.authenticate('alice@example.com', `guess ${i}`, at('10.0.0.9'));
+  assert.deepEqual(await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.9')), { ok: false, reason: 'rate-limited' });
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.10'))).ok, true, 'another IP still gets in');
+  advance(DEFAULT_AUTH_LIMITS.windowMs + 1);
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.9'))).ok, true, 'the window passed');
+  // Spread over many IPs, the per-account limit still holds.
+  for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerAccount; i++) await auth.authenticate('bob@example.com', 'guess', at(`10.1.0.${i}`));
+  assert.deepEqual(await auth.authenticate('bob@example.com', 'bob secret', at('10.2.0.1')), { ok: false, reason: 'rate-limited' });
+});
+
+test('a verified login is remembered: the same password skips argon2, another password or a changed hash does not', async () => {
+  const { auth, accounts, advance, argonCalls } = await setup();
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.1'))).ok, true);
+  const afterFirst = argonCalls();
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.2'))).ok, true);
+  assert.equal(argonCalls(), afterFirst, 'served from the cache');
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secreT', at('10.0.0.2'))).ok, false);
+  assert.equal(argonCalls(), afterFirst + 1, 'a different password pays the full hash');
+  // `posthorn user passwd`: the stored hash changes, the old password must stop working at once.
+  accounts.get('alice@example.com')!.passwordHash = await hashPassword('new secret');
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.1'))).ok, false);
+  assert.equal((await auth.authenticate('alice@example.com', 'new secret', at('10.0.0.1'))).ok, true);
+  const beforeExpiry = argonCalls();
+  advance(DEFAULT_AUTH_LIMITS.verifiedCacheMs + 1);
+  assert.equal((await auth.authenticate('alice@example.com', 'new secret', at('10.0.0.1'))).ok, true);
+  assert.equal(argonCalls(), beforeExpiry + 1, 'expired entries are verified again');
+  // A disabled account is refused even with a remembered password.
+  accounts.get('alice@example.com')!.disabled = true;
+  assert.deepEqual(await auth.authenticate('alice@example.com', 'new secret', at('10.0.0.1')), { ok: false, reason: 'disabled' });
+});
