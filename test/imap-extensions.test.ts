@@ -57,6 +57,20 @@ test('BINARY, BINARY.SIZE, part MIME headers, a nested message\'s HEADER and TEX
   c.close();
 });
 
+test('MOVE into the selected mailbox itself: COPYUID with a new UID, EXPUNGE of the old number, EXISTS (RFC 6851)', async () => {
+  const { c } = await session(2);
+  const sel = await c.command('s', 'SELECT INBOX');
+  const uidNext = Number(/UIDNEXT (\d+)/.exec(sel.join('\n'))![1]);
+  const r = await c.command('m', 'UID MOVE 1 INBOX');
+  assert.match(r.join('\n'), new RegExp(`\\[COPYUID \\d+ 1 ${uidNext}\\]`));
+  assert.ok(r.includes('* 1 EXPUNGE'), r.join('\n'));
+  assert.ok(r.includes('* 2 EXISTS'), r.join('\n'));
+  assert.match(r.at(-1)!, /^m OK/);
+  const uids = await c.command('f', 'UID FETCH 1:* (UID)');
+  assert.deepEqual(uids.filter((l) => l.startsWith('*')).map((l) => /UID (\d+)/.exec(l)![1]), ['2', String(uidNext)]);
+  c.close();
+});
+
 test('a non-PEEK body fetch sets \\Seen and reports FLAGS; CLOSE expunges silently, UNSELECT does not', async () => {
   const { c, account } = await session(3);
   await c.command('s', 'SELECT INBOX');

@@ -162,7 +162,12 @@ export function messagesContract(open: OpenTestStore): void {
         ['message-removed', inbox.id, 1, src[0].id], ['message-added', trash.id, 1, src[0].id],
         ['message-removed', inbox.id, 2, src[1].id], ['message-added', trash.id, 2, src[1].id],
       ]);
-      await rejectsWith(store.moveMessages(account.id, inbox.id, [3], inbox.id), 'CANNOT');
+      // Moving within one mailbox gives the message a new UID at the end, same id, same counters.
+      const inboxBefore = await ctx.mailbox('INBOX');
+      const self = await store.moveMessages(account.id, inbox.id, [3], inbox.id);
+      assert.deepEqual(self.mapping, [{ sourceUid: 3, destUid: inboxBefore.uidNext }]);
+      assert.deepEqual((await store.listMessages(inbox.id)).map((m) => [m.uid, m.id]), [[4, src[3].id], [inboxBefore.uidNext, src[2].id]]);
+      assert.equal((await ctx.mailbox('INBOX')).messageCount, inboxBefore.messageCount);
       const none = await store.moveMessages(account.id, inbox.id, [999], trash.id);
       assert.deepEqual(none.mapping, []);
       await assertCountersConsistent(store, account.id);
