@@ -109,6 +109,27 @@ test('CONDSTORE: UNCHANGEDSINCE → MODIFIED, FETCH CHANGEDSINCE, SEARCH MODSEQ,
   c.close();
 });
 
+test('CONDSTORE enabled by a FETCH MODSEQ while selected: one untagged OK [HIGHESTMODSEQ]; ESEARCH MIN/MAX MODSEQ is of the returned messages', async () => {
+  const { c } = await session(3);
+  await c.command('s', 'SELECT INBOX');
+  const status = await c.command('t', 'STATUS INBOX (HIGHESTMODSEQ)');
+  const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(status[0])![1]);
+  const first = await c.command('a', 'FETCH 1 (MODSEQ)');
+  assert.equal(first[0], `* OK [HIGHESTMODSEQ ${highest}] Highest`);
+  assert.match(first[1], /^\* 1 FETCH \(MODSEQ \(\d+\)\)$/);
+  const again = await c.command('b', 'FETCH 1 (MODSEQ)');
+  assert.ok(!again.join('\n').includes('HIGHESTMODSEQ'), 'only once');
+  // Message 3 gets the highest modseq; MIN returns message 1, so its MODSEQ is message 1's.
+  await c.command('c', 'STORE 3 +FLAGS (\\Flagged)');
+  const modseqs = (await c.command('d', 'FETCH 1:3 (MODSEQ)')).filter((l) => l.startsWith('* ')).map((l) => Number(/MODSEQ \((\d+)\)/.exec(l)![1]));
+  const min = await c.command('e', 'SEARCH RETURN (MIN) MODSEQ 1');
+  assert.equal(min[0], `* ESEARCH (TAG "e") MIN 1 MODSEQ ${modseqs[0]}`);
+  const max = await c.command('f', 'SEARCH RETURN (MAX) MODSEQ 1');
+  assert.equal(max[0], `* ESEARCH (TAG "f") MAX 3 MODSEQ ${modseqs[2]}`);
+  assert.ok(modseqs[2] > modseqs[0]);
+  c.close();
+});
+
 test('QRESYNC: expunges become VANISHED; SELECT (QRESYNC …) reports VANISHED (EARLIER) and changed flags', async () => {
   const { c } = await session(5);
   await c.command('e', 'ENABLE QRESYNC');

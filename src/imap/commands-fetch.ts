@@ -94,7 +94,7 @@ const fetch = command({
     const store = s.ctx.deps.store;
     const uids = view.resolve(cmd.sequence, cmd.uid, s.savedResult);
     // RFC 7162 §3.1: FETCH MODSEQ and CHANGEDSINCE are CONDSTORE-enabling commands.
-    if (cmd.changedSince !== null || cmd.items.some((i) => i.type === 'MODSEQ')) s.enabled.condstore = true;
+    if (cmd.changedSince !== null || cmd.items.some((i) => i.type === 'MODSEQ')) s.enableCondstore();
     if (cmd.vanished && cmd.changedSince !== null) {
       // RFC 7162 §3.2.6: UIDs of the set that were expunged since CHANGEDSINCE.
       const wanted = new Set(view.resolve(cmd.sequence, true, s.savedResult, true));

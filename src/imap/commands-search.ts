@@ -13,7 +13,7 @@ const search = command({
     const view = s.view();
     const { hits, usesModseq } = await runSearch(s, view, cmd.criteria);
     // RFC 7162 §3.1.5: SEARCH MODSEQ enables CONDSTORE and reports the highest mod-sequence found.
-    if (usesModseq) s.enabled.condstore = true;
+    if (usesModseq) s.enableCondstore();
     const modseq = usesModseq && hits.length > 0 ? hits.reduce((m, h) => Math.max(m, h.modseq), 0) : null;
     const numbers = hits.map((h) => (cmd.uid ? h.uid : h.seq));
     const returns = cmd.returns ?? (s.enabled.rev2 ? { min: false, max: false, all: true, count: false, save: false } : null);
@@ -34,7 +34,13 @@ const search = command({
     if (returns.max && numbers.length) result.max = numbers[numbers.length - 1];
     if (returns.count) result.count = numbers.length;
     if (returns.all && numbers.length) result.all = compressSequence(numbers);
-    if (modseq !== null) result.modseq = modseq;
+    if (modseq !== null) {
+      // RFC 7162 §3.1.5 (with RFC 4731): the highest mod-sequence of the messages *returned*;
+      // with only MIN and/or MAX that is just those one or two messages.
+      const onlyEnds = (returns.min || returns.max) && !returns.all && !returns.count;
+      const returned = onlyEnds ? [...(returns.min ? [hits[0]] : []), ...(returns.max ? [hits[hits.length - 1]] : [])] : hits;
+      result.modseq = returned.reduce((m, h) => Math.max(m, h.modseq), 0);
+    }
     s.write(esearchResponse(tag, cmd.uid, result));
   },
 });

@@ -75,7 +75,7 @@ const sort = command({
       }
       return a.seq - b.seq;
     });
-    if (usesModseq) s.enabled.condstore = true;
+    if (usesModseq) s.enableCondstore();
     const modseq = usesModseq && hits.length > 0 ? hits.reduce((m, h) => Math.max(m, h.modseq), 0) : null;
     s.write(sortResponse(hits.map((h) => (cmd.uid ? h.uid : h.seq)), modseq));
   },

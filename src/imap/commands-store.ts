@@ -27,7 +27,7 @@ const store = command({
     } catch {
       throw new ImapBad('Invalid flag');
     }
-    if (cmd.unchangedSince !== null) s.enabled.condstore = true;
+    if (cmd.unchangedSince !== null) s.enableCondstore();
     const uids = view.resolve(cmd.sequence, cmd.uid, s.savedResult);
     if (uids.length === 0) return;
     const result = await storeCall(() =>

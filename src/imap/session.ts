@@ -224,6 +224,17 @@ export class ImapSession {
     this.ctx.deps.log.error({ event, protocol: 'imap', remote: this.io.remote, account: this.accountAddress(), command, err: (err as Error)?.message, stack: (err as Error)?.stack });
   }
 
+  /**
+   * RFC 7162 §3.1: a CONDSTORE-enabling command (FETCH MODSEQ, SEARCH MODSEQ, STORE
+   * UNCHANGEDSINCE …) issued while a mailbox is selected makes the server report the mailbox's
+   * HIGHESTMODSEQ in an untagged OK, once, since the client could not have seen it at SELECT.
+   */
+  enableCondstore(): void {
+    if (this.enabled.condstore) return;
+    this.enabled.condstore = true;
+    if (this.state.kind === 'selected') this.write(untaggedStatus('OK', 'Highest', `HIGHESTMODSEQ ${this.state.view.modseq}`));
+  }
+
   /** Gives back this session's place in the account's session count (at LOGOUT or disconnect). */
   releaseAccountSession(): void {
     if (this.claimedAccount !== null) this.ctx.releaseAccountSession(this.claimedAccount);
