@@ -4,16 +4,15 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import { defaultConfig, type Config } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import { normaliseAddress } from '../src/mail/address.ts';
 import type { MailStore } from '../src/store/types.ts';
 import type { Authenticator, AuthContext, AuthResult } from '../src/mail/auth.ts';
 import type { HttpContext } from '../src/web/types.ts';
-import { clientConfigRoutes } from '../src/web/clientconfig/index.ts';
+import { serveClientConfig } from './helpers/clientconfig.ts';
 
 const PASSWORD = 'correct horse <battery> & "staple"';
 const ACCOUNTS: Record<string, { password: string; disabled: boolean }> = {
@@ -48,17 +47,7 @@ before(async () => {
     },
   };
   ctx = { config: freshConfig(), store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
-  server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      for (const route of clientConfigRoutes) if (await route(req, res, url, ctx)) return;
-      res.writeHead(404).end('no route\n');
-    } catch (err) {
-      res.writeHead(500).end(String(err));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, server } = await serveClientConfig(ctx));
 });
 
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
