@@ -76,14 +76,15 @@ export class ImapConnection implements ImapIo {
   private deflate: zlib.DeflateRaw | null = null;
   private flushScheduled = false;
 
-  constructor(ctx: ImapContext, socket: net.Socket, info: ConnectionInfo, listener: string, secure: boolean) {
+  constructor(ctx: ImapContext, socket: net.Socket, info: ConnectionInfo, listener: string) {
     this.ctx = ctx;
     this.socket = socket;
     this.info = info;
     this.listener = listener;
     this.remote = info.remoteAddress;
     this.loopback = isLoopback(info.remoteAddress);
-    this.secure = secure;
+    // Secure from the first byte on the implicit-TLS port; STARTTLS/STLS sets it later.
+    this.secure = info.implicitTls;
     this.session = new ImapSession(ctx, this);
     this.reader.setLimits({ maxLineBytes: ctx.deps.config.limits.maxLineBytes });
   }

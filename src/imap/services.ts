@@ -14,7 +14,7 @@ export function imapServices(deps: ServerDeps): Service[] {
     implicitTls: 'imaps',
     preAuthTimeoutMs: ctx.preAuthTimeoutMs,
     handler: (name) => ({
-      onConnection: (socket, info) => new ImapConnection(ctx, socket, info, name, info.implicitTls).start(),
+      onConnection: (socket, info) => new ImapConnection(ctx, socket, info, name).start(),
       onRefused: (socket) => {
         // RFC 9051 §7.1.5: BYE as the greeting refuses the connection.
         socket.end(untaggedStatus('BYE', 'Too many connections from your address, try again later'));

@@ -67,15 +67,15 @@ export class Pop3Connection implements Pop3Io {
   private endReason: EndReason | null = null;
   private timeoutMs: number;
 
-  /** `secure`: the socket is already TLS (the implicit-TLS port). */
-  constructor(ctx: Pop3Context, socket: net.Socket, info: ConnectionInfo, listener: string, secure: boolean) {
+  constructor(ctx: Pop3Context, socket: net.Socket, info: ConnectionInfo, listener: string) {
     this.ctx = ctx;
     this.socket = socket;
     this.info = info;
     this.listener = listener;
     this.remote = info.remoteAddress;
     this.loopback = isLoopback(info.remoteAddress);
-    this.secure = secure;
+    // Secure from the first byte on the implicit-TLS port; STARTTLS/STLS sets it later.
+    this.secure = info.implicitTls;
     this.timeoutMs = ctx.preAuthTimeoutMs;
     this.session = new Pop3Session(ctx, this);
   }

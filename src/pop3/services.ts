@@ -16,7 +16,7 @@ export function pop3Services(deps: ServerDeps, opts: Pop3Options = {}): Service[
     implicitTls: 'pop3s',
     preAuthTimeoutMs: ctx.preAuthTimeoutMs,
     handler: (name) => ({
-      onConnection: (socket, info) => new Pop3Connection(ctx, socket, info, name, info.implicitTls).start(),
+      onConnection: (socket, info) => new Pop3Connection(ctx, socket, info, name).start(),
       onRefused: (socket) => {
         socket.end(errLine('SYS/TEMP', 'Too many connections from your address, try again later'));
       },
