@@ -75,7 +75,8 @@ test('a non-PEEK body fetch sets \\Seen and reports FLAGS; CLOSE expunges silent
   const { c, account } = await session(3);
   await c.command('s', 'SELECT INBOX');
   const r = await c.command('f', 'FETCH 2 (BODY[HEADER])');
-  assert.match(r.join('\n'), /FLAGS \(\\Seen\)\)/);
+  // The first SELECT after delivery took the messages as \Recent (RFC 3501 §2.3.2).
+  assert.match(r.join('\n'), /FLAGS \(\\Recent \\Seen\)\)/);
   await c.command('d', 'STORE 1:2 +FLAGS.SILENT (\\Deleted)');
   const un = await c.command('u', 'UNSELECT');
   assert.deepEqual(un, ['u OK UNSELECT completed']);
@@ -93,13 +94,13 @@ test('CONDSTORE: UNCHANGEDSINCE → MODIFIED, FETCH CHANGEDSINCE, SEARCH MODSEQ,
   const sel = await c.command('s', 'SELECT INBOX (CONDSTORE)');
   const highest = Number(/HIGHESTMODSEQ (\d+)/.exec(sel.join('\n'))![1]);
   const ok = await c.command('a', `STORE 1 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Flagged)`);
-  const m = /^\* 1 FETCH \(FLAGS \(\\Flagged\) MODSEQ \((\d+)\)\)$/.exec(ok[0]);
+  const m = /^\* 1 FETCH \(FLAGS \(\\Recent \\Flagged\) MODSEQ \((\d+)\)\)$/.exec(ok[0]);
   assert.ok(m, ok.join(' | '));
   const after = Number(m[1]);
   assert.ok(after > highest);
   const refused = await c.command('b', `STORE 1,2 (UNCHANGEDSINCE ${highest}) +FLAGS (\\Seen)`);
   assert.equal(refused.at(-1), 'b OK [MODIFIED 1] Conditional STORE failed for some messages');
-  assert.ok(refused.some((l) => /^\* 2 FETCH \(FLAGS \(\\Seen\) MODSEQ/.test(l)));
+  assert.ok(refused.some((l) => /^\* 2 FETCH \(FLAGS \(\\Recent \\Seen\) MODSEQ/.test(l)));
   const changed = await c.command('c', `FETCH 1:* (UID) (CHANGEDSINCE ${highest})`);
   assert.deepEqual(changed.filter((l) => l.startsWith('*')).map((l) => /^\* (\d+)/.exec(l)![1]), ['1', '2']);
   const search = await c.command('d', `SEARCH MODSEQ ${after}`);
@@ -142,7 +143,7 @@ test('QRESYNC: expunges become VANISHED; SELECT (QRESYNC …) reports VANISHED (
   await c.command('f', 'UID STORE 5 +FLAGS.SILENT (\\Answered)');
   const vf = await c.command('g', `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
   assert.equal(vf[0], '* VANISHED (EARLIER) 2,4');
-  assert.match(vf[1], /^\* 3 FETCH \(UID 5 FLAGS \(\\Answered\) MODSEQ \(\d+\)\)$/);
+  assert.match(vf[1], /^\* 3 FETCH \(UID 5 FLAGS \(\\Recent \\Answered\) MODSEQ \(\d+\)\)$/);
   await c.command('u', 'UNSELECT');
   const re = await c.command('r', `SELECT INBOX (QRESYNC (${validity} ${modseq} 1:5))`);
   assert.ok(re.includes('* VANISHED (EARLIER) 2,4'), re.join(' | '));

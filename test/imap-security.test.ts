@@ -199,7 +199,8 @@ test('SECURITY-CASES: session A sees no EXPUNGE during FETCH, STORE or SEARCH wh
   assert.match(fetch.at(-1)!, /^a2 OK/);
   const store = await a.command('a3', 'STORE 5 +FLAGS (\\Flagged)');
   assert.ok(!store.some((l) => /EXPUNGE/.test(l)), store.join(' | '));
-  assert.ok(store.includes('* 5 FETCH (FLAGS (\\Flagged))'), store.join(' | '));
+  // A selected first, so the five messages are \Recent in A (RFC 3501 §2.3.2).
+  assert.ok(store.includes('* 5 FETCH (FLAGS (\\Recent \\Flagged))'), store.join(' | '));
   const search = await a.command('a4', 'SEARCH ALL');
   assert.ok(!search.some((l) => /EXPUNGE/.test(l)), search.join(' | '));
   assert.ok(search.includes('* SEARCH 1 3 5'), search.join(' | '));
@@ -219,6 +220,8 @@ test('IDLE over a raw socket: "+ idling", EXISTS pushed on delivery, DONE ends i
   assert.equal(await c.line(), '+ idling');
   await loose.deliver(acc, message('Pushed'));
   assert.equal(await c.line(), '* 1 EXISTS');
+  // The idling session is the first to learn of it: recent there (RFC 3501 §7.3.2).
+  assert.equal(await c.line(), '* 1 RECENT');
   c.send('DONE\r\n');
   assert.equal(await c.line(), 'b OK IDLE terminated');
   c.send('c IDLE\r\n');

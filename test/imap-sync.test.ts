@@ -78,7 +78,8 @@ class Observer {
       assert.ok(seq >= 1 && seq <= this.uids.length, `FETCH ${seq} within 1..${this.uids.length}`);
       if (this.uids[seq - 1] !== null) assert.equal(this.uids[seq - 1], uid, `seq ${seq} is still UID ${uid}`);
       this.uids[seq - 1] = uid;
-      if (m[3] !== undefined) this.flags.set(uid, m[3] ? m[3].split(' ').sort() : []);
+      // \Recent is this session's state (RFC 3501 §2.3.2), never a stored flag: left out here.
+      if (m[3] !== undefined) this.flags.set(uid, m[3] ? m[3].split(' ').filter((f) => f !== '\\Recent').sort() : []);
     }
   }
 }

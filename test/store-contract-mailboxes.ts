@@ -144,4 +144,28 @@ export function mailboxesContract(open: OpenTestStore): void {
       await store.setSubscribed(account.id, 'inbox', false);
       assert.ok(!(await store.listSubscriptions(account.id)).includes('INBOX'), 'INBOX spelling normalised');
     }));
+
+  it('hands each \\Recent message to one claimer only, without a mod-sequence (RFC 3501 §2.3.2)', () =>
+    withStore(open, async (ctx) => {
+      const { store, account } = ctx;
+      const box = await store.createMailbox(account.id, 'Recent');
+      assert.equal(box.recentUid, 0);
+      for (let i = 0; i < 3; i++) await ctx.append(box);
+      assert.equal(await store.countRecent(box.id), 3);
+      const modseq = (await ctx.mailbox('Recent')).highestModseq;
+      // Two sessions claim in the same turn: exactly one of them gets UIDs 1..3.
+      const [a, b] = await Promise.all([store.claimRecent(box.id, 3), store.claimRecent(box.id, 3)]);
+      assert.deepEqual([a, b].sort(), [0, 3]);
+      assert.equal(await store.countRecent(box.id), 0);
+      assert.equal((await ctx.mailbox('Recent')).recentUid, 3);
+      assert.equal((await ctx.mailbox('Recent')).highestModseq, modseq, 'not a change of mail data');
+      // The mark never goes down; a later claim up to a new message takes only that one.
+      await ctx.append(box);
+      assert.equal(await store.claimRecent(box.id, 2), 3);
+      assert.equal(await store.countRecent(box.id), 1);
+      assert.equal(await store.claimRecent(box.id, 4), 3);
+      assert.equal(await store.claimRecent(box.id, 4), 4);
+      await rejectsWith(store.claimRecent(999999, 1), 'NOT_FOUND');
+      await rejectsWith(store.claimRecent(box.id, -1), 'INVALID');
+    }));
 }

@@ -61,6 +61,11 @@ describe('sqlite backend on disk', () => {
       assert.ok(r.modseq > modseq);
       assert.equal(r.uidValidity, inbox.uidValidity);
       assert.deepEqual(await store.quota(acc.id), { usedBytes: 30, limitBytes: null, messageCount: 3 });
+      assert.equal(await store.claimRecent(inbox.id, 2), 0);
+      await store.close();
+      store = await open(dir);
+      assert.equal((await store.getMailboxById(acc.id, inbox.id))?.recentUid, 2, 'the \\Recent mark is kept across a restart');
+      assert.equal(await store.countRecent(inbox.id), 1);
       await store.close();
     }));
 
@@ -112,6 +117,9 @@ describe('sqlite backend on disk', () => {
         await store.expunge(1, 1, { uids: [1], onlyDeleted: false });
         assert.equal((await store.getMessages(1, [2]))[0].summary.subject, 'first');
         await store.expunge(1, 1, { uids: [2], onlyDeleted: false });
+        // Migration 3: messages stored before \Recent was kept are not recent to anyone.
+        assert.equal((await store.getMailboxById(1, 1))?.recentUid, 3);
+        assert.equal(await store.countRecent(1), 0);
       } finally {
         await store.close();
       }

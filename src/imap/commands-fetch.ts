@@ -32,7 +32,7 @@ async function itemsFor(s: ImapSession, msg: MessageWithSummary | MessageRecord,
         break;
       case 'FLAGS':
         hasFlags = true;
-        out.push({ name: 'FLAGS', flags: msg.flags });
+        out.push({ name: 'FLAGS', flags: s.flagsOut(msg.uid, msg.flags) });
         break;
       case 'INTERNALDATE':
         out.push({ name: 'INTERNALDATE', ms: msg.internalDate });
@@ -80,7 +80,7 @@ async function itemsFor(s: ImapSession, msg: MessageWithSummary | MessageRecord,
   // RFC 9051 §6.4.9: UID FETCH always includes UID.
   if (cmd.uid && !hasUid) out.unshift({ name: 'UID', uid: msg.uid });
   // RFC 9051 §6.4.5: a \Seen set by this FETCH is reported.
-  if (seenChanged && !hasFlags) out.push({ name: 'FLAGS', flags: msg.flags });
+  if (seenChanged && !hasFlags) out.push({ name: 'FLAGS', flags: s.flagsOut(msg.uid, msg.flags) });
   // RFC 7162 §3.1.4.1: with CHANGEDSINCE, MODSEQ is always included.
   if ((cmd.changedSince !== null || (seenChanged && s.enabled.condstore)) && !hasModseq) out.push({ name: 'MODSEQ', modseq: msg.modseq });
   return out;

@@ -102,7 +102,7 @@ async function list(s: ImapSession, args: ListArgs, kind: 'LIST' | 'LSUB'): Prom
     const extended = childInfo && kind === 'LIST' ? `(${quote('CHILDINFO')} (${quote('SUBSCRIBED')}))` : null;
     await s.send(listResponse(kind, attrs, MAILBOX_SEPARATOR, name, opts, extended));
     // RFC 5819 §2: a STATUS response after the LIST line of every selectable mailbox.
-    if (args.returns.status && e.mailbox) await s.send(statusResponse(name, statusItems(e.mailbox, args.returns.status), opts));
+    if (args.returns.status && e.mailbox) await s.send(statusResponse(name, await statusItems(s, e.mailbox, args.returns.status), opts));
   }
 }
 

@@ -74,8 +74,12 @@ const unsubscribe = command({
   },
 });
 
-/** STATUS data items from the counters the store keeps with every mutation. */
-export function statusItems(mailbox: Mailbox, items: readonly StatusItem[]): [string, number][] {
+/**
+ * STATUS data items from the counters the store keeps with every mutation; RECENT counts the
+ * messages above the mailbox's recent mark (an index range, only when asked for).
+ */
+export async function statusItems(s: ImapSession, mailbox: Mailbox, items: readonly StatusItem[]): Promise<[string, number][]> {
+  const recent = items.includes('RECENT') ? await storeCall(() => s.ctx.deps.store.countRecent(mailbox.id)) : 0;
   return items.map((item): [string, number] => {
     switch (item) {
       case 'MESSAGES':
@@ -93,8 +97,7 @@ export function statusItems(mailbox: Mailbox, items: readonly StatusItem[]): [st
       case 'HIGHESTMODSEQ':
         return [item, mailbox.highestModseq];
       case 'RECENT':
-        // \Recent is not kept (RFC 9051 dropped it); IMAP4rev1 clients see none.
-        return [item, 0];
+        return [item, recent];
     }
   });
 }
@@ -104,7 +107,7 @@ const status = command({
   states: AUTHENTICATED,
   run: async (s, _tag, cmd) => {
     const mailbox = await existingMailbox(s, cmd.mailbox);
-    s.write(statusResponse(mailbox.name, statusItems(mailbox, cmd.items), s.encodeOptions()));
+    s.write(statusResponse(mailbox.name, await statusItems(s, mailbox, cmd.items), s.encodeOptions()));
   },
 });
 

@@ -4,12 +4,12 @@
 // the next sync (replays are idempotent) and never lost.
 
 import { compressSequence, fetchResponse, intervalsContain, resolveSequenceSet, untagged, untaggedStatus, vanishedResponse } from '../wire/imap/index.ts';
-import { SYSTEM_FLAGS } from '../mail/flags.ts';
 import { command } from './descriptor.ts';
 import { ImapBad, storeCall } from './errors.ts';
 import { existingMailbox } from './names.ts';
 import type { ImapSession } from './session.ts';
 import { AUTHENTICATED, SELECTED } from './state.ts';
+import { recentMark } from './sync.ts';
 import { SelectedMailboxView } from './view.ts';
 
 /** Leaves the selected state; RFC 9051 §7.1 / RFC 7162 §3.2.11: [CLOSED] marks the switch. */
@@ -31,20 +31,18 @@ const selectCommand = command({
     const mailbox = await existingMailbox(s, cmd.mailbox);
     const records = await storeCall(() => store.listMessages(mailbox.id));
     const view = new SelectedMailboxView(mailbox, records.map((r) => r.uid), readOnly);
+    if (records.length > 0) view.takeRecent(view.uids, await storeCall(() => recentMark(s, view, view.uids[view.uids.length - 1])));
     if (cmd.condstore) s.enabled.condstore = true;
-    const keywords = new Map<string, string>();
     let firstUnseen = 0;
     records.forEach((r, i) => {
-      for (const f of r.flags) if (!f.startsWith('\\') && !keywords.has(f.toLowerCase())) keywords.set(f.toLowerCase(), f);
+      view.learnKeywords(r.flags);
       if (firstUnseen === 0 && !r.flags.includes('\\Seen')) firstUnseen = i + 1;
     });
-    const flags = [...SYSTEM_FLAGS, ...keywords.values()].join(' ');
-    s.write(untagged(`FLAGS (${flags})`));
-    s.write(untaggedStatus('OK', readOnly ? 'Read-only mailbox' : 'Flags permitted', `PERMANENTFLAGS (${readOnly ? '' : flags + ' \\*'})`));
+    s.announceFlags(view);
     s.write(untagged(`${view.exists} EXISTS`));
     if (!s.enabled.rev2) {
       // RFC 3501 §6.3.1: RECENT and the first unseen message; RFC 9051 dropped both.
-      s.write(untagged('0 RECENT'));
+      s.write(untagged(`${view.recent.size} RECENT`));
       if (firstUnseen > 0) s.write(untaggedStatus('OK', 'First unseen', `UNSEEN ${firstUnseen}`));
     }
     s.write(untaggedStatus('OK', 'UIDs valid', `UIDVALIDITY ${mailbox.uidValidity}`));
@@ -67,7 +65,7 @@ const selectCommand = command({
       for (let i = 0; i < records.length; i++) {
         const r = records[i];
         if (r.modseq <= q.modseq) continue;
-        await s.send(fetchResponse(i + 1, [{ name: 'UID', uid: r.uid }, { name: 'FLAGS', flags: r.flags }, { name: 'MODSEQ', modseq: r.modseq }], s.encodeOptions()));
+        await s.send(fetchResponse(i + 1, [{ name: 'UID', uid: r.uid }, { name: 'FLAGS', flags: s.flagsOut(r.uid, r.flags) }, { name: 'MODSEQ', modseq: r.modseq }], s.encodeOptions()));
       }
     }
     return { code: readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${cmd.name} completed` };

@@ -41,7 +41,7 @@ const store = command({
       const items: FetchResponseItem[] = [];
       if (cmd.uid) items.push({ name: 'UID', uid: u.uid });
       // RFC 9051 §6.4.6: .SILENT suppresses the FETCH; RFC 7162 §3.1.3 still wants MODSEQ.
-      if (!cmd.silent) items.push({ name: 'FLAGS', flags: u.flags });
+      if (!cmd.silent) items.push({ name: 'FLAGS', flags: s.flagsOut(u.uid, u.flags) });
       if (s.enabled.condstore) items.push({ name: 'MODSEQ', modseq: u.modseq });
       if (!cmd.silent || cmd.unchangedSince !== null) await s.send(fetchResponse(seq, items, opts));
     }

@@ -66,6 +66,8 @@ interface Env {
   exists: number;
   maxUid: number;
   saved: Set<number> | null;
+  /** \Recent in this session (RFC 3501 §2.3.2): session state, not a stored flag. */
+  recent: ReadonlySet<number>;
   cache: Map<SearchKey, Interval[]>;
 }
 
@@ -114,8 +116,7 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
     case 'not':
       return !matches(key.key, c, env);
     case 'flag': {
-      // \Recent is not kept (RFC 9051 removed it): no message is recent.
-      if (key.flag.toLowerCase() === '\\recent') return !key.set;
+      if (key.flag.toLowerCase() === '\\recent') return env.recent.has(c.rec.uid) === key.set;
       const lower = key.flag.toLowerCase();
       return c.rec.flags.some((f) => f.toLowerCase() === lower) === key.set;
     }
@@ -227,6 +228,7 @@ export async function runSearch(
     exists: view.exists,
     maxUid: view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0,
     saved: s.savedResult ? new Set(s.savedResult) : null,
+    recent: view.recent,
     cache: new Map(),
   };
   const candidates: Candidate[] = [];

@@ -12,7 +12,8 @@
 
 import type { Account, ChangeEvent } from '../store/types.ts';
 import { StoreError } from '../store/types.ts';
-import { taggedResponse, untaggedStatus, type Command, type EncodeOptions, type GrammarOptions } from '../wire/imap/index.ts';
+import { SYSTEM_FLAGS } from '../mail/flags.ts';
+import { taggedResponse, untagged, untaggedStatus, type Command, type EncodeOptions, type GrammarOptions } from '../wire/imap/index.ts';
 import { capabilities } from './capabilities.ts';
 import { COMMANDS } from './commands.ts';
 import type { EndReason, ImapIo } from './connection.ts';
@@ -233,6 +234,27 @@ export class ImapSession {
     if (this.enabled.condstore) return;
     this.enabled.condstore = true;
     if (this.state.kind === 'selected') this.write(untaggedStatus('OK', 'Highest', `HIGHESTMODSEQ ${this.state.view.modseq}`));
+  }
+
+  /**
+   * A message's FLAGS as this session shows them: the stored flags, plus \Recent when this
+   * session took the message as recent (RFC 3501 §2.3.2). IMAP4rev2 has no \Recent (RFC 9051
+   * Appendix E).
+   */
+  flagsOut(uid: number, flags: string[]): string[] {
+    if (this.state.kind !== 'selected') return flags;
+    const view = this.state.view;
+    // RFC 9051 §7.3.5: a keyword appears in FLAGS before any FETCH carries it.
+    if (view.learnKeywords(flags)) this.announceFlags(view);
+    if (this.enabled.rev2 || !view.recent.has(uid)) return flags;
+    return ['\\Recent', ...flags];
+  }
+
+  /** Untagged FLAGS and PERMANENTFLAGS for the view's mailbox (RFC 9051 §7.3.5, §7.1). */
+  announceFlags(view: SelectedMailboxView): void {
+    const flags = [...SYSTEM_FLAGS, ...view.keywords.values()].join(' ');
+    this.write(untagged(`FLAGS (${flags})`));
+    this.write(untaggedStatus('OK', view.readOnly ? 'Read-only mailbox' : 'Flags permitted', `PERMANENTFLAGS (${view.readOnly ? '' : flags + ' \\*'})`));
   }
 
   /** Gives back this session's place in the account's session count (at LOGOUT or disconnect). */

@@ -40,8 +40,13 @@ export async function syncView(s: ImapSession, view: SelectedMailboxView, allowE
   for (const uid of removed) view.expunged.add(uid);
   if (allowExpunge) await announceExpunges(s, view, [...view.expunged]);
   if (added.size > 0) {
-    view.append([...added].sort((a, b) => a - b));
+    const uids = [...added].sort((a, b) => a - b);
+    view.append(uids);
+    // EXISTS first: an idling client hears of new mail without waiting for the \Recent claim
+    // (a write). RFC 3501 §7.3.2: the RECENT count follows it (IMAP4rev2 has none).
     await s.send(untagged(`${view.exists} EXISTS`));
+    view.takeRecent(uids, await recentMark(s, view, uids[uids.length - 1]));
+    if (!s.enabled.rev2) await s.send(untagged(`${view.recent.size} RECENT`));
   }
   const flagUids = [...flagged].filter((uid) => view.has(uid) && !view.expunged.has(uid)).sort((a, b) => a - b);
   if (flagUids.length > 0) {
@@ -50,7 +55,7 @@ export async function syncView(s: ImapSession, view: SelectedMailboxView, allowE
       if ((view.reported.get(r.uid) ?? 0) >= r.modseq) continue;
       const seq = view.seqOf(r.uid);
       if (seq === 0 || view.expunged.has(r.uid)) continue;
-      const items: FetchResponseItem[] = [{ name: 'UID', uid: r.uid }, { name: 'FLAGS', flags: r.flags }];
+      const items: FetchResponseItem[] = [{ name: 'UID', uid: r.uid }, { name: 'FLAGS', flags: s.flagsOut(r.uid, r.flags) }];
       // RFC 7162 §3.1.4: once CONDSTORE is enabled, unsolicited FETCH responses carry MODSEQ.
       if (s.enabled.condstore) items.push({ name: 'MODSEQ', modseq: r.modseq });
       await s.send(fetchResponse(seq, items, s.encodeOptions()));
@@ -58,6 +63,18 @@ export async function syncView(s: ImapSession, view: SelectedMailboxView, allowE
   }
   if (highest > view.modseq) view.modseq = highest;
   for (const [uid, modseq] of view.reported) if (modseq <= view.modseq) view.reported.delete(uid);
+}
+
+/**
+ * The mailbox's recent mark before this session: a read-write session takes the messages up to
+ * upToUid as its own \Recent ones (RFC 3501 §2.3.2: recent to one session only); a read-only
+ * one (EXAMINE) sees what is recent without taking it (RFC 3501 §6.3.2).
+ */
+export async function recentMark(s: ImapSession, view: SelectedMailboxView, upToUid: number): Promise<number> {
+  const store = s.ctx.deps.store;
+  if (!view.readOnly) return store.claimRecent(view.mailboxId, upToUid);
+  const mailbox = await store.getMailboxById(s.accountId(), view.mailboxId);
+  return mailbox ? mailbox.recentUid : upToUid;
 }
 
 /**

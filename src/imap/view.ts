@@ -25,6 +25,8 @@ export class SelectedMailboxView {
   /** UIDNEXT as last seen (for the SELECT response). */
   uidNext: number;
   readonly reported = new Map<number, number>();
+  /** UIDs that are \Recent in this session: it was the first to learn of them (RFC 3501 §2.3.2). */
+  readonly recent = new Set<number>();
   /** Set when the mailbox was deleted under us. */
   gone = false;
 
@@ -104,6 +106,27 @@ export class SelectedMailboxView {
     }
   }
 
+  /** Keywords announced in the last FLAGS response, by lower-case name (RFC 9051 §7.3.5). */
+  readonly keywords = new Map<string, string>();
+
+  /** Adds the keywords among `flags` that FLAGS has not announced yet; true when there were any. */
+  learnKeywords(flags: readonly string[]): boolean {
+    let learned = false;
+    for (const f of flags) {
+      if (f.startsWith('\\')) continue;
+      const lower = f.toLowerCase();
+      if (this.keywords.has(lower)) continue;
+      this.keywords.set(lower, f);
+      learned = true;
+    }
+    return learned;
+  }
+
+  /** Marks as \Recent the UIDs of the view above `mark`, the mailbox's recent mark before this session took them. */
+  takeRecent(uids: readonly number[], mark: number): void {
+    for (const uid of uids) if (uid > mark) this.recent.add(uid);
+  }
+
   /** Appends new UIDs (always above every UID in the view: RFC 9051 §2.3.1.1). */
   append(uids: number[]): void {
     for (const uid of uids) {
@@ -136,6 +159,7 @@ export class SelectedMailboxView {
         removed++;
         this.expunged.delete(uid);
         this.reported.delete(uid);
+        this.recent.delete(uid);
       } else {
         kept.push(uid);
       }

@@ -72,6 +72,11 @@ export interface Mailbox {
   unseenCount: number;
   sizeBytes: number;
   deletedCount: number;
+  /**
+   * IMAP4rev1 \Recent (RFC 3501 §2.3.2): the highest UID some session has taken as recent.
+   * Messages above it are recent to the next session that learns of them.
+   */
+  recentUid: number;
   createdAt: number;
 }
 
@@ -227,6 +232,14 @@ export interface MailStore {
   /** Subscriptions are independent of existence (RFC 9051 §6.3.9). */
   setSubscribed(accountId: AccountId, name: string, subscribed: boolean): Promise<void>;
   listSubscriptions(accountId: AccountId): Promise<string[]>;
+  /**
+   * Takes the \Recent messages up to upToUid (RFC 3501 §2.3.2: recent to one session only):
+   * raises the mailbox's recent mark and returns the previous one, so the caller owns the UIDs
+   * in (previous, upToUid]. Not a change of mail data: no mod-sequence, no change-log row.
+   */
+  claimRecent(mailboxId: MailboxId, upToUid: number): Promise<number>;
+  /** Messages above the recent mark (STATUS RECENT), counted through the (mailbox, uid) index. */
+  countRecent(mailboxId: MailboxId): Promise<number>;
 
   // ---- messages
   /** Quota-checked (OVER_QUOTA) in the same transaction that inserts. */

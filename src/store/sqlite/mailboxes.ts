@@ -50,7 +50,7 @@ function checkRole(role: SpecialUse | null | undefined): SpecialUse | null {
 export function mailboxOps(db: Db): Pick<
   MailStore,
   | 'listMailboxes' | 'getMailbox' | 'getMailboxById' | 'getMailboxByRole' | 'createMailbox'
-  | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
+  | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions' | 'claimRecent' | 'countRecent'
 > {
   return {
     listMailboxes: (accountId) =>
@@ -168,5 +168,29 @@ export function mailboxOps(db: Db): Pick<
 
     listSubscriptions: (accountId) =>
       db.read(() => db.all<{ name: string }>('SELECT name FROM subscription WHERE account_id = ? ORDER BY name', accountId).map((r) => r.name)),
+
+    claimRecent: async (mailboxId, upToUid) => {
+      if (!Number.isSafeInteger(upToUid) || upToUid < 0) throw new StoreError('INVALID', 'invalid uid');
+      const markOf = (): number => {
+        const row = db.get<{ recent_uid: number }>('SELECT recent_uid FROM mailbox WHERE id = ?', mailboxId);
+        if (!row) throw new StoreError('NOT_FOUND', `no mailbox ${mailboxId}`);
+        return row.recent_uid;
+      };
+      // Most claims find nothing new (every SELECT, every sync): a read, no commit.
+      const seen = await db.read(markOf);
+      if (upToUid <= seen) return seen;
+      // Read again inside the write: another claim may have raised the mark meanwhile.
+      return db.write(() => {
+        const mark = markOf();
+        if (upToUid > mark) db.run('UPDATE mailbox SET recent_uid = ? WHERE id = ?', upToUid, mailboxId);
+        return mark;
+      });
+    },
+
+    countRecent: (mailboxId) =>
+      db.read(() => {
+        const row = db.get<{ n: number }>('SELECT count(*) AS n FROM message WHERE mailbox_id = ? AND uid > (SELECT recent_uid FROM mailbox WHERE id = ?)', mailboxId, mailboxId);
+        return row?.n ?? 0;
+      }),
   };
 }

@@ -172,6 +172,17 @@ BEGIN
 END;
 `,
   },
+  {
+    version: 3,
+    description: 'IMAP4rev1 \\Recent mark per mailbox',
+    // RFC 3501 §2.3.2: a message is \Recent in the first session that learns of it. The mark is
+    // the highest UID taken so; what is above it is recent. Messages that were already in the
+    // store before this version were seen under the old rules (nothing recent): mark them taken.
+    sql: `
+ALTER TABLE mailbox ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+UPDATE mailbox SET recent_uid = uid_next - 1;
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */

@@ -43,6 +43,7 @@ export interface MailboxRow {
   unseen_count: number;
   size_bytes: number;
   deleted_count: number;
+  recent_uid: number;
   created_at: number;
 }
 
@@ -106,6 +107,7 @@ export function toMailbox(r: MailboxRow): Mailbox {
     unseenCount: r.unseen_count,
     sizeBytes: r.size_bytes,
     deletedCount: r.deleted_count,
+    recentUid: r.recent_uid,
     createdAt: r.created_at,
   };
 }
