@@ -2,7 +2,8 @@
 // result with the summaries cached at ingest: base subject, sent date, first addresses. Ties
 // are broken by sequence number (RFC 5256 §3: "the order of messages … is by sequence number").
 
-import type { EnvelopeAddress, MessageSummary } from '../wire/mime/types.ts';
+import type { MessageSummary } from '../wire/mime/types.ts';
+import { firstDisplay, firstMailbox } from './addresses.ts';
 import { sortResponse, threadResponse, type SortKey, type ThreadNode } from '../wire/imap/index.ts';
 import { command } from './descriptor.ts';
 import { ImapNo } from './errors.ts';
@@ -21,17 +22,6 @@ function compareStrings(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function firstMailbox(list: EnvelopeAddress[] | null): string {
-  // RFC 5256 §3: the addr-mailbox of the first address; groups contribute their members.
-  for (const a of list ?? []) if (a.host !== null && a.mailbox) return a.mailbox;
-  return '';
-}
-
-function display(list: { name: string; address: string }[]): string {
-  // RFC 5957 §3: the display name of the first address, or its addr-spec when it has none.
-  const first = list[0];
-  return first ? first.name || first.address : '';
-}
 
 /** RFC 5256 §2.2: the sent date, or the internal date when the Date header is missing. */
 function sentDate(h: SearchHit): number {
@@ -57,9 +47,9 @@ function compareBy(key: SortKey, a: SearchHit, b: SearchHit): number {
     case 'CC':
       return compareStrings(firstMailbox(sa.envelope.cc), firstMailbox(sb.envelope.cc));
     case 'DISPLAYFROM':
-      return compareStrings(display(sa.from), display(sb.from));
+      return compareStrings(firstDisplay(sa.envelope.from), firstDisplay(sb.envelope.from));
     case 'DISPLAYTO':
-      return compareStrings(display(sa.to), display(sb.to));
+      return compareStrings(firstDisplay(sa.envelope.to), firstDisplay(sb.envelope.to));
   }
 }
 

@@ -11,6 +11,7 @@ import { decodeHeaderValue } from '../wire/mime/index.ts';
 import { readFields } from '../wire/mime/headers.ts';
 import { binaryToText } from '../wire/mime/charset.ts';
 import type { MessageSummary } from '../wire/mime/types.ts';
+import { addressListText } from './addresses.ts';
 import { storeCall } from './errors.ts';
 import type { ImapSession } from './session.ts';
 import type { SelectedMailboxView } from './view.ts';
@@ -158,22 +159,18 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
 
 /** SUBJECT/FROM/TO/CC/BCC from the summary: decoded display forms; null when the field is absent. */
 function summaryField(summary: MessageSummary, field: string): string | null {
-  const people = (list: { name: string; address: string }[]): string | null =>
-    list.length === 0 ? null : list.map((a) => (a.name ? `${a.name} <${a.address}>` : a.address)).join(', ');
+  const e = summary.envelope;
   switch (field) {
     case 'subject':
-      return summary.envelope.subject === null ? null : summary.subject;
+      return e.subject === null ? null : summary.subject;
     case 'from':
-      return people(summary.from);
+      return addressListText(e.from);
     case 'to':
-      return people(summary.to);
+      return addressListText(e.to);
     case 'cc':
-      return people(summary.cc);
-    default: {
-      const bcc = summary.envelope.bcc;
-      if (!bcc || bcc.length === 0) return null;
-      return bcc.map((a) => `${a.name ?? ''} <${a.mailbox ?? ''}@${a.host ?? ''}>`).join(', ');
-    }
+      return addressListText(e.cc);
+    default:
+      return addressListText(e.bcc);
   }
 }
 
