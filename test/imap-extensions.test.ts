@@ -184,6 +184,10 @@ test('LIST-EXTENDED, SPECIAL-USE, CREATE USE, LIST-STATUS, CHILDINFO, empty patt
   assert.ok(rec.includes('* LIST (\\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))'), rec.join(' | '));
   assert.ok(rec.includes('* LIST (\\HasNoChildren \\Subscribed) "/" INBOX'), rec.join(' | '));
   assert.ok(rec.includes('* STATUS INBOX (MESSAGES 2 UNSEEN 2)'), rec.join(' | '));
+  // RFC 5258 §3.5: when the subscribed child matches the pattern itself, it is listed and its
+  // parent is not (the parent is only there to point at children the pattern missed).
+  const both = await c.command('g2', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Lists*"');
+  assert.deepEqual(both.filter((l) => l.startsWith('*')), ['* LIST (\\HasNoChildren \\Subscribed) "/" Lists/rust']);
   const pct = await c.command('h', 'LIST "" "Lists/%"');
   assert.deepEqual(pct.filter((l) => l.startsWith('*')), ['* LIST (\\HasNoChildren) "/" Lists/rust']);
   const lsub = await c.command('i', 'LSUB "" "Lists/*"');

@@ -77,13 +77,19 @@ async function list(s: ImapSession, args: ListArgs, kind: 'LIST' | 'LSUB'): Prom
   const subscribedOnly = args.selection.subscribed || kind === 'LSUB';
   const showSubscribed = args.selection.subscribed || args.returns.subscribed;
   const names = [...all.keys()].sort(sortNames);
+  // RFC 5258 §3.5: RECURSIVEMATCH reports a parent for its subscribed descendants only when
+  // they are not listed themselves (they do not match the pattern).
+  const parentsOfUnlisted = new Set<string>();
+  if (args.selection.recursiveMatch) {
+    for (const e of all.values()) if (e.subscribed && !matches(e.name)) for (const p of mailboxAncestors(e.name)) parentsOfUnlisted.add(p);
+  }
   for (const name of names) {
     const e = all.get(name)!;
     if (!matches(name)) continue;
     let childInfo = false;
     if (subscribedOnly && !e.subscribed) {
       // RFC 5258 §3.5 RECURSIVEMATCH: a parent that is listed because of subscribed children.
-      if (args.selection.recursiveMatch && e.hasSubscribedChild) childInfo = true;
+      if (args.selection.recursiveMatch && parentsOfUnlisted.has(name)) childInfo = true;
       // RFC 3501 §6.3.9: LSUB "%" shows an unsubscribed parent of a subscribed child as \Noselect.
       else if (kind === 'LSUB' && e.hasSubscribedChild) childInfo = true;
       else continue;
