@@ -130,14 +130,34 @@ test('SECURITY-CASES: hostile literals after login; APPEND over the size limit a
   c.send(`c APPEND INBOX (\\Seen) {${Buffer.byteLength(msg)}+}\r\n${msg}\r\nd NOOP\r\n`);
   const r = await c.until('d');
   assert.ok(r.some((l) => /^c OK \[APPENDUID \d+ \d+\]/.test(l)), r.join(' | '));
+  // A missing mailbox is known before the literal: NO [TRYCREATE] instead of "+".
+  assert.match((await c.command('m', 'APPEND "No such box" {10}')).at(-1)!, /^m NO \[TRYCREATE\]/);
+  // A non-synchronising literal the session refuses (here: 100 KB in a SEARCH) is skipped as
+  // it arrives, not buffered; the command after it runs normally.
+  c.send(`s SEARCH TEXT {100000+}\r\n${'y'.repeat(100000)}\r\nn NOOP\r\n`);
+  const skipped = await c.until('n');
+  assert.match(skipped[0], /^s BAD \[TOOBIG\]/);
+  assert.equal(skipped.at(-1), 'n OK NOOP completed');
   c.close();
   const t = await login(loose, 'tiny@example.com', 'secret two');
   const big = message('Too big for quota', 'x'.repeat(2000) + '\r\n');
-  t.send(`e APPEND INBOX {${Buffer.byteLength(big)}}\r\n`);
-  assert.match((await t.line())!, /^\+ /);
-  t.send(big + '\r\n');
-  assert.match((await t.until('e')).at(-1)!, /^e NO \[OVERQUOTA\]/);
+  // Over quota is known before the literal too: no "+", nothing transferred.
+  assert.match((await t.command('e', `APPEND INBOX {${Buffer.byteLength(big)}}`)).at(-1)!, /^e NO \[OVERQUOTA\]/);
+  // The same as {N+}: the client sends it anyway; it is skipped and the next command is read.
+  t.send(`f APPEND INBOX {${Buffer.byteLength(big)}+}\r\n${big}\r\ng NOOP\r\n`);
+  const r2 = await t.until('g');
+  assert.match(r2[0], /^f NO \[OVERQUOTA\]/);
+  assert.equal(r2.at(-1), 'g OK NOOP completed');
   assert.equal((await loose.mailbox(tiny, 'INBOX')).messageCount, 0);
+  // It fits when announced, but a delivery fills the quota before the payload arrives: the
+  // commit-time check refuses it.
+  const half = message('Fits alone', 'z'.repeat(700) + '\r\n');
+  t.send(`h APPEND INBOX {${Buffer.byteLength(half)}}\r\n`);
+  assert.match((await t.line())!, /^\+ /);
+  await loose.deliver(tiny, half);
+  t.send(half + '\r\n');
+  assert.match((await t.until('h')).at(-1)!, /^h NO \[OVERQUOTA\]/);
+  assert.equal((await loose.mailbox(tiny, 'INBOX')).messageCount, 1);
   t.close();
 });
 

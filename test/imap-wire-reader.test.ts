@@ -72,14 +72,16 @@ describe('tokenizer: token trees', () => {
 describe('reader: synchronising literals', () => {
   it('asks for a continuation before each synchronising literal, never for {N+}', () => {
     const events = sweep('a LOGIN {5}\r\nsmith {6+}\r\nsesame\r\n');
-    assert.deepEqual(events.map((e) => e.kind), ['continue', 'command']);
-    assert.deepEqual(events[0], { kind: 'continue', tag: 'a', name: 'LOGIN', size: 5 });
+    assert.deepEqual(events.map((e) => e.kind), ['continue', 'literal', 'command']);
+    assert.deepEqual(events[0], { kind: 'continue', tag: 'a', name: 'LOGIN', size: 5, args: [] });
+    // {N+} is announced too (the session may refuse it), with the arguments before it.
+    assert.deepEqual(events[1], { kind: 'literal', tag: 'a', name: 'LOGIN', size: 6, args: [{ type: 'string', form: 'literal', value: Buffer.from('smith') }] });
   });
 
   it('refuseLiteral() abandons the command; the next line is a new command', () => {
     const r = new CommandReader();
     r.push(Buffer.from('a APPEND x {10}\r\n'));
-    assert.deepEqual(r.next(), { kind: 'continue', tag: 'a', name: 'APPEND', size: 10 });
+    assert.deepEqual(r.next(), { kind: 'continue', tag: 'a', name: 'APPEND', size: 10, args: [{ type: 'atom', value: 'x' }] });
     r.refuseLiteral();
     r.push(Buffer.from('b NOOP\r\n'));
     const ev = r.next();
@@ -290,7 +292,7 @@ describe('reader: chunk-size sweep of a mixed transcript', () => {
     const events = sweep(transcript);
     assert.deepEqual(
       events.map((e) => (e.kind === 'command' ? e.command.tag : e.kind)),
-      ['a001', 'a002', 'a003', 'a004', 'a005', 'a006', 'continue', 'a007', 'continue', 'a008', 'error', 'a010', 'continue', 'a011', 'a012'],
+      ['a001', 'a002', 'a003', 'a004', 'a005', 'a006', 'continue', 'a007', 'literal', 'continue', 'a008', 'error', 'a010', 'continue', 'a011', 'a012'],
     );
   });
 });

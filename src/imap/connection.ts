@@ -131,12 +131,14 @@ export class ImapConnection implements ImapIo {
         return;
       }
       switch (ev.kind) {
-        case 'continue': {
-          const refusal = this.session.refuseLiteral(ev.tag, ev.name, ev.size);
+        case 'continue':
+        case 'literal': {
+          const refusal = await this.session.refuseLiteral(ev.tag, ev.name, ev.size, ev.args);
           if (refusal) {
-            this.write(refusal);
+            this.write(refusal.response);
             this.reader.refuseLiteral();
-          } else {
+            if (refusal.bad && this.session.badCommand()) return;
+          } else if (ev.kind === 'continue') {
             this.write(continuation());
           }
           break;

@@ -13,8 +13,9 @@
 import type { Account, ChangeEvent } from '../store/types.ts';
 import { StoreError } from '../store/types.ts';
 import { SYSTEM_FLAGS } from '../mail/flags.ts';
-import { taggedResponse, untagged, untaggedStatus, type Command, type EncodeOptions, type GrammarOptions } from '../wire/imap/index.ts';
+import { taggedResponse, untagged, untaggedStatus, type Command, type Token, type EncodeOptions, type GrammarOptions } from '../wire/imap/index.ts';
 import { capabilities } from './capabilities.ts';
+import { refuseAppendLiteral } from './commands-append.ts';
 import { COMMANDS } from './commands.ts';
 import type { EndReason, ImapIo } from './connection.ts';
 import type { ImapContext } from './context.ts';
@@ -85,22 +86,23 @@ export class ImapSession {
   }
 
   /**
-   * Decides on a synchronising literal before the client sends it (RFC 9051 §7.6): null to
-   * send "+", or the tagged refusal. Refusing early means a 50 MB APPEND over quota or size
-   * is never transferred.
+   * Decides on a literal before its payload is read (RFC 9051 §7.6, RFC 7888): null to take it
+   * (for a synchronising one the connection then sends "+"), or the tagged refusal. A refused
+   * synchronising literal is never sent; a refused non-synchronising one is skipped as it
+   * arrives, never buffered. So a 50 MB APPEND over quota, too large or to a missing mailbox is
+   * never held in memory, and no command but APPEND can make the server buffer more than a
+   * line's worth.
    */
-  refuseLiteral(tag: string, name: string, size: number): Buffer | null {
+  async refuseLiteral(tag: string, name: string, size: number, args: readonly Token[]): Promise<{ response: Buffer; bad: boolean } | null> {
     if (this.state.kind === 'not-authenticated' && name !== 'LOGIN' && name !== 'AUTHENTICATE') {
-      return taggedResponse(tag, 'BAD', 'Log in first');
+      return { response: taggedResponse(tag, 'BAD', 'Log in first'), bad: true };
     }
-    const limits = this.ctx.deps.config.limits;
-    if (name === 'APPEND') {
-      // RFC 7889 APPENDLIMIT / RFC 5530 TOOBIG: refused before a byte of it is sent.
-      if (size > limits.maxMessageBytes) return taggedResponse(tag, 'NO', 'Message too large', 'TOOBIG');
-      return null;
+    if (name === 'APPEND' && this.state.kind !== 'not-authenticated') {
+      const no = await refuseAppendLiteral(this, size, args);
+      return no ? { response: taggedResponse(tag, 'NO', no.message, no.code), bad: false } : null;
     }
     // Only message data may be large; any other string fits in a command line's worth.
-    if (size > limits.maxLineBytes) return taggedResponse(tag, 'BAD', 'Literal too large', 'TOOBIG');
+    if (size > this.ctx.deps.config.limits.maxLineBytes) return { response: taggedResponse(tag, 'BAD', 'Literal too large', 'TOOBIG'), bad: true };
     return null;
   }
 

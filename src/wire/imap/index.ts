@@ -10,6 +10,7 @@
 //     for (let ev = reader.next(); ev; ev = reader.next()) {
 //       switch (ev.kind) {
 //         case 'continue': write(continuation()); break;   // or answer NO and reader.refuseLiteral()
+//         case 'literal': break;                          // {N+}: take it, or answer and refuseLiteral()
 //         case 'error':   write(ev.tag ? taggedResponse(ev.tag, 'BAD', ev.text, ev.code)
 //                                       : untaggedStatus('BAD', ev.text, ev.code));
 //                         if (ev.fatal) close();            // reader is dead after a fatal error
@@ -39,8 +40,12 @@
 //    §6.3.13 — Dovecot ends IDLE with a tagged BAD on any other line).
 //  - Literals: 'continue' means the client waits for "+". To refuse (quota, APPENDLIMIT,
 //    not logged in) answer the tagged NO/BAD instead and call reader.refuseLiteral().
-//    Non-synchronising literals are checked against maxNonSyncLiteralBytes, which must be 4096
-//    if the server advertises LITERAL- instead of LITERAL+ (RFC 7888).
+//    'literal' announces a non-synchronising one the client is already sending: refusing it
+//    the same way makes the reader skip its payload and the rest of the command unbuffered.
+//    Both carry the arguments before the literal (APPEND's mailbox), so the refusal can be
+//    TRYCREATE or OVERQUOTA. Non-synchronising literals are checked against
+//    maxNonSyncLiteralBytes, which must be 4096 if the server advertises LITERAL- instead of
+//    LITERAL+ (RFC 7888).
 //  - Raise limits after login with reader.setLimits({ maxLiteralBytes, maxCommandBytes }).
 //  - A MailboxArg with ok: false is not BAD: answer NO [CANNOT] (or NO [NONEXISTENT] for a
 //    lookup). A decoded name still goes through normaliseMailboxName (src/mail/mailbox-name.ts).

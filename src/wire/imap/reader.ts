@@ -53,8 +53,17 @@ export interface RawCommand {
 
 export type ReaderEvent =
   | { kind: 'command'; command: RawCommand }
-  /** A synchronising literal was accepted: send "+ Ready for literal data" (RFC 9051 §7.6), or refuseLiteral(). */
-  | { kind: 'continue'; tag: string; name: string; size: number }
+  /**
+   * A synchronising literal is within the limits: send "+ Ready for literal data" (RFC 9051 §7.6),
+   * or answer the command and call refuseLiteral(). args: the arguments before the literal.
+   */
+  | { kind: 'continue'; tag: string; name: string; size: number; args: readonly Token[] }
+  /**
+   * A non-synchronising literal {N+} within the limits is on its way (RFC 7888): accept it by
+   * doing nothing, or answer the command and call refuseLiteral(): its payload and the rest of
+   * the command are then skipped as they arrive, never held in memory.
+   */
+  | { kind: 'literal'; tag: string; name: string; size: number; args: readonly Token[] }
   /** The line requested with expectLine(), without its CRLF. */
   | { kind: 'line'; line: Buffer }
   /**
@@ -107,8 +116,8 @@ export class CommandReader {
   private discarded = 0;
   private rawLine = false;
   private dead = false;
-  /** Set between a 'continue' event and the first byte of its literal. */
-  private awaitingLiteral = false;
+  /** Set between a 'continue' or 'literal' event and the first byte of its literal. */
+  private announced: 'sync' | 'non-sync' | null = null;
 
   constructor(limits: Partial<ReaderLimits> = {}) {
     this.limits = { ...DEFAULT_READER_LIMITS, ...limits };
@@ -178,10 +187,18 @@ export class CommandReader {
    * instead of sending "+", so the client will not send the literal (RFC 9051 §7.6).
    */
   refuseLiteral(): void {
-    if (!this.awaitingLiteral) throw new Error('refuseLiteral() without a pending literal');
-    this.awaitingLiteral = false;
-    this.literal = null;
+    if (this.announced === null) throw new Error('refuseLiteral() without a pending literal');
+    const nonSync = this.announced === 'non-sync';
+    this.announced = null;
     this.cmd = null;
+    if (!nonSync) {
+      this.literal = null;
+      return;
+    }
+    // The client sends it anyway: skip the payload, then the rest of the command.
+    this.literal!.keep = false;
+    this.discarding = true;
+    this.discarded = this.literal!.remaining;
   }
 
   /** Removes and returns the unconsumed input (STARTTLS discards it; COMPRESS inflates it). */
@@ -296,11 +313,8 @@ export class CommandReader {
     }
     cmd.size += lit.size;
     this.literal = { remaining: lit.size, chunks: [], keep: true };
-    if (lit.sync) {
-      this.awaitingLiteral = true;
-      return { kind: 'continue', tag: cmd.tag, name: cmd.name, size: lit.size };
-    }
-    return null;
+    this.announced = lit.sync ? 'sync' : 'non-sync';
+    return { kind: lit.sync ? 'continue' : 'literal', tag: cmd.tag, name: cmd.name, size: lit.size, args: [...cmd.tokenizer.top] };
   }
 
   /** Returns true when the literal is complete. */
@@ -308,7 +322,7 @@ export class CommandReader {
     const lit = this.literal!;
     const avail = this.end - this.pos;
     if (avail === 0 && lit.remaining > 0) return false;
-    this.awaitingLiteral = false;
+    this.announced = null;
     const take = Math.min(avail, lit.remaining);
     if (take > 0) {
       if (lit.keep) {
