@@ -240,6 +240,22 @@ test('APPEND with flags and date, COPYUID/APPENDUID, MOVE into a missing mailbox
   c.close();
 });
 
+test('MULTIAPPEND: several messages in one APPEND, one APPENDUID range; all or none (RFC 3502)', async () => {
+  const { c, account } = await session(0);
+  const [m1, m2] = [message('first of two'), message('second of two')];
+  c.send(`a APPEND Archive (\\Seen) {${Buffer.byteLength(m1)}+}\r\n${m1} (\\Flagged) "01-Jan-2026 10:00:00 +0000" {${Buffer.byteLength(m2)}+}\r\n${m2}\r\n`);
+  const archive = await srv.mailbox(account, 'Archive');
+  assert.equal((await c.until('a')).at(-1), `a OK [APPENDUID ${archive.uidValidity} 1:2] APPEND completed`);
+  const rows = await srv.server.deps.store.listMessages(archive.id);
+  assert.deepEqual(rows.map((r) => r.flags), [['\\Seen'], ['\\Flagged']]);
+  assert.equal(new Date(rows[1].internalDate).toISOString(), '2026-01-01T10:00:00.000Z');
+  // The second message is empty (BAD): the first one is not stored either.
+  c.send(`b APPEND Archive {${Buffer.byteLength(m1)}+}\r\n${m1} {0+}\r\n\r\n`);
+  assert.match((await c.until('b')).at(-1)!, /^b BAD/);
+  assert.equal((await srv.mailbox(account, 'Archive')).messageCount, 2);
+  c.close();
+});
+
 test('SORT (with REVERSE, DISPLAYFROM, SIZE) and THREAD=ORDEREDSUBJECT', async () => {
   const address = `sort${++counter}@example.com`;
   const account = await srv.addAccount(address, 'pw');

@@ -60,6 +60,32 @@ export function messagesContract(open: OpenTestStore): void {
       await assertCountersConsistent(store, account.id);
     }));
 
+  it('appends several messages all or none (MULTIAPPEND), in one modseq', () =>
+    withStore(open, async (ctx) => {
+      const { store, account, inbox, blobs } = ctx;
+      const put = async (text: string) => blobs.put(Buffer.from(`Subject: ${text}\r\n\r\n${text}\r\n`));
+      const [x, y] = [await put('x'), await put('yy')];
+      const results = await store.appendMessages(account.id, inbox.id, [
+        { blobId: x.id, size: x.size, summary: summaryFor('x'), flags: ['\\Seen'] },
+        { blobId: y.id, size: y.size, summary: summaryFor('y') },
+      ]);
+      assert.deepEqual(results.map((r) => r.uid), [1, 2]);
+      assert.equal(results[0].modseq, results[1].modseq, 'one mutation');
+      assert.deepEqual((await store.getMessages(inbox.id, [1, 2])).map((m) => m.flags), [['\\Seen'], []]);
+      // The second does not fit: neither is stored, and no UID is used up.
+      await store.setQuota(account.id, x.size * 2 + y.size + 1);
+      await rejectsWith(store.appendMessages(account.id, inbox.id, [
+        { blobId: x.id, size: x.size, summary: summaryFor('x') },
+        { blobId: y.id, size: y.size, summary: summaryFor('y') },
+      ]), 'OVER_QUOTA');
+      const box = await ctx.mailbox('INBOX');
+      assert.equal(box.messageCount, 2);
+      assert.equal(box.uidNext, 3);
+      await rejectsWith(store.appendMessages(account.id, inbox.id, []), 'INVALID');
+      await rejectsWith(store.appendMessages(account.id, 999999, [{ blobId: x.id, size: x.size, summary: summaryFor('x') }]), 'NOT_FOUND');
+      await assertCountersConsistent(store, account.id);
+    }));
+
   it('refuses to touch another account’s mailbox', () =>
     withStore(open, async (ctx) => {
       const { store, inbox } = ctx;

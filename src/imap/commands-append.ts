@@ -1,9 +1,9 @@
-// APPEND (RFC 9051 §6.3.12; RFC 4315 APPENDUID; RFC 3516 literal8; RFC 6855 UTF8). The OK is
+// APPEND (RFC 9051 §6.3.12; RFC 3502 MULTIAPPEND; RFC 4315 APPENDUID; RFC 3516 literal8; RFC 6855 UTF8). The OK is
 // sent only after ingestMessage has made the blob durable and committed the row (DESIGN.md:
 // nothing accepted is ever lost). Size, mailbox and quota are checked before the literal is
 // read (refuseAppendLiteral, through session.refuseLiteral) and again here, where they count.
 
-import { ingestMessage } from '../mail/ingest.ts';
+import { ingestMessages } from '../mail/ingest.ts';
 import { normaliseFlags } from '../mail/flags.ts';
 import { compressSequence, decodeMailbox, type Token } from '../wire/imap/index.ts';
 import { normaliseMailboxName } from '../mail/mailbox-name.ts';
@@ -56,21 +56,14 @@ const append = command({
         throw new ImapBad('Invalid flag');
       }
     });
-    const uids: number[] = [];
-    let uidValidity = mailbox.uidValidity;
     const deps = s.ctx.deps;
-    for (let i = 0; i < cmd.messages.length; i++) {
-      const m = cmd.messages[i];
-      const result = await storeCall(() =>
-        ingestMessage({ store: deps.store, blobs: deps.blobs, parse: deps.parse }, s.accountId(), mailbox.id, m.data, {
-          flags: flagLists[i],
-          internalDate: m.internalDate?.ms,
-        }),
-        { NOT_FOUND: new ImapNo('TRYCREATE', 'No such mailbox') },
-      );
-      uids.push(result.uid);
-      uidValidity = result.uidValidity;
-    }
+    // RFC 3502 §6.3.11 MULTIAPPEND: every message of the command is appended, or none.
+    const results = await storeCall(
+      () => ingestMessages(deps, s.accountId(), mailbox.id, cmd.messages.map((m, i) => ({ raw: m.data, flags: flagLists[i], internalDate: m.internalDate?.ms }))),
+      { NOT_FOUND: new ImapNo('TRYCREATE', 'No such mailbox') },
+    );
+    const uids = results.map((r) => r.uid);
+    const uidValidity = results[0].uidValidity;
     deps.log.info({ event: 'imap-append', protocol: 'imap', remote: s.io.remote, account: s.accountAddress(), mailbox: mailbox.name, count: uids.length });
     return { code: `APPENDUID ${uidValidity} ${compressSequence(uids)}`, text: 'APPEND completed' };
   },

@@ -244,6 +244,8 @@ export interface MailStore {
   // ---- messages
   /** Quota-checked (OVER_QUOTA) in the same transaction that inserts. */
   appendMessage(accountId: AccountId, mailboxId: MailboxId, input: AppendInput): Promise<AppendResult>;
+  /** Several messages in one mutation: all of them or none (IMAP MULTIAPPEND, RFC 3502 §6.3.11). Results in input order. */
+  appendMessages(accountId: AccountId, mailboxId: MailboxId, inputs: AppendInput[]): Promise<AppendResult[]>;
   /** Every message of a mailbox, ascending UID, without summaries (cheap: for session views). */
   listMessages(mailboxId: MailboxId): Promise<MessageRecord[]>;
   getMessages(mailboxId: MailboxId, uids: number[]): Promise<MessageWithSummary[]>;

@@ -3,7 +3,7 @@
 // each mutation here takes one modseq and logs one change row per touched message.
 
 import { StoreError } from '../types.ts';
-import type { AppendResult, CopyResult, MailStore, SetFlagsResult } from '../types.ts';
+import type { AppendInput, AppendResult, CopyResult, MailStore, SetFlagsResult } from '../types.ts';
 import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts';
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
@@ -31,6 +31,39 @@ function checkQuota(db: Db, accountId: number, extra: number): void {
   }
 }
 
+interface AppendRow {
+  input: AppendInput;
+  flags: { json: string; seen: number; deleted: number };
+  summary: string;
+}
+
+/** Validation and serialisation outside the transaction. */
+function appendRow(input: AppendInput): AppendRow {
+  if (!BLOB_ID.test(input.blobId)) throw new StoreError('INVALID', 'blob id must be sha-256 hex');
+  if (!Number.isSafeInteger(input.size) || input.size < 0) throw new StoreError('INVALID', 'invalid size');
+  return { input, flags: flagColumns(normaliseFlags(input.flags ?? [])), summary: JSON.stringify(input.summary) };
+}
+
+/** One appended message inside a mutation: quota, the next UID, the row, its change-log entry. */
+function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags, summary }: AppendRow): AppendResult {
+  checkQuota(db, m.accountId, input.size);
+  const uid = allocUids(db, mailbox.id, 1);
+  const modseq = m.modseq();
+  // Same blob, same parse: the first message of a blob stores it (migration 2).
+  db.run(
+    'INSERT INTO message_content (blob_id, summary, search_text) VALUES (?, ?, ?) ON CONFLICT (blob_id) DO NOTHING',
+    input.blobId, summary, input.searchText ?? null,
+  );
+  const { lastInsertRowid: id } = db.run(
+    `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    m.accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted,
+    input.internalDate ?? db.now(), input.size, input.blobId,
+  );
+  m.change('message-added', mailbox.id, uid, id);
+  return { id, uid, modseq, uidValidity: mailbox.uid_validity };
+}
+
 /**
  * Moves messages (given by id) into another mailbox with new UIDs, keeping their MessageId
  * (RFC 6851 §3: MOVE is atomic; the source sees them expunged). Returns pairs in source-UID order.
@@ -53,33 +86,22 @@ export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: num
 
 export function messageOps(db: Db): Pick<
   MailStore,
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
+  | 'appendMessage' | 'appendMessages' | 'listMessages' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
   | 'copyMessages' | 'moveMessages' | 'markPopRetrieved'
 > {
   return {
     appendMessage: async (accountId, mailboxId, input) => {
-      if (!BLOB_ID.test(input.blobId)) throw new StoreError('INVALID', 'blob id must be sha-256 hex');
-      if (!Number.isSafeInteger(input.size) || input.size < 0) throw new StoreError('INVALID', 'invalid size');
-      const flags = flagColumns(normaliseFlags(input.flags ?? []));
-      const summary = JSON.stringify(input.summary);
-      return db.mutate(accountId, (m): AppendResult => {
+      const row = appendRow(input);
+      return db.mutate(accountId, (m): AppendResult => insertAppended(db, m, requireMailbox(db, accountId, mailboxId), row));
+    },
+
+    appendMessages: async (accountId, mailboxId, inputs) => {
+      if (inputs.length === 0) throw new StoreError('INVALID', 'nothing to append');
+      const rows = inputs.map(appendRow);
+      // One mutation: every message or none (its SAVEPOINT rolls back on the first failure).
+      return db.mutate(accountId, (m): AppendResult[] => {
         const mailbox = requireMailbox(db, accountId, mailboxId);
-        checkQuota(db, accountId, input.size);
-        const uid = allocUids(db, mailbox.id, 1);
-        const modseq = m.modseq();
-        // Same blob, same parse: the first message of a blob stores it (migration 2).
-        db.run(
-          'INSERT INTO message_content (blob_id, summary, search_text) VALUES (?, ?, ?) ON CONFLICT (blob_id) DO NOTHING',
-          input.blobId, summary, input.searchText ?? null,
-        );
-        const { lastInsertRowid: id } = db.run(
-          `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted,
-          input.internalDate ?? db.now(), input.size, input.blobId,
-        );
-        m.change('message-added', mailbox.id, uid, id);
-        return { id, uid, modseq, uidValidity: mailbox.uid_validity };
+        return rows.map((row) => insertAppended(db, m, mailbox, row));
       });
     },
 
