@@ -1,7 +1,7 @@
 // Child process for test/imap-crash.test.ts (and the disk-full half of test/imap-faults.test.ts):
 // the real server (startServer) with only the IMAP listeners, on the existing or empty data
 // directory argv[2], plaintext LOGIN allowed on loopback. Prints one JSON line
-// {"event":"ready","imap":N,"imaps":M} and runs until killed; SIGTERM stops it cleanly.
+// {"event":"ready","imap":N,"imaps":M,"pid":P} and runs until killed; SIGTERM stops it cleanly.
 
 import { loadConfig } from '../src/server/config.ts';
 import { startServer } from '../src/server/app.ts';
@@ -27,7 +27,7 @@ const config = loadConfig({
   },
 });
 const server = await startServer(config, { ephemeralPorts: true, log: silentLogger() });
-process.stdout.write(JSON.stringify({ event: 'ready', imap: server.ports.imap, imaps: server.ports.imaps }) + '\n');
+process.stdout.write(JSON.stringify({ event: 'ready', imap: server.ports.imap, imaps: server.ports.imaps, pid: process.pid }) + '\n');
 process.once('SIGTERM', () => {
   server.stop().then(() => process.exit(0), () => process.exit(1));
 });
