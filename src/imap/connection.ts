@@ -75,6 +75,8 @@ export class ImapConnection implements ImapIo {
   private inflate: zlib.InflateRaw | null = null;
   private deflate: zlib.DeflateRaw | null = null;
   private flushScheduled = false;
+  /** The socket is corked until the next tick: the responses of one step leave in one segment. */
+  private corked = false;
 
   constructor(ctx: ImapContext, socket: net.Socket, info: ConnectionInfo, listener: string) {
     this.ctx = ctx;
@@ -265,6 +267,19 @@ export class ImapConnection implements ImapIo {
       const ok = this.deflate.write(data);
       this.scheduleFlush();
       return ok && !this.socket.writableNeedDrain;
+    }
+    // Without Nagle (TcpListener sets no-delay) every write would be its own TCP segment: FETCH
+    // 1:* writes one response per message. Cork until the next tick, so what one step of a
+    // command writes goes out together; awaiting drain lets the tick pass, so backpressure
+    // still works, and an IDLE push leaves at once.
+    if (!this.corked) {
+      this.corked = true;
+      const socket = this.socket;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
     }
     return this.socket.write(data);
   }

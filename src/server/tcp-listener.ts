@@ -120,6 +120,10 @@ export class TcpListener {
     }
     this.perIp.set(ip, count + 1);
     this.sockets.add(socket);
+    // Request/response protocols: Nagle's algorithm would hold a short reply behind an
+    // unacknowledged segment until the client's delayed ACK (~40 ms). Sessions coalesce their
+    // own writes instead. Set on the TCP socket itself, so it holds under implicit TLS too.
+    socket.setNoDelay(true);
     socket.once('close', () => {
       this.sockets.delete(socket);
       const left = (this.perIp.get(ip) ?? 1) - 1;
