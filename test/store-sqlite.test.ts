@@ -162,6 +162,32 @@ describe('sqlite backend on disk', () => {
       await cli.close();
     }));
 
+  it('waits for another process\'s write lock without blocking the event loop, then writes', () =>
+    withDir(async (dir) => {
+      const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus(), busyTimeoutMs: 5000 });
+      await store.addDomain('example.org');
+      const { DatabaseSync } = await import('node:sqlite');
+      const other = new DatabaseSync(path.join(dir, 'posthorn.db'));
+      other.exec('BEGIN IMMEDIATE');
+      const started = Date.now();
+      const write = store.addDomain('example.net');
+      // While the write waits, the loop turns: timers fire on time and reads are answered.
+      const lag: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = Date.now();
+        await new Promise((r) => setTimeout(r, 5));
+        lag.push(Date.now() - t);
+      }
+      assert.ok(Math.max(...lag) < 500, `timers were held up ${Math.max(...lag)} ms by the busy wait`);
+      assert.equal((await store.listDomains()).length, 1, 'a read is answered meanwhile');
+      other.exec('COMMIT');
+      other.close();
+      await write;
+      assert.ok(Date.now() - started < 5000, 'written once the lock was released, not after the timeout');
+      assert.equal((await store.listDomains()).length, 2);
+      await store.close();
+    }));
+
   it('answers UNAVAILABLE, not a false success, while another process holds the write lock', () =>
     withDir(async (dir) => {
       const bus = new InProcessChangeBus();

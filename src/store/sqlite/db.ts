@@ -2,8 +2,11 @@
 //
 // Implementation notes:
 // - Every mutation runs inside BEGIN IMMEDIATE … COMMIT (the write lock is taken up front, so a
-//   second process — the CLI while the server runs — waits on busy_timeout instead of failing
-//   half-way). synchronous=FULL: COMMIT returns only after the WAL is fsynced.
+//   second process — the CLI while the server runs — makes it wait instead of failing half-way).
+//   SQLite's own busy wait blocks the thread, i.e. every session of the server: it is kept to a
+//   few milliseconds, and a batch that still finds the lock taken is retried from a timer until
+//   busyTimeoutMs has passed (then UNAVAILABLE). synchronous=FULL: COMMIT returns only after the
+//   WAL is fsynced.
 // - Group commit: mutations requested in the same turn of the event loop share one transaction;
 //   each runs in its own SAVEPOINT, so one failing (OVER_QUOTA, NOT_FOUND) rolls back alone. No
 //   promise resolves and no ChangeEvent is published before the COMMIT that made its mutation
@@ -18,6 +21,10 @@ import type { AccountId, ChangeBus, ChangeEvent, ChangeKind, MailboxId, MessageI
 import { migrate } from './migrations.ts';
 
 const MAX_BATCH = 256;
+/** SQLite's blocking busy wait per attempt, once the database is open (see the notes above). */
+const SYNC_BUSY_WAIT_MS = 5;
+/** Longest pause between two attempts to take the write lock. */
+const MAX_RETRY_DELAY_MS = 50;
 
 /** SQLite primary result codes (errcode & 0xff) we translate. */
 const SQLITE_BUSY = 5;
@@ -113,13 +120,19 @@ export class Db {
   private readonly groupCommit: boolean;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private readonly busyTimeoutMs: number;
+  /** When the current batch first found the write lock taken; null when it has not. */
+  private busySince: number | null = null;
+  private retryDelayMs = 1;
 
   constructor(opts: DbOptions) {
     this.bus = opts.bus;
     this.now = opts.now;
     this.groupCommit = opts.groupCommit;
+    this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs));
     this.sqlite = new DatabaseSync(opts.path);
-    this.sqlite.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs))}`);
+    // Opening may wait the whole timeout (migrations run before anything else is served).
+    this.sqlite.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     this.sqlite.exec('PRAGMA journal_mode = WAL');
     // FULL: every COMMIT fsyncs the WAL, so an acknowledged mutation survives power loss.
     this.sqlite.exec('PRAGMA synchronous = FULL');
@@ -127,6 +140,7 @@ export class Db {
     // The WAL file is reused after each checkpoint but never shrinks; cap what stays on disk.
     this.sqlite.exec('PRAGMA journal_size_limit = 67108864');
     migrate(this.sqlite, this.now());
+    this.sqlite.exec(`PRAGMA busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, this.busyTimeoutMs)}`);
   }
 
   private stmt(sql: string): StatementSync {
@@ -189,16 +203,41 @@ export class Db {
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue.splice(0, this.groupCommit ? MAX_BATCH : 1);
-    const outcomes: ({ ok: true; value: unknown; event: ChangeEvent | null } | { ok: false; error: unknown })[] = [];
-    let commitError: unknown = null;
+  /**
+   * Takes the write lock. When another process holds it, schedules another attempt and returns
+   * 'retry' (the batch stays queued) until busyTimeoutMs has passed since the first attempt.
+   */
+  private begin(): 'ok' | 'retry' | { error: unknown } {
     try {
       this.sqlite.exec('BEGIN IMMEDIATE');
+      this.busySince = null;
+      this.retryDelayMs = 1;
+      return 'ok';
     } catch (err) {
-      commitError = translateError(err);
+      const primary = ((err as { errcode?: number }).errcode ?? 0) & 0xff;
+      const busy = primary === SQLITE_BUSY || primary === SQLITE_LOCKED;
+      const now = Date.now();
+      this.busySince ??= now;
+      if (busy && now - this.busySince < this.busyTimeoutMs) {
+        this.scheduled = true;
+        setTimeout(() => this.flush(), this.retryDelayMs);
+        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2);
+        return 'retry';
+      }
+      this.busySince = null;
+      this.retryDelayMs = 1;
+      return { error: translateError(err) };
     }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.closed) return;
+    const begun = this.begin();
+    if (begun === 'retry') return;
+    const batch = this.queue.splice(0, this.groupCommit ? MAX_BATCH : 1);
+    const outcomes: ({ ok: true; value: unknown; event: ChangeEvent | null } | { ok: false; error: unknown })[] = [];
+    let commitError: unknown = begun === 'ok' ? null : begun.error;
     if (commitError === null) {
       for (const w of batch) {
         try {
