@@ -115,6 +115,7 @@ export class Db {
   readonly bus: ChangeBus;
   readonly now: () => number;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly arrayStatements = new Map<string, StatementSync>();
   private readonly queue: PendingWrite[] = [];
   private scheduled = false;
   private readonly groupCommit: boolean;
@@ -150,6 +151,20 @@ export class Db {
       this.statements.set(sql, s);
     }
     return s;
+  }
+
+  /**
+   * Rows as arrays, columns in SELECT order: node:sqlite builds them in about half the time of
+   * objects, which shows when a 100,000-message mailbox is listed.
+   */
+  rows(sql: string, ...params: SQLInputValue[]): unknown[][] {
+    let s = this.arrayStatements.get(sql);
+    if (!s) {
+      s = this.sqlite.prepare(sql);
+      s.setReturnArrays(true);
+      this.arrayStatements.set(sql, s);
+    }
+    return s.all(...params) as unknown as unknown[][];
   }
 
   get<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
@@ -315,6 +330,7 @@ export class Db {
     }
     this.closed = true;
     this.statements.clear();
+    this.arrayStatements.clear();
     this.sqlite.close();
   }
 }

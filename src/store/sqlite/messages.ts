@@ -7,7 +7,7 @@ import type { AppendInput, AppendResult, CopyResult, MailStore, SetFlagsResult }
 import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts';
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
-import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, toMessage, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
+import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
@@ -106,7 +106,7 @@ export function messageOps(db: Db): Pick<
     },
 
     listMessages: (mailboxId) =>
-      db.read(() => db.all<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map(toMessage)),
+      db.read(() => db.rows(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map(toMessageFromArray)),
 
     getMessages: async (mailboxId, uids) => {
       const list = checkUids(uids);
