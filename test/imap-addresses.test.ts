@@ -1,11 +1,11 @@
-// Address fields in SEARCH and SORT (RFC 9051 §6.4.4, RFC 5256 §3, RFC 5957 §3) with RFC 5322
-// §3.4 groups, display names in encoded words and addresses without a domain: the text forms
-// on their own, then over a raw IMAP session.
+// SEARCH and SORT keys (src/mail/message-keys.ts) and address fields (RFC 9051 §6.4.4, RFC 5256
+// §3, RFC 5957 §3) with RFC 5322 §3.4 groups, display names in encoded words and addresses
+// without a domain: the keys on their own, then over a raw IMAP session.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressListText, firstDisplay, firstMailbox } from '../src/imap/addresses.ts';
-import { parseAddressList, toEnvelopeAddresses } from '../src/wire/mime/index.ts';
+import { addressListText, firstDisplay, firstMailbox, messageKeys } from '../src/mail/message-keys.ts';
+import { parseAddressList, parseMessage, toEnvelopeAddresses } from '../src/wire/mime/index.ts';
 import { startImapServer, RawImap, type ImapTestServer } from './helpers/imap.ts';
 
 const envelope = (value: string) => toEnvelopeAddresses(parseAddressList(value));
@@ -16,6 +16,19 @@ test('address lists as text: groups keep their names, encoded names are decoded,
   assert.equal(addressListText(envelope('=?utf-8?q?J=C3=BCrgen?= <j@example.de>')), 'Jürgen <j@example.de>');
   assert.equal(addressListText(envelope('localonly')), 'localonly');
   assert.equal(addressListText(null), null);
+});
+
+test('message keys: casemapped sort keys, lower-cased search texts, null for absent fields', () => {
+  const raw = Buffer.from('From: =?utf-8?q?J=C3=BCrgen?= <j@example.de>\r\nTo: Team: ann@example.org;\r\nSubject: Re: [list] Ärger\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n\r\nbody\r\n');
+  const keys = messageKeys(parseMessage(raw).summary);
+  assert.equal(keys.sentDate, Date.UTC(2026, 10, 24, 9));
+  assert.equal(keys.sortFrom, 'J');
+  assert.equal(keys.displayFrom, 'JüRGEN', 'i;ascii-casemap leaves non-ASCII letters alone');
+  assert.equal(keys.sortTo, 'TEAM');
+  assert.equal(keys.searchSubject, 're: [list] ärger');
+  assert.equal(keys.searchFrom, 'jürgen <j@example.de>');
+  assert.equal(keys.searchCc, null);
+  assert.equal(keys.searchBcc, null);
 });
 
 test('sort keys: the first address, or the group that comes first', () => {

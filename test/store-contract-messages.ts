@@ -86,6 +86,20 @@ export function messagesContract(open: OpenTestStore): void {
       await assertCountersConsistent(store, account.id);
     }));
 
+  it('keeps SEARCH/SORT keys with each message, read together with its row', () =>
+    withStore(open, async (ctx) => {
+      const { store, account, inbox, blobs } = ctx;
+      const blob = await blobs.put(Buffer.from('Subject: Re: Plans\r\n\r\nx\r\n'));
+      const summary = { ...summaryFor('Re: Plans'), baseSubject: 'plans', sentDate: 1_700_000_000_000 };
+      summary.envelope = { ...summary.envelope, to: [{ name: 'Ann', adl: null, mailbox: 'ann', host: 'example.org' }] };
+      const a = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary });
+      const b = await ctx.append(inbox);
+      const rows = await store.listMessagesWithKeys(inbox.id, ['sentDate', 'sortSubject', 'sortTo', 'displayTo', 'searchTo', 'searchCc']);
+      assert.deepEqual(rows.map((r) => r.record.uid), [a.uid, b.uid]);
+      assert.deepEqual(rows[0].keys, [1_700_000_000_000, 'PLANS', 'ANN', 'ANN', 'ann <ann@example.org>', null]);
+      assert.deepEqual(rows[0].record.flags, (await store.listMessages(inbox.id))[0].flags);
+    }));
+
   it('refuses to touch another account’s mailbox', () =>
     withStore(open, async (ctx) => {
       const { store, inbox } = ctx;

@@ -117,6 +117,9 @@ describe('sqlite backend on disk', () => {
         await store.expunge(1, 1, { uids: [1], onlyDeleted: false });
         assert.equal((await store.getMessages(1, [2]))[0].summary.subject, 'first');
         await store.expunge(1, 1, { uids: [2], onlyDeleted: false });
+        // Migration 4: SEARCH/SORT keys computed from the stored summaries (casemapped, lower-cased).
+        const keyed = await store.listMessagesWithKeys(1, ['sortSubject', 'searchSubject', 'sentDate', 'searchTo']);
+        assert.deepEqual(keyed.map((k) => [k.record.uid, ...k.keys]), [[3, 'SECOND', 'second', null, null]]);
         // Migration 3: messages stored before \Recent was kept are not recent to anyone.
         assert.equal((await store.getMailboxById(1, 1))?.recentUid, 3);
         assert.equal(await store.countRecent(1), 0);

@@ -1,9 +1,10 @@
-// SORT, THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (thread-references.ts) (RFC 5256; RFC 5957 DISPLAYFROM/DISPLAYTO), over the search
-// result with the summaries cached at ingest: base subject, sent date, first addresses. Ties
-// are broken by sequence number (RFC 5256 §3: "the order of messages … is by sequence number").
+// SORT, THREAD=ORDEREDSUBJECT and THREAD=REFERENCES (thread-references.ts) (RFC 5256; RFC 5957
+// DISPLAYFROM/DISPLAYTO), over the search result. SORT and ORDEREDSUBJECT compare the keys the
+// store keeps per message since ingest (src/mail/message-keys.ts: sent date, base subject, first
+// addresses, already in i;ascii-casemap form); only REFERENCES reads whole summaries. Ties are
+// broken by sequence number (RFC 5256 §3: "the order of messages … is by sequence number").
 
-import type { MessageSummary } from '../wire/mime/types.ts';
-import { firstDisplay, firstMailbox } from './addresses.ts';
+import type { MessageKeyName } from '../mail/message-keys.ts';
 import { sortResponse, threadResponse, type SortKey, type ThreadNode } from '../wire/imap/index.ts';
 import { command } from './descriptor.ts';
 import { ImapNo } from './errors.ts';
@@ -11,63 +12,53 @@ import { runSearch, type SearchHit } from './search.ts';
 import { SELECTED } from './state.ts';
 import { threadByReferences } from './thread-references.ts';
 
-/** i;ascii-casemap (RFC 4790 §9.2): ASCII letters compared without case, everything else as is. */
-function casemap(s: string): string {
-  return s.replace(/[a-z]/g, (c) => c.toUpperCase());
+/** The stored key each SORT criterion compares; ARRIVAL and SIZE come from the message row. */
+const KEY_OF: Partial<Record<SortKey, MessageKeyName>> = {
+  DATE: 'sentDate',
+  SUBJECT: 'sortSubject',
+  FROM: 'sortFrom',
+  TO: 'sortTo',
+  CC: 'sortCc',
+  DISPLAYFROM: 'displayFrom',
+  DISPLAYTO: 'displayTo',
+};
+
+/** A hit's sort value for one criterion. */
+type Extract = (h: SearchHit) => number | string;
+
+function extractor(key: SortKey, keyIndex: ReadonlyMap<MessageKeyName, number>): Extract {
+  if (key === 'ARRIVAL') return (h) => h.record.internalDate;
+  if (key === 'SIZE') return (h) => h.record.size;
+  const i = keyIndex.get(KEY_OF[key]!)!;
+  // RFC 5256 §2.2: the sent date, or the internal date when the Date header is missing.
+  if (key === 'DATE') return (h) => (h.keys[i] as number | null) ?? h.record.internalDate;
+  return (h) => (h.keys[i] as string | null) ?? '';
 }
 
-function compareStrings(a: string, b: string): number {
-  const x = casemap(a);
-  const y = casemap(b);
+function compare(x: number | string, y: number | string): number {
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-
-/** RFC 5256 §2.2: the sent date, or the internal date when the Date header is missing. */
-function sentDate(h: SearchHit): number {
-  return h.summary!.sentDate ?? h.record.internalDate;
-}
-
-function compareBy(key: SortKey, a: SearchHit, b: SearchHit): number {
-  const sa = a.summary as MessageSummary;
-  const sb = b.summary as MessageSummary;
-  switch (key) {
-    case 'ARRIVAL':
-      return a.record.internalDate - b.record.internalDate;
-    case 'DATE':
-      return sentDate(a) - sentDate(b);
-    case 'SIZE':
-      return a.record.size - b.record.size;
-    case 'SUBJECT':
-      return compareStrings(sa.baseSubject, sb.baseSubject);
-    case 'FROM':
-      return compareStrings(firstMailbox(sa.envelope.from), firstMailbox(sb.envelope.from));
-    case 'TO':
-      return compareStrings(firstMailbox(sa.envelope.to), firstMailbox(sb.envelope.to));
-    case 'CC':
-      return compareStrings(firstMailbox(sa.envelope.cc), firstMailbox(sb.envelope.cc));
-    case 'DISPLAYFROM':
-      return compareStrings(firstDisplay(sa.envelope.from), firstDisplay(sb.envelope.from));
-    case 'DISPLAYTO':
-      return compareStrings(firstDisplay(sa.envelope.to), firstDisplay(sb.envelope.to));
-  }
 }
 
 const sort = command({
   name: 'SORT',
   states: SELECTED,
   run: async (s, _tag, cmd) => {
-    const { hits, usesModseq } = await runSearch(s, s.view(), cmd.search, { summaries: true });
-    hits.sort((a, b) => {
-      for (const c of cmd.criteria) {
-        const r = compareBy(c.key, a, b);
-        if (r !== 0) return c.reverse ? -r : r;
+    const keys = cmd.criteria.map((c) => KEY_OF[c.key]).filter((k) => k !== undefined);
+    const { hits, usesModseq, keyIndex } = await runSearch(s, s.view(), cmd.search, { keys });
+    // Each hit's values are extracted once, not at every comparison.
+    const extract = cmd.criteria.map((c) => extractor(c.key, keyIndex));
+    const rows = hits.map((h) => ({ h, v: extract.map((f) => f(h)) }));
+    rows.sort((a, b) => {
+      for (let i = 0; i < cmd.criteria.length; i++) {
+        const r = compare(a.v[i], b.v[i]);
+        if (r !== 0) return cmd.criteria[i].reverse ? -r : r;
       }
-      return a.seq - b.seq;
+      return a.h.seq - b.h.seq;
     });
+    const sorted = rows.map((r) => r.h);
     if (usesModseq) s.enableCondstore();
-    const modseq = usesModseq && hits.length > 0 ? hits.reduce((m, h) => Math.max(m, h.modseq), 0) : null;
-    s.write(sortResponse(hits.map((h) => (cmd.uid ? h.uid : h.seq)), modseq));
+    const modseq = usesModseq && sorted.length > 0 ? sorted.reduce((m, h) => Math.max(m, h.modseq), 0) : null;
+    s.write(sortResponse(sorted.map((h) => (cmd.uid ? h.uid : h.seq)), modseq));
   },
 });
 
@@ -78,16 +69,19 @@ const thread = command({
   states: SELECTED,
   run: async (s, _tag, cmd) => {
     if (cmd.algorithm === 'REFS') throw new ImapNo(null, 'Thread algorithm REFS is not supported');
-    const { hits } = await runSearch(s, s.view(), cmd.search, { summaries: true });
     const num = (h: SearchHit): number => (cmd.uid ? h.uid : h.seq);
     if (cmd.algorithm === 'REFERENCES') {
+      const { hits } = await runSearch(s, s.view(), cmd.search, { summaries: true });
       s.write(threadResponse(threadByReferences(hits, num)));
       return;
     }
+    const { hits, keyIndex } = await runSearch(s, s.view(), cmd.search, { keys: ['sentDate', 'sortSubject'] });
+    const sentDate = extractor('DATE', keyIndex) as (h: SearchHit) => number;
+    const subject = extractor('SUBJECT', keyIndex);
     const byDate = (a: SearchHit, b: SearchHit): number => sentDate(a) - sentDate(b) || a.seq - b.seq;
-    const groups = new Map<string, SearchHit[]>();
+    const groups = new Map<string | number, SearchHit[]>();
     for (const h of hits) {
-      const key = casemap(h.summary!.baseSubject);
+      const key = subject(h);
       const g = groups.get(key);
       if (g) g.push(h);
       else groups.set(key, [h]);

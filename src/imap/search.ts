@@ -1,6 +1,8 @@
 // SEARCH evaluation (RFC 9051 §6.4.4; RFC 7162 §3.1.5 MODSEQ) over the store's message rows,
-// the summaries cached at ingest, header blocks read as blob slices, and — only for TEXT and
-// BODY — the search text the store kept at ingest (see headerPrefixLength).
+// the SEARCH keys kept with them since ingest (SUBJECT/FROM/TO/CC/BCC: src/mail/message-keys.ts),
+// the summaries cached at ingest (SENTDATE, other headers' offsets), header blocks read as blob
+// slices, and — only for TEXT and BODY — the search text the store kept at ingest (see
+// headerPrefixLength).
 //
 // The key tree comes from the wire layer with its depth already bounded (MAX_SEARCH_DEPTH), so
 // the recursive evaluator below cannot run out of stack.
@@ -11,17 +13,25 @@ import { decodeHeaderValue } from '../wire/mime/index.ts';
 import { readFields } from '../wire/mime/headers.ts';
 import { binaryToText } from '../wire/mime/charset.ts';
 import type { MessageSummary } from '../wire/mime/types.ts';
-import { addressListText } from './addresses.ts';
+import type { MessageKeyName } from '../mail/message-keys.ts';
 import { storeCall } from './errors.ts';
 import type { ImapSession } from './session.ts';
 import type { SelectedMailboxView } from './view.ts';
 
 const BATCH = 200;
-/** Header keys answered from the cached summary (decoded values), without reading the blob. */
-const SUMMARY_FIELDS = new Set(['subject', 'from', 'to', 'cc', 'bcc']);
+const NO_KEYS: (string | number | null)[] = [];
+/** Header keys answered from the stored SEARCH keys (decoded, lower-cased), without a summary or the blob. */
+const KEY_OF_FIELD: Readonly<Record<string, MessageKeyName>> = {
+  subject: 'searchSubject',
+  from: 'searchFrom',
+  to: 'searchTo',
+  cc: 'searchCc',
+  bcc: 'searchBcc',
+};
 const MAX_HEADER_BYTES = 256 * 1024;
 
 interface Needs {
+  keys: Set<MessageKeyName>;
   summary: boolean;
   headers: boolean;
   text: boolean;
@@ -31,7 +41,7 @@ interface Needs {
 }
 
 function analyse(root: SearchKey): Needs {
-  const needs: Needs = { summary: false, headers: false, text: false, body: false, modseq: false };
+  const needs: Needs = { keys: new Set(), summary: false, headers: false, text: false, body: false, modseq: false };
   const stack: SearchKey[] = [root];
   while (stack.length > 0) {
     const k = stack.pop()!;
@@ -40,8 +50,9 @@ function analyse(root: SearchKey): Needs {
     else if (k.type === 'not') stack.push(k.key);
     else if (k.type === 'sentdate') needs.summary = true;
     else if (k.type === 'header') {
-      needs.summary = true;
-      if (!SUMMARY_FIELDS.has(k.field)) needs.headers = true;
+      const key = KEY_OF_FIELD[k.field];
+      if (key) needs.keys.add(key);
+      else needs.summary = needs.headers = true;
     }
     else if (k.type === 'body' || k.type === 'text') {
       needs.text = needs.summary = true;
@@ -55,6 +66,8 @@ function analyse(root: SearchKey): Needs {
 interface Candidate {
   rec: MessageRecord;
   seq: number;
+  /** The stored keys asked for, in Env.keyIndex order. */
+  keys: (string | number | null)[];
   summary: MessageSummary | null;
   /** Header fields: lower-case name, value decoded and lower-cased. */
   headers: { name: string; value: string }[] | null;
@@ -69,6 +82,7 @@ interface Env {
   saved: Set<number> | null;
   /** \Recent in this session (RFC 3501 §2.3.2): session state, not a stored flag. */
   recent: ReadonlySet<number>;
+  keyIndex: ReadonlyMap<MessageKeyName, number>;
   cache: Map<SearchKey, Interval[]>;
 }
 
@@ -123,10 +137,11 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
     }
     case 'header': {
       const value = key.value.toLowerCase();
-      if (SUMMARY_FIELDS.has(key.field)) {
-        const text = summaryField(c.summary!, key.field);
+      const stored = KEY_OF_FIELD[key.field];
+      if (stored) {
+        const text = c.keys[env.keyIndex.get(stored)!] as string | null;
         // RFC 9051 §6.4.4: an empty string matches every message that has the field.
-        return text !== null && text.toLowerCase().includes(value);
+        return text !== null && text.includes(value);
       }
       return c.headers!.some((h) => h.name === key.field && h.value.includes(value));
     }
@@ -154,23 +169,6 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
       return intervalsContain(intervals(env, key), c.rec.uid);
     case 'modseq':
       return c.rec.modseq >= key.modseq;
-  }
-}
-
-/** SUBJECT/FROM/TO/CC/BCC from the summary: decoded display forms; null when the field is absent. */
-function summaryField(summary: MessageSummary, field: string): string | null {
-  const e = summary.envelope;
-  switch (field) {
-    case 'subject':
-      return e.subject === null ? null : summary.subject;
-    case 'from':
-      return addressListText(e.from);
-    case 'to':
-      return addressListText(e.to);
-    case 'cc':
-      return addressListText(e.cc);
-    default:
-      return addressListText(e.bcc);
   }
 }
 
@@ -206,8 +204,10 @@ export interface SearchHit {
   uid: number;
   modseq: number;
   record: MessageRecord;
-  /** Present when the search loaded summaries (or was asked to: SORT, THREAD). */
+  /** Present when the search loaded summaries (or was asked to: THREAD=REFERENCES). */
   summary: MessageSummary | null;
+  /** The stored keys the search used or was asked for, in keyIndex order. */
+  keys: (string | number | null)[];
 }
 
 /** Every message of the view (not expunged elsewhere) that matches, in sequence order. */
@@ -215,24 +215,30 @@ export async function runSearch(
   s: ImapSession,
   view: SelectedMailboxView,
   key: SearchKey,
-  opts: { summaries?: boolean } = {},
-): Promise<{ hits: SearchHit[]; usesModseq: boolean }> {
+  opts: { summaries?: boolean; keys?: readonly MessageKeyName[] } = {},
+): Promise<{ hits: SearchHit[]; usesModseq: boolean; keyIndex: ReadonlyMap<MessageKeyName, number> }> {
   const needs = analyse(key);
   if (opts.summaries) needs.summary = true;
+  for (const k of opts.keys ?? []) needs.keys.add(k);
   const store = s.ctx.deps.store;
-  const rows = await storeCall(() => store.listMessages(view.mailboxId));
+  const keyNames = [...needs.keys];
+  const keyIndex = new Map(keyNames.map((k, i) => [k, i]));
+  const rows = keyNames.length > 0
+    ? await storeCall(() => store.listMessagesWithKeys(view.mailboxId, keyNames))
+    : (await storeCall(() => store.listMessages(view.mailboxId))).map((record) => ({ record, keys: NO_KEYS }));
   const env: Env = {
     exists: view.exists,
     maxUid: view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0,
     saved: s.savedResult ? new Set(s.savedResult) : null,
     recent: view.recent,
+    keyIndex,
     cache: new Map(),
   };
   const candidates: Candidate[] = [];
-  for (const rec of rows) {
+  for (const { record: rec, keys } of rows) {
     const seq = view.seqOf(rec.uid);
     if (seq === 0 || view.expunged.has(rec.uid)) continue;
-    candidates.push({ rec, seq, summary: null, headers: null, text: null, body: null });
+    candidates.push({ rec, seq, keys, summary: null, headers: null, text: null, body: null });
   }
   const hits: SearchHit[] = [];
   for (let i = 0; i < candidates.length; i += BATCH) {
@@ -255,9 +261,9 @@ export async function runSearch(
     }
     for (const c of batch) {
       if (needs.summary && !c.summary) continue;
-      if (matches(key, c, env)) hits.push({ seq: c.seq, uid: c.rec.uid, modseq: c.rec.modseq, record: c.rec, summary: c.summary });
+      if (matches(key, c, env)) hits.push({ seq: c.seq, uid: c.rec.uid, modseq: c.rec.modseq, record: c.rec, summary: c.summary, keys: c.keys });
     }
   }
   hits.sort((a, b) => a.seq - b.seq);
-  return { hits, usesModseq: needs.modseq };
+  return { hits, usesModseq: needs.modseq, keyIndex };
 }

@@ -15,6 +15,7 @@
 // All operations are async so that a networked backend (PostgreSQL) can implement the same
 // interface; the SQLite backend is synchronous underneath.
 
+import type { MessageKeyName } from '../mail/message-keys.ts';
 import type { MessageSummary } from '../wire/mime/types.ts';
 
 export type AccountId = number;
@@ -248,6 +249,11 @@ export interface MailStore {
   appendMessages(accountId: AccountId, mailboxId: MailboxId, inputs: AppendInput[]): Promise<AppendResult[]>;
   /** Every message of a mailbox, ascending UID, without summaries (cheap: for session views). */
   listMessages(mailboxId: MailboxId): Promise<MessageRecord[]>;
+  /**
+   * listMessages with SEARCH/SORT keys (src/mail/message-keys.ts) kept at ingest: keys[i] is the
+   * value of names[i]. One read, so records and keys always agree.
+   */
+  listMessagesWithKeys(mailboxId: MailboxId, names: readonly MessageKeyName[]): Promise<{ record: MessageRecord; keys: (string | number | null)[] }[]>;
   getMessages(mailboxId: MailboxId, uids: number[]): Promise<MessageWithSummary[]>;
   getMessageById(accountId: AccountId, id: MessageId): Promise<MessageWithSummary | null>;
   /** The parser's search text of each message (IMAP SEARCH BODY/TEXT), ascending UID; "" when none was stored. */

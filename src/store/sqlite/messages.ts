@@ -7,7 +7,8 @@ import type { AppendInput, AppendResult, CopyResult, MailStore, SetFlagsResult }
 import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts';
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
-import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
+import { messageKeys } from '../../mail/message-keys.ts';
+import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, MESSAGE_KEY_COLUMN, MESSAGE_KEY_COLUMNS, messageKeyValues, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
@@ -35,25 +36,26 @@ interface AppendRow {
   input: AppendInput;
   flags: { json: string; seen: number; deleted: number };
   summary: string;
+  keys: (string | number | null)[];
 }
+
+const INSERT_CONTENT = `INSERT INTO message_content (blob_id, summary, search_text, ${MESSAGE_KEY_COLUMNS.join(', ')})
+  VALUES (?, ?, ?, ${MESSAGE_KEY_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (blob_id) DO NOTHING`;
 
 /** Validation and serialisation outside the transaction. */
 function appendRow(input: AppendInput): AppendRow {
   if (!BLOB_ID.test(input.blobId)) throw new StoreError('INVALID', 'blob id must be sha-256 hex');
   if (!Number.isSafeInteger(input.size) || input.size < 0) throw new StoreError('INVALID', 'invalid size');
-  return { input, flags: flagColumns(normaliseFlags(input.flags ?? [])), summary: JSON.stringify(input.summary) };
+  return { input, flags: flagColumns(normaliseFlags(input.flags ?? [])), summary: JSON.stringify(input.summary), keys: messageKeyValues(messageKeys(input.summary)) };
 }
 
 /** One appended message inside a mutation: quota, the next UID, the row, its change-log entry. */
-function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags, summary }: AppendRow): AppendResult {
+function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags, summary, keys }: AppendRow): AppendResult {
   checkQuota(db, m.accountId, input.size);
   const uid = allocUids(db, mailbox.id, 1);
   const modseq = m.modseq();
   // Same blob, same parse: the first message of a blob stores it (migration 2).
-  db.run(
-    'INSERT INTO message_content (blob_id, summary, search_text) VALUES (?, ?, ?) ON CONFLICT (blob_id) DO NOTHING',
-    input.blobId, summary, input.searchText ?? null,
-  );
+  db.run(INSERT_CONTENT, input.blobId, summary, input.searchText ?? null, ...keys);
   const { lastInsertRowid: id } = db.run(
     `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -86,7 +88,7 @@ export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: num
 
 export function messageOps(db: Db): Pick<
   MailStore,
-  | 'appendMessage' | 'appendMessages' | 'listMessages' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
+  | 'appendMessage' | 'appendMessages' | 'listMessages' | 'listMessagesWithKeys' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
   | 'copyMessages' | 'moveMessages' | 'markPopRetrieved'
 > {
   return {
@@ -107,6 +109,15 @@ export function messageOps(db: Db): Pick<
 
     listMessages: (mailboxId) =>
       db.read(() => db.rows(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map(toMessageFromArray)),
+
+    listMessagesWithKeys: (mailboxId, keys) =>
+      db.read(() => {
+        const extra = keys.map((k) => `, c.${MESSAGE_KEY_COLUMN[k]}`).join('');
+        const first = MESSAGE_COLUMNS.split(', ').length;
+        return db
+          .rows(`SELECT ${MESSAGE_COLUMNS_JOINED}${extra} FROM message m JOIN message_content c USING (blob_id) WHERE m.mailbox_id = ? ORDER BY m.uid`, mailboxId)
+          .map((r) => ({ record: toMessageFromArray(r), keys: r.slice(first) as (string | number | null)[] }));
+      }),
 
     getMessages: async (mailboxId, uids) => {
       const list = checkUids(uids);

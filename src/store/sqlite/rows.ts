@@ -1,5 +1,6 @@
 // Row shapes of the SQLite schema and their mapping to the store's records.
 
+import type { MessageKeyName, MessageKeys } from '../../mail/message-keys.ts';
 import type { Account, Alias, Domain, Mailbox, MessageRecord, MessageWithSummary, SpecialUse } from '../types.ts';
 
 export interface DomainRow {
@@ -161,4 +162,26 @@ export function toMessageFromArray(r: unknown[]): MessageRecord {
 
 export function toMessageWithSummary(r: MessageRowWithSummary): MessageWithSummary {
   return { ...toMessage(r), summary: JSON.parse(r.summary) };
+}
+
+/** message_content columns of MessageKeys (migration 4), in the order messageKeyValues gives them. */
+export const MESSAGE_KEY_COLUMN: Readonly<Record<MessageKeyName, string>> = {
+  sentDate: 'sent_date',
+  sortSubject: 'sort_subject',
+  sortFrom: 'sort_from',
+  sortTo: 'sort_to',
+  sortCc: 'sort_cc',
+  displayFrom: 'display_from',
+  displayTo: 'display_to',
+  searchSubject: 'search_subject',
+  searchFrom: 'search_from',
+  searchTo: 'search_to',
+  searchCc: 'search_cc',
+  searchBcc: 'search_bcc',
+};
+const MESSAGE_KEY_NAMES = Object.keys(MESSAGE_KEY_COLUMN) as MessageKeyName[];
+export const MESSAGE_KEY_COLUMNS: readonly string[] = MESSAGE_KEY_NAMES.map((k) => MESSAGE_KEY_COLUMN[k]);
+
+export function messageKeyValues(keys: MessageKeys): (string | number | null)[] {
+  return MESSAGE_KEY_NAMES.map((k) => keys[k]);
 }
