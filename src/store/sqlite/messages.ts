@@ -8,7 +8,7 @@ import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts'
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
 import { messageKeys } from '../../mail/message-keys.ts';
-import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, MESSAGE_KEY_COLUMN, MESSAGE_KEY_COLUMNS, messageKeyValues, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRow, type MessageRowWithSummary } from './rows.ts';
+import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, MESSAGE_KEY_COLUMN, MESSAGE_KEY_COLUMNS, messageKeyValues, parseFlags, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRowWithSummary } from './rows.ts';
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
@@ -21,6 +21,21 @@ function checkUids(uids: number[]): string {
     if (!Number.isSafeInteger(u) || u < 1) throw new StoreError('INVALID', `invalid uid ${u}`);
   }
   return JSON.stringify(uids);
+}
+
+interface FlagOutcome {
+  current: string[];
+  next: string[];
+  same: boolean;
+  cols: { json: string; seen: number; deleted: number };
+  countersChange: boolean;
+}
+
+function flagOutcome(current: readonly string[], mode: 'add' | 'remove' | 'replace', change: readonly string[]): FlagOutcome {
+  const next = Object.freeze(applyFlagChange(current, mode, change)) as string[];
+  const cols = flagColumns(next);
+  const before = flagColumns(current as string[]);
+  return { current: current as string[], next, same: sameFlags(current, next), cols, countersChange: cols.seen !== before.seen || cols.deleted !== before.deleted };
 }
 
 /** OVER_QUOTA unless `extra` more bytes fit; read inside the writing transaction, so it cannot race. */
@@ -159,29 +174,37 @@ export function messageOps(db: Db): Pick<
       normaliseFlags(flags); // reject invalid flags before queueing
       return db.mutate(accountId, (m): SetFlagsResult => {
         requireMailbox(db, accountId, mailboxId);
-        const rows = db.all<MessageRow>(
-          `SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`, mailboxId, list,
-        );
+        const rows = db.rows('SELECT id, uid, modseq, flags FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid', mailboxId, list);
         const result: SetFlagsResult = { updated: [], modified: [] };
-        for (const row of rows) {
+        // A mailbox has few distinct flag lists: the change is worked out once per list.
+        const outcomes = new Map<string, FlagOutcome>();
+        for (const [id, uid, rowModseq, flagsJson] of rows as [number, number, number, string][]) {
           // RFC 7162 §3.1.3: UNCHANGEDSINCE fails (and leaves alone) every message changed since.
-          if (unchangedSince !== undefined && row.modseq > unchangedSince) {
-            result.modified.push(row.uid);
+          if (unchangedSince !== undefined && rowModseq > unchangedSince) {
+            result.modified.push(uid);
             continue;
           }
-          const current = JSON.parse(row.flags) as string[];
-          const next = applyFlagChange(current, mode, flags);
-          if (sameFlags(current, next)) {
+          let o = outcomes.get(flagsJson);
+          if (!o) {
+            o = flagOutcome(parseFlags(flagsJson), mode, flags);
+            outcomes.set(flagsJson, o);
+          }
+          if (o.same) {
             // Nothing changes, so no new modseq; FLAGS (replace) still reports every match, as a
             // non-silent STORE answers with a FETCH for each (RFC 9051 §6.4.6).
-            if (mode === 'replace') result.updated.push({ uid: row.uid, modseq: row.modseq, flags: current });
+            if (mode === 'replace') result.updated.push({ uid, modseq: rowModseq, flags: o.current });
             continue;
           }
           const modseq = m.modseq();
-          const cols = flagColumns(next);
-          db.run('UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE id = ?', cols.json, cols.seen, cols.deleted, modseq, row.id);
-          m.change('message-flags', mailboxId, row.uid, row.id);
-          result.updated.push({ uid: row.uid, modseq, flags: next });
+          // The counter trigger fires on UPDATE OF seen/deleted: name them only when they change
+          // (a keyword on 100,000 messages would otherwise rewrite the counters 100,000 times).
+          if (o.countersChange) {
+            db.run('UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE id = ?', o.cols.json, o.cols.seen, o.cols.deleted, modseq, id);
+          } else {
+            db.run('UPDATE message SET flags = ?, modseq = ? WHERE id = ?', o.cols.json, modseq, id);
+          }
+          m.change('message-flags', mailboxId, uid, id);
+          result.updated.push({ uid, modseq, flags: o.next });
         }
         return result;
       });

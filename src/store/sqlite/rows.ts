@@ -121,7 +121,7 @@ export function toMailbox(r: MailboxRow): Mailbox {
 const FLAG_LISTS = new Map<string, readonly string[]>();
 const FLAG_LISTS_MAX = 4096;
 
-function parseFlags(json: string): string[] {
+export function parseFlags(json: string): string[] {
   let list = FLAG_LISTS.get(json);
   if (!list) {
     list = Object.freeze(JSON.parse(json) as string[]);
