@@ -105,9 +105,19 @@ describe('sqlite backend on disk', () => {
       insert.run(1, 1, blobA, JSON.stringify(summaryFor('first')), 'text a');
       insert.run(2, 2, blobA, JSON.stringify(summaryFor('first')), 'text a');
       insert.run(3, 3, blobB, JSON.stringify(summaryFor('second')), null);
+      // A change log as it piled up before migration 5: two flag rows for message 1, message 9
+      // added, flagged and removed.
+      const log = v1.prepare('INSERT INTO change_log (account_id, modseq, kind, mailbox_id, uid, message_id) VALUES (1, ?, ?, 1, ?, ?)');
+      log.run(1, 'message-flags', 1, 1);
+      log.run(2, 'message-flags', 1, 1);
+      log.run(3, 'message-added', 9, 9);
+      log.run(4, 'message-flags', 9, 9);
+      log.run(5, 'message-removed', 9, 9);
       v1.close();
 
       const store = await open(dir);
+      // Migration 5: only the latest row per message is left.
+      assert.deepEqual((await store.changesSince(1, 0)).map((c) => [c.modseq, c.kind, c.uid]), [[2, 'message-flags', 1], [5, 'message-removed', 9]]);
       try {
         const msgs = await store.getMessages(1, [1, 2, 3]);
         assert.deepEqual(msgs.map((m) => [m.uid, m.blobId, m.summary.subject]), [[1, blobA, 'first'], [2, blobA, 'first'], [3, blobB, 'second']]);

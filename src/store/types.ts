@@ -277,7 +277,12 @@ export interface MailStore {
   markPopRetrieved(accountId: AccountId, mailboxId: MailboxId, uids: number[], at: number): Promise<void>;
 
   // ---- changes and quota
-  /** Changes with modseq > since, ascending. Used by IMAP (CONDSTORE/QRESYNC) and JMAP. */
+  /**
+   * Changes with modseq > since, ascending. Used by IMAP (CONDSTORE/QRESYNC) and JMAP. Only the
+   * latest row per message and mailbox is kept: a newer flag change replaces older flags rows, a
+   * removal replaces the message's added/flags rows in that mailbox. Enough to catch up (current
+   * state is read from the message), and the log grows with messages, not with changes.
+   */
   changesSince(accountId: AccountId, since: number, mailboxId?: MailboxId): Promise<Change[]>;
   quota(accountId: AccountId): Promise<QuotaInfo>;
 

@@ -59,6 +59,9 @@ export class Mutation {
   private modseqValue = 0;
   private readonly kinds = new Set<ChangeKind>();
   private readonly mailboxes = new Set<MailboxId>();
+  /** Messages whose earlier change rows this mutation supersedes (see finish()). */
+  private readonly reflagged: MessageId[] = [];
+  private readonly removed = new Map<MailboxId, MessageId[]>();
 
   constructor(db: Db, accountId: AccountId) {
     this.db = db;
@@ -84,11 +87,41 @@ export class Mutation {
     );
     this.kinds.add(kind);
     if (mailboxId !== null) this.mailboxes.add(mailboxId);
+    if (messageId === null || mailboxId === null) return;
+    if (kind === 'message-flags') this.reflagged.push(messageId);
+    else if (kind === 'message-removed') {
+      const list = this.removed.get(mailboxId);
+      if (list) list.push(messageId);
+      else this.removed.set(mailboxId, [messageId]);
+    }
+  }
+
+  /**
+   * Keeps the change log from growing with every flag change: a message's newer flags row makes
+   * its older ones redundant (a catching-up session reads the current flags anyway), and its
+   * removal from a mailbox makes that mailbox's older added/flags rows redundant (a session that
+   * never saw the message has nothing to learn; one that did learns of the removal). What stays
+   * is one row per message and mailbox, plus the removals QRESYNC reports as VANISHED.
+   */
+  private supersede(): void {
+    if (this.reflagged.length > 0) {
+      this.db.run(
+        "DELETE FROM change_log WHERE kind = 'message-flags' AND message_id IN (SELECT value FROM json_each(?)) AND modseq < ?",
+        JSON.stringify(this.reflagged), this.modseqValue,
+      );
+    }
+    for (const [mailboxId, ids] of this.removed) {
+      this.db.run(
+        "DELETE FROM change_log WHERE kind IN ('message-added', 'message-flags') AND mailbox_id = ? AND message_id IN (SELECT value FROM json_each(?)) AND modseq < ?",
+        mailboxId, JSON.stringify(ids), this.modseqValue,
+      );
+    }
   }
 
   /** Raises HIGHESTMODSEQ of every touched mailbox that still exists; returns the event, if any. */
   finish(): ChangeEvent | null {
     if (this.modseqValue === 0) return null;
+    this.supersede();
     for (const id of this.mailboxes) {
       this.db.run('UPDATE mailbox SET highest_modseq = ? WHERE id = ?', this.modseqValue, id);
     }

@@ -201,6 +201,20 @@ UPDATE mailbox SET recent_uid = uid_next - 1;
       }
     },
   },
+  {
+    version: 5,
+    description: 'change log: rows superseded by a newer change of the same message are dropped',
+    // db.ts Mutation.supersede() keeps it so from now on; this drops what piled up before.
+    sql: `
+CREATE INDEX change_log_message ON change_log(message_id) WHERE message_id IS NOT NULL;
+DELETE FROM change_log WHERE kind = 'message-flags' AND message_id IS NOT NULL AND EXISTS (
+  SELECT 1 FROM change_log newer WHERE newer.message_id = change_log.message_id
+    AND newer.kind = 'message-flags' AND newer.modseq > change_log.modseq);
+DELETE FROM change_log WHERE kind IN ('message-added', 'message-flags') AND message_id IS NOT NULL AND EXISTS (
+  SELECT 1 FROM change_log gone WHERE gone.message_id = change_log.message_id AND gone.kind = 'message-removed'
+    AND gone.mailbox_id = change_log.mailbox_id AND gone.modseq > change_log.modseq);
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
