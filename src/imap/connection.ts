@@ -146,6 +146,7 @@ export class ImapConnection implements ImapIo {
           break;
         }
         case 'error':
+          this.session.releaseAppendMemory();
           this.write(ev.tag ? taggedResponse(ev.tag, 'BAD', ev.text, ev.code) : untaggedStatus('BAD', ev.text, ev.code));
           if (ev.fatal) {
             this.write(untaggedStatus('BYE', 'Protocol error, closing'));
@@ -159,12 +160,14 @@ export class ImapConnection implements ImapIo {
           break;
         case 'command': {
           const parsed = parseCommand(ev.command, this.session.grammar());
+          if (!parsed.ok) this.session.releaseAppendMemory();
           if (!parsed.ok) {
             this.write(taggedResponse(parsed.tag, parsed.error.kind === 'bad' ? 'BAD' : 'NO', parsed.error.text, parsed.error.code));
             if (parsed.error.kind === 'bad' && this.session.badCommand()) return;
             break;
           }
           await this.session.execute(parsed.tag, parsed.command);
+          this.session.releaseAppendMemory();
           if (this.closed) return;
           break;
         }

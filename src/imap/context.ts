@@ -2,6 +2,7 @@
 // metrics. Made once by imapServices() for both listeners.
 
 import type { ServerDeps } from '../server/deps.ts';
+import { AppendBudget } from './append-budget.ts';
 
 export interface ImapMetrics {
   login(result: 'ok' | 'failed' | 'rate-limited' | 'unavailable'): void;
@@ -18,6 +19,8 @@ export interface ImapContext {
   /** Counts a logged-in session of the account; false when it has limits.max_connections_per_account already. */
   claimAccountSession(accountId: number): boolean;
   releaseAccountSession(accountId: number): void;
+  /** Memory for APPEND data, shared by every session (append-budget.ts). */
+  appendBudget: AppendBudget;
 }
 
 export function createImapContext(deps: ServerDeps): ImapContext {
@@ -37,6 +40,7 @@ export function createImapContext(deps: ServerDeps): ImapContext {
       command: (name, status) => commands({ command: name, status }),
     },
     nextSessionId: () => ++sessionId,
+    appendBudget: new AppendBudget(deps.config.limits.appendMemoryBytes),
     claimAccountSession: (accountId) => {
       const n = perAccount.get(accountId) ?? 0;
       if (n >= maxPerAccount) return false;

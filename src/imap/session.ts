@@ -50,6 +50,8 @@ export class ImapSession {
   /** The account whose session count this session holds (claimed at login, released at finish). */
   private claimedAccount: number | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  /** APPEND bytes this session holds in ctx.appendBudget, until its command is done. */
+  private appendReserved = 0;
 
   constructor(ctx: ImapContext, io: ImapIo) {
     this.ctx = ctx;
@@ -99,7 +101,18 @@ export class ImapSession {
     }
     if (name === 'APPEND' && this.state.kind !== 'not-authenticated') {
       const no = await refuseAppendLiteral(this, size, args);
-      return no ? { response: taggedResponse(tag, 'NO', no.message, no.code), bad: false } : null;
+      if (no) {
+        this.releaseAppendMemory();
+        return { response: taggedResponse(tag, 'NO', no.message, no.code), bad: false };
+      }
+      const limits = this.ctx.deps.config.limits;
+      if (!(await this.ctx.appendBudget.reserve(size, limits.appendWaitSeconds * 1000))) {
+        this.releaseAppendMemory();
+        this.ctx.deps.log.warn({ event: 'imap-append-memory-full', protocol: 'imap', remote: this.io.remote, account: this.accountAddress(), octets: size });
+        return { response: taggedResponse(tag, 'NO', 'Server busy, try again later', 'UNAVAILABLE'), bad: false };
+      }
+      this.appendReserved += size;
+      return null;
     }
     // Only message data may be large; any other string fits in a command line's worth.
     if (size > this.ctx.deps.config.limits.maxLineBytes) return { response: taggedResponse(tag, 'BAD', 'Literal too large', 'TOOBIG'), bad: true };
@@ -259,6 +272,13 @@ export class ImapSession {
     this.write(untaggedStatus('OK', view.readOnly ? 'Read-only mailbox' : 'Flags permitted', `PERMANENTFLAGS (${view.readOnly ? '' : flags + ' \\*'})`));
   }
 
+  /** Gives back the APPEND memory of the command that just ended (done, refused or abandoned). */
+  releaseAppendMemory(): void {
+    if (this.appendReserved === 0) return;
+    this.ctx.appendBudget.release(this.appendReserved);
+    this.appendReserved = 0;
+  }
+
   /** Gives back this session's place in the account's session count (at LOGOUT or disconnect). */
   releaseAccountSession(): void {
     if (this.claimedAccount !== null) this.ctx.releaseAccountSession(this.claimedAccount);
@@ -267,6 +287,7 @@ export class ImapSession {
 
   finish(reason: EndReason): void {
     this.releaseAccountSession();
+    this.releaseAppendMemory();
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.idleListener = null;

@@ -40,6 +40,12 @@ export interface Config {
     maxConnectionsPerAccount: number;
     maxLineBytes: number;
     maxLiteralBytes: number;
+    /**
+     * Message data all IMAP APPENDs together may hold in memory while it arrives; an APPEND
+     * that does not fit waits for room (at most appendWaitSeconds), then gets NO [UNAVAILABLE].
+     */
+    appendMemoryBytes: number;
+    appendWaitSeconds: number;
     mimeMaxDepth: number;
     mimeMaxParts: number;
     mimeMaxHeaderBytes: number;
@@ -105,6 +111,8 @@ export function defaultConfig(): Config {
       maxConnectionsPerAccount: 50,
       maxLineBytes: 64 * 1024,
       maxLiteralBytes: 64 * 1024 * 1024,
+      appendMemoryBytes: 512 * 1024 * 1024,
+      appendWaitSeconds: 30,
       mimeMaxDepth: 50,
       mimeMaxParts: 1000,
       mimeMaxHeaderBytes: 256 * 1024,
@@ -179,6 +187,8 @@ const FILE_KEYS: Record<string, string> = {
   'limits.max_connections_per_account': 'limits.maxConnectionsPerAccount',
   'limits.max_line_length': 'limits.maxLineBytes',
   'limits.max_literal_size': 'limits.maxLiteralBytes',
+  'limits.append_memory': 'limits.appendMemoryBytes',
+  'limits.append_wait': 'limits.appendWaitSeconds',
   'limits.mime_max_depth': 'limits.mimeMaxDepth',
   'limits.mime_max_parts': 'limits.mimeMaxParts',
   'limits.mime_max_header_size': 'limits.mimeMaxHeaderBytes',
@@ -222,6 +232,8 @@ const KINDS: Record<string, Kind> = {
   'limits.maxConnectionsPerAccount': 'count',
   'limits.maxLineBytes': 'size',
   'limits.maxLiteralBytes': 'size',
+  'limits.appendMemoryBytes': 'size',
+  'limits.appendWaitSeconds': 'seconds',
   'limits.mimeMaxDepth': 'count',
   'limits.mimeMaxParts': 'count',
   'limits.mimeMaxHeaderBytes': 'size',
