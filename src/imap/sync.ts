@@ -72,9 +72,16 @@ export async function syncView(s: ImapSession, view: SelectedMailboxView, allowE
  */
 export async function recentMark(s: ImapSession, view: SelectedMailboxView, upToUid: number): Promise<number> {
   const store = s.ctx.deps.store;
-  if (!view.readOnly) return store.claimRecent(view.mailboxId, upToUid);
-  const mailbox = await store.getMailboxById(s.accountId(), view.mailboxId);
-  return mailbox ? mailbox.recentUid : upToUid;
+  try {
+    if (!view.readOnly) return await store.claimRecent(view.mailboxId, upToUid);
+    const mailbox = await store.getMailboxById(s.accountId(), view.mailboxId);
+    return mailbox ? mailbox.recentUid : upToUid;
+  } catch (err) {
+    // The mailbox was deleted meanwhile (the next sync says so), or the store is busy: \Recent
+    // is advisory, so nothing is taken as recent rather than failing the command it follows.
+    s.logError('imap-recent-claim-failed', err);
+    return upToUid;
+  }
 }
 
 /**
