@@ -100,6 +100,25 @@ export function messagesContract(open: OpenTestStore): void {
       assert.deepEqual(rows[0].record.flags, (await store.listMessages(inbox.id))[0].flags);
     }));
 
+  it('remembers POP3 sizes per blob, without a mod-sequence, and lists them per mailbox', () =>
+    withStore(open, async (ctx) => {
+      const { store, account, inbox } = ctx;
+      const a = await ctx.append(inbox);
+      const b = await ctx.append(await ctx.mailbox('Archive'));
+      assert.deepEqual(await store.pop3Sizes(inbox.id), new Map());
+      const modseq = (await store.getAccount(account.id))!.modseq;
+      await store.rememberPop3Sizes(new Map([[a.blobId, 123], [b.blobId, 456]]));
+      assert.deepEqual(await store.pop3Sizes(inbox.id), new Map([[a.blobId, 123]]), 'only blobs of the mailbox\'s messages');
+      assert.equal((await store.getAccount(account.id))!.modseq, modseq);
+      await rejectsWith(store.rememberPop3Sizes(new Map([['not-a-blob', 1]])), 'INVALID');
+      await rejectsWith(store.rememberPop3Sizes(new Map([[a.blobId, -1]])), 'INVALID');
+      // The size goes with the blob's last message; a blob no message refers to is not remembered.
+      await store.expunge(account.id, inbox.id, { onlyDeleted: false });
+      await store.rememberPop3Sizes(new Map([[a.blobId, 123]]));
+      await store.appendMessage(account.id, inbox.id, { blobId: a.blobId, size: a.size, summary: summaryFor('again') });
+      assert.deepEqual(await store.pop3Sizes(inbox.id), new Map());
+    }));
+
   it('refuses to touch another account’s mailbox', () =>
     withStore(open, async (ctx) => {
       const { store, inbox } = ctx;

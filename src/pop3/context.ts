@@ -43,7 +43,9 @@ export function createPop3Context(deps: ServerDeps, opts: Pop3Options = {}): Pop
     deps,
     now: opts.now ?? Date.now,
     locks: new MaildropLocks(),
-    sizes: new PopSizeCache(deps.blobs),
+    sizes: new PopSizeCache(deps.blobs, deps.store, (err) =>
+      deps.log.warn({ event: 'pop3-size-store-failed', protocol: 'pop3', err: (err as Error)?.message }),
+    ),
     preAuthTimeoutMs: deps.config.limits.preAuthTimeoutSeconds * 1000,
     idleTimeoutMs: opts.idleTimeoutMs ?? RFC1939_MIN_IDLE_MS,
     metrics: {

@@ -129,7 +129,7 @@ export class Maildrop {
 
   /** POP3 sizes (as transmitted) of the given entries. */
   sizes(entries: readonly MaildropEntry[]): Promise<number[]> {
-    return this.ctx.sizes.sizesOf(entries);
+    return this.ctx.sizes.sizesOf(this.inbox.id, entries);
   }
 
   reset(): void {

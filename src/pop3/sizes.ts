@@ -2,12 +2,13 @@
 // transmitted, with CRLF line ends, which can differ from the stored size when a message was
 // stored with bare LFs). Measured by the same encoder that produces RETR (message-encoder.ts).
 //
-// Nothing new is stored: a blob is immutable and content-addressed, so its POP3 size is a pure
-// function of its id, and an in-process cache keyed by blob id is never stale. The first STAT
-// or LIST of a maildrop after a restart reads the blobs it has not seen; RETR fills the cache
-// for free as it encodes. The cache is bounded (oldest entries dropped first).
+// A blob is immutable and content-addressed, so its POP3 size is a pure function of its id: an
+// in-process cache keyed by blob id is never stale, and what was measured once is kept in the
+// store beside the blob (pop3Sizes/rememberPop3Sizes), so a restart does not make the next STAT
+// read every blob again. Only messages never measured are read; RETR fills the cache for free
+// as it encodes. The in-process cache is bounded (oldest entries dropped first).
 
-import type { BlobStore } from '../store/types.ts';
+import type { BlobStore, MailboxId, MailStore } from '../store/types.ts';
 import { MessageEncoder } from '../wire/pop3/message-encoder.ts';
 
 const READ_CHUNK = 1024 * 1024;
@@ -16,11 +17,17 @@ const DEFAULT_MAX_ENTRIES = 200_000;
 
 export class PopSizeCache {
   private readonly blobs: BlobStore;
+  private readonly store: MailStore;
   private readonly sizes = new Map<string, number>();
   private readonly maxEntries: number;
+  private readonly onError: (err: unknown) => void;
+  /** The last hand-over of measured sizes to the store (not awaited by STAT; tests wait on it). */
+  remembering: Promise<void> = Promise.resolve();
 
-  constructor(blobs: BlobStore, maxEntries = DEFAULT_MAX_ENTRIES) {
+  constructor(blobs: BlobStore, store: MailStore, onError: (err: unknown) => void, maxEntries = DEFAULT_MAX_ENTRIES) {
     this.blobs = blobs;
+    this.store = store;
+    this.onError = onError;
     this.maxEntries = maxEntries;
   }
 
@@ -53,17 +60,36 @@ export class PopSizeCache {
     return enc.octets;
   }
 
-  /** Sizes of many messages, reading a few blobs at a time. */
-  async sizesOf(items: readonly { blobId: string; storedSize: number }[]): Promise<number[]> {
+  /**
+   * Sizes of many messages of one mailbox: from this cache, else as the store remembers them,
+   * else measured (a few blobs at a time) and handed to the store to remember.
+   */
+  async sizesOf(mailboxId: MailboxId, items: readonly { blobId: string; storedSize: number }[]): Promise<number[]> {
+    if (items.some((i) => !this.sizes.has(i.blobId))) {
+      try {
+        for (const [blobId, size] of await this.store.pop3Sizes(mailboxId)) this.remember(blobId, size);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
     const out = new Array<number>(items.length);
+    const measured = new Map<string, number>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < items.length) {
         const i = next++;
-        out[i] = this.sizes.get(items[i].blobId) ?? (await this.sizeOf(items[i].blobId, items[i].storedSize));
+        const known = this.sizes.get(items[i].blobId);
+        if (known !== undefined) {
+          out[i] = known;
+          continue;
+        }
+        out[i] = await this.sizeOf(items[i].blobId, items[i].storedSize);
+        measured.set(items[i].blobId, out[i]);
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, items.length) }, worker));
+    // Not awaited: the answer does not depend on it, and a failure only means measuring again.
+    if (measured.size > 0) this.remembering = this.store.rememberPop3Sizes(measured).catch(this.onError);
     return out;
   }
 }

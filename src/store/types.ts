@@ -275,6 +275,12 @@ export interface MailStore {
   /** Keeps each message's MessageId; new UIDs in the destination (RFC 6851). */
   moveMessages(accountId: AccountId, from: MailboxId, uids: number[], to: MailboxId): Promise<CopyResult>;
   markPopRetrieved(accountId: AccountId, mailboxId: MailboxId, uids: number[], at: number): Promise<void>;
+  /**
+   * POP3 sizes (RFC 1939 §11: octets as transmitted) remembered for the blobs of a mailbox's
+   * messages. A pure function of the immutable blob, measured by POP3 and kept with it.
+   */
+  pop3Sizes(mailboxId: MailboxId): Promise<Map<string, number>>;
+  rememberPop3Sizes(sizes: ReadonlyMap<string, number>): Promise<void>;
 
   // ---- changes and quota
   /**

@@ -104,7 +104,7 @@ export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: num
 export function messageOps(db: Db): Pick<
   MailStore,
   | 'appendMessage' | 'appendMessages' | 'listMessages' | 'listMessagesWithKeys' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
-  | 'copyMessages' | 'moveMessages' | 'markPopRetrieved'
+  | 'copyMessages' | 'moveMessages' | 'markPopRetrieved' | 'pop3Sizes' | 'rememberPop3Sizes'
 > {
   return {
     appendMessage: async (accountId, mailboxId, input) => {
@@ -268,6 +268,31 @@ export function messageOps(db: Db): Pick<
           .all<{ id: number }>('SELECT id FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))', from, list)
           .map((r) => r.id);
         return { uidValidity: dest.uid_validity, mapping: relocateMessages(db, m, source, ids, dest) };
+      });
+    },
+
+    pop3Sizes: (mailboxId) =>
+      db.read(() => {
+        const rows = db.rows(
+          'SELECT p.blob_id, p.size FROM message m JOIN pop3_size p USING (blob_id) WHERE m.mailbox_id = ?',
+          mailboxId,
+        );
+        return new Map(rows.map((r) => [r[0] as string, r[1] as number]));
+      }),
+
+    rememberPop3Sizes: async (sizes) => {
+      const list: [string, number][] = [];
+      for (const [blobId, size] of sizes) {
+        if (!BLOB_ID.test(blobId) || !Number.isSafeInteger(size) || size < 0) throw new StoreError('INVALID', 'invalid POP3 size');
+        list.push([blobId, size]);
+      }
+      if (list.length === 0) return;
+      // Not a change of mail data: no modseq, no change-log row.
+      await db.write(() => {
+        // Only for blobs a message still refers to: the release trigger could not remove it otherwise.
+        for (const [blobId, size] of list) {
+          db.run('INSERT OR REPLACE INTO pop3_size (blob_id, size) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM message WHERE blob_id = ?)', blobId, size, blobId);
+        }
       });
     },
 
