@@ -160,8 +160,8 @@ export class ImapConnection implements ImapIo {
           break;
         case 'command': {
           const parsed = parseCommand(ev.command, this.session.grammar());
-          if (!parsed.ok) this.session.releaseAppendMemory();
           if (!parsed.ok) {
+            this.session.releaseAppendMemory();
             this.write(taggedResponse(parsed.tag, parsed.error.kind === 'bad' ? 'BAD' : 'NO', parsed.error.text, parsed.error.code));
             if (parsed.error.kind === 'bad' && this.session.badCommand()) return;
             break;

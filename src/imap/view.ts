@@ -27,6 +27,8 @@ export class SelectedMailboxView {
   readonly reported = new Map<number, number>();
   /** UIDs that are \Recent in this session: it was the first to learn of them (RFC 3501 §2.3.2). */
   readonly recent = new Set<number>();
+  /** Keywords announced in the last FLAGS response, by lower-case name (RFC 9051 §7.3.5). */
+  readonly keywords = new Map<string, string>();
   /** Set when the mailbox was deleted under us. */
   gone = false;
 
@@ -105,9 +107,6 @@ export class SelectedMailboxView {
       if (includeExpunged || !this.expunged.has(uid)) out.push(uid);
     }
   }
-
-  /** Keywords announced in the last FLAGS response, by lower-case name (RFC 9051 §7.3.5). */
-  readonly keywords = new Map<string, string>();
 
   /** Adds the keywords among `flags` that FLAGS has not announced yet; true when there were any. */
   learnKeywords(flags: readonly string[]): boolean {
