@@ -19,6 +19,7 @@ import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlit
 import { StoreError } from '../types.ts';
 import type { AccountId, ChangeBus, ChangeEvent, ChangeKind, MailboxId, MessageId } from '../types.ts';
 import { migrate } from './migrations.ts';
+import { FlagLists } from './rows.ts';
 
 const MAX_BATCH = 256;
 /** SQLite's blocking busy wait per attempt, once the database is open (see the notes above). */
@@ -149,6 +150,8 @@ export class Db {
   readonly now: () => number;
   private readonly statements = new Map<string, StatementSync>();
   private readonly arrayStatements = new Map<string, StatementSync>();
+  /** Parsed flag lists shared by the records this connection reads (rows.ts FlagLists). */
+  readonly flagLists = new FlagLists();
   private readonly queue: PendingWrite[] = [];
   private scheduled = false;
   private readonly groupCommit: boolean;

@@ -8,7 +8,7 @@ import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts'
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
 import { messageKeys } from '../../mail/message-keys.ts';
-import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, MESSAGE_KEY_COLUMN, MESSAGE_KEY_COLUMNS, messageKeyValues, parseFlags, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRowWithSummary } from './rows.ts';
+import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, MESSAGE_KEY_COLUMN, MESSAGE_KEY_COLUMNS, messageKeyValues, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRowWithSummary } from './rows.ts';
 
 const BLOB_ID = /^[0-9a-f]{64}$/;
 
@@ -123,7 +123,7 @@ export function messageOps(db: Db): Pick<
     },
 
     listMessages: (mailboxId) =>
-      db.read(() => db.rows(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map(toMessageFromArray)),
+      db.read(() => db.rows(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map((r) => toMessageFromArray(r, db.flagLists))),
 
     listMessagesWithKeys: (mailboxId, keys) =>
       db.read(() => {
@@ -131,7 +131,7 @@ export function messageOps(db: Db): Pick<
         const first = MESSAGE_COLUMNS.split(', ').length;
         return db
           .rows(`SELECT ${MESSAGE_COLUMNS_JOINED}${extra} FROM message m JOIN message_content c USING (blob_id) WHERE m.mailbox_id = ? ORDER BY m.uid`, mailboxId)
-          .map((r) => ({ record: toMessageFromArray(r), keys: r.slice(first) as (string | number | null)[] }));
+          .map((r) => ({ record: toMessageFromArray(r, db.flagLists), keys: r.slice(first) as (string | number | null)[] }));
       }),
 
     getMessages: async (mailboxId, uids) => {
@@ -143,7 +143,7 @@ export function messageOps(db: Db): Pick<
              WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
             mailboxId, list,
           )
-          .map(toMessageWithSummary),
+          .map((r) => toMessageWithSummary(r, db.flagLists)),
       );
     },
 
@@ -166,7 +166,7 @@ export function messageOps(db: Db): Pick<
           `SELECT ${MESSAGE_COLUMNS_JOINED}, c.summary FROM message m JOIN message_content c USING (blob_id) WHERE m.id = ? AND m.account_id = ?`,
           id, accountId,
         );
-        return row ? toMessageWithSummary(row) : null;
+        return row ? toMessageWithSummary(row, db.flagLists) : null;
       }),
 
     setFlags: async (accountId, mailboxId, uids, mode, flags, unchangedSince) => {
@@ -186,7 +186,7 @@ export function messageOps(db: Db): Pick<
           }
           let o = outcomes.get(flagsJson);
           if (!o) {
-            o = flagOutcome(parseFlags(flagsJson), mode, flags);
+            o = flagOutcome(db.flagLists.parse(flagsJson), mode, flags);
             outcomes.set(flagsJson, o);
           }
           if (o.same) {

@@ -118,26 +118,32 @@ export function toMailbox(r: MailboxRow): Mailbox {
  * a third of listing a 100,000-message mailbox: equal JSON texts share one parsed list. The lists
  * are frozen, since records share them; a mutation throws instead of changing other records.
  */
-const FLAG_LISTS = new Map<string, readonly string[]>();
-const FLAG_LISTS_MAX = 4096;
+export class FlagLists {
+  private readonly lists = new Map<string, readonly string[]>();
+  private readonly max: number;
 
-export function parseFlags(json: string): string[] {
-  let list = FLAG_LISTS.get(json);
-  if (!list) {
-    list = Object.freeze(JSON.parse(json) as string[]);
-    if (FLAG_LISTS.size >= FLAG_LISTS_MAX) FLAG_LISTS.clear();
-    FLAG_LISTS.set(json, list);
+  constructor(max = 4096) {
+    this.max = max;
   }
-  return list as string[];
+
+  parse(json: string): string[] {
+    let list = this.lists.get(json);
+    if (!list) {
+      list = Object.freeze(JSON.parse(json) as string[]);
+      if (this.lists.size >= this.max) this.lists.clear();
+      this.lists.set(json, list);
+    }
+    return list as string[];
+  }
 }
 
-export function toMessage(r: MessageRow): MessageRecord {
+export function toMessage(r: MessageRow, flagLists: FlagLists): MessageRecord {
   return {
     id: r.id,
     mailboxId: r.mailbox_id,
     uid: r.uid,
     modseq: r.modseq,
-    flags: parseFlags(r.flags),
+    flags: flagLists.parse(r.flags),
     internalDate: r.internal_date,
     size: r.size,
     blobId: r.blob_id,
@@ -146,13 +152,13 @@ export function toMessage(r: MessageRow): MessageRecord {
 }
 
 /** toMessage for a row read as an array of MESSAGE_COLUMNS (Db.rows). */
-export function toMessageFromArray(r: unknown[]): MessageRecord {
+export function toMessageFromArray(r: unknown[], flagLists: FlagLists): MessageRecord {
   return {
     id: r[0] as number,
     mailboxId: r[2] as number,
     uid: r[3] as number,
     modseq: r[4] as number,
-    flags: parseFlags(r[5] as string),
+    flags: flagLists.parse(r[5] as string),
     internalDate: r[6] as number,
     size: r[7] as number,
     blobId: r[8] as string,
@@ -160,8 +166,8 @@ export function toMessageFromArray(r: unknown[]): MessageRecord {
   };
 }
 
-export function toMessageWithSummary(r: MessageRowWithSummary): MessageWithSummary {
-  return { ...toMessage(r), summary: JSON.parse(r.summary) };
+export function toMessageWithSummary(r: MessageRowWithSummary, flagLists: FlagLists): MessageWithSummary {
+  return { ...toMessage(r, flagLists), summary: JSON.parse(r.summary) };
 }
 
 /** message_content columns of MessageKeys (migration 4), in the order messageKeyValues gives them. */
