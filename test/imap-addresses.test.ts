@@ -61,9 +61,7 @@ test('SEARCH TO finds group names and empty groups; SORT (CC) and (DISPLAYTO) or
   ];
   for (const [to, cc] of headers) await srv.deliver(acc, `From: x@example.org\r\nTo: ${to}\r\nCc: ${cc}\r\nSubject: s\r\n\r\nbody\r\n`);
   await srv.deliver(acc, 'From: x@example.org\r\nSubject: no recipients\r\n\r\nbody\r\n');
-  const c = await RawImap.connect(srv.imap);
-  await c.line();
-  await c.command('L', 'LOGIN groups@example.com pw');
+  const c = await RawImap.login(srv.imap, 'groups@example.com', 'pw');
   await c.command('S', 'SELECT INBOX');
   // RFC 9051 §6.4.4: HEADER TO "" matches every message that has a To field, an empty group too.
   assert.equal((await c.command('a', 'SEARCH HEADER TO ""'))[0], '* SEARCH 1 2 3 4');

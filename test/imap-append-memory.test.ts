@@ -35,12 +35,7 @@ after(async () => {
 test('APPENDs beyond the memory budget wait for room, and are refused NO [UNAVAILABLE] when none comes', async () => {
   srv = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' }, { appendMemoryBytes: 10_000, appendWaitSeconds: 1 });
   const acc = await srv.addAccount('budget@example.com', 'pw');
-  const session = async (): Promise<RawImap> => {
-    const c = await RawImap.connect(srv!.imap);
-    await c.line();
-    await c.command('L', 'LOGIN budget@example.com pw');
-    return c;
-  };
+  const session = (): Promise<RawImap> => RawImap.login(srv!.imap, 'budget@example.com', 'pw');
   const [a, b, c] = [await session(), await session(), await session()];
   const big = message('big', 'x'.repeat(7000) + '\r\n');
   const size = Buffer.byteLength(big);

@@ -14,20 +14,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadConfig } from '../src/server/config.ts';
 import { openConfiguredStore } from '../src/server/open-store.ts';
 import { hashPassword } from '../src/mail/password.ts';
 import { RawImap } from './helpers/imap.ts';
+import { spawnTestServer } from './helpers/child-process.ts';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const NODE = join(HERE, '..', 'node_modules', '.bin', 'node');
 const ADDRESS = 'crash@posthorn.test';
 const PASSWORD = 'crash password';
 
@@ -38,22 +36,8 @@ const WINDOW = 4;
 const KILL_AFTER = [40, 70, 100];
 
 function serve(dir: string): { child: ChildProcess; ready: Promise<number> } {
-  const child = spawn(NODE, [join(HERE, 'imap-crash-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buffered = '';
-  const ready = new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const entry = JSON.parse(line) as { event?: string; imap?: number };
-        if (entry.event === 'ready') resolve(entry.imap!);
-      }
-    });
-    child.once('exit', (code, signal) => reject(new Error(`server process exited with ${code ?? signal}`)));
-  });
-  return { child, ready };
+  const { child, ready } = spawnTestServer('imap-crash-server.ts', [dir]);
+  return { child, ready: ready.then((entry) => entry.imap as number) };
 }
 
 interface Sent {
@@ -74,13 +58,7 @@ function makeMessage(session: number, n: number): Sent {
   return { messageId, raw, sha: createHash('sha256').update(raw).digest('hex') };
 }
 
-async function login(port: number): Promise<RawImap> {
-  const c = await RawImap.connect(port);
-  assert.match((await c.line()) ?? '', /^\* OK /);
-  const r = await c.command('L', `LOGIN ${ADDRESS} "${PASSWORD}"`);
-  assert.match(r.at(-1)!, /^L OK/);
-  return c;
-}
+const login = (port: number): Promise<RawImap> => RawImap.login(port, ADDRESS, PASSWORD);
 
 interface Acked {
   sent: Sent;

@@ -31,9 +31,7 @@ async function session(n: number): Promise<{ c: RawImap; account: Account }> {
   const address = `ext${++counter}@example.com`;
   const account = await srv.addAccount(address, 'pw');
   for (let i = 0; i < n; i++) await srv.deliver(account, i === 0 ? NESTED : message(`m${i}`));
-  const c = await RawImap.connect(srv.imap);
-  await c.line();
-  assert.match((await c.command('L', `LOGIN ${address} pw`)).at(-1)!, /^L OK/);
+  const c = await RawImap.login(srv.imap, address, 'pw');
   return { c, account };
 }
 
@@ -265,9 +263,7 @@ test('SORT (with REVERSE, DISPLAYFROM, SIZE) and THREAD=ORDEREDSUBJECT', async (
   await srv.deliver(account, mk('"Amy" <z@example.org>', 'Budget', 'Sun, 01 Mar 2026 10:00:00 +0000', 'much longer body here\r\n'));
   await srv.deliver(account, mk('m@example.org', 'plans', 'Sat, 28 Feb 2026 10:00:00 +0000'));
   await srv.deliver(account, mk('"Bob" <b@example.org>', 'Fwd: budget', 'Tue, 03 Mar 2026 10:00:00 +0000'));
-  const c = await RawImap.connect(srv.imap);
-  await c.line();
-  await c.command('L', `LOGIN ${address} pw`);
+  const c = await RawImap.login(srv.imap, address, 'pw');
   await c.command('s', 'SELECT INBOX');
   assert.equal((await c.command('a', 'SORT (DATE) UTF-8 ALL'))[0], '* SORT 3 2 1 4');
   assert.equal((await c.command('b', 'SORT (REVERSE ARRIVAL) UTF-8 ALL'))[0], '* SORT 4 3 2 1');
@@ -291,9 +287,7 @@ test('THREAD=REFERENCES: reference chains, a missing parent, merging by subject'
   await srv.deliver(account, mk(5, 'e', 'Re: Lost', '<missing@x>'));
   await srv.deliver(account, mk(6, 'f', 'Re: Lost', '<missing@x>'));
   await srv.deliver(account, mk(7, 'g', 'Re: Other'));
-  const c = await RawImap.connect(srv.imap);
-  await c.line();
-  await c.command('L', `LOGIN ${address} pw`);
+  const c = await RawImap.login(srv.imap, address, 'pw');
   await c.command('s', 'SELECT INBOX');
   assert.equal((await c.command('a', 'THREAD REFERENCES UTF-8 ALL'))[0], '* THREAD (1 2 3)(4 7)((5)(6))');
   assert.equal((await c.command('b', 'UID THREAD REFERENCES UTF-8 NOT SUBJECT other'))[0], '* THREAD (1 2 3)((5)(6))');
@@ -359,9 +353,7 @@ test('THREAD=REFERENCES over a reply chain 2,000 deep: no recursion, one thread'
     const blob = await deps.blobs.put(raw);
     await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: deps.parse(raw).summary });
   }
-  const c = await RawImap.connect(srv.imap);
-  await c.line();
-  await c.command('L', `LOGIN ${address} pw`);
+  const c = await RawImap.login(srv.imap, address, 'pw');
   await c.command('s', 'SELECT INBOX');
   const r = await c.command('a', 'THREAD REFERENCES UTF-8 ALL');
   assert.equal(r[0], '* THREAD (' + Array.from({ length: 2000 }, (_, i) => i + 1).join(' ') + ')');

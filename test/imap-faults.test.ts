@@ -34,12 +34,7 @@ const NODE = join(HERE, '..', 'node_modules', '.bin', 'node');
 const ADDRESS = 'faults@example.com';
 const PASSWORD = 'fault password';
 
-async function login(port: number): Promise<RawImap> {
-  const c = await RawImap.connect(port);
-  assert.match((await c.line()) ?? '', /^\* OK /);
-  assert.match((await c.command('L', `LOGIN ${ADDRESS} "${PASSWORD}"`)).at(-1)!, /^L OK/);
-  return c;
-}
+const login = (port: number): Promise<RawImap> => RawImap.login(port, ADDRESS, PASSWORD);
 
 async function loginSelect(port: number): Promise<RawImap> {
   const c = await login(port);

@@ -17,12 +17,7 @@ after(async () => {
   await srv.stop();
 });
 
-async function login(address: string): Promise<RawImap> {
-  const c = await RawImap.connect(srv.imap);
-  await c.line();
-  assert.match((await c.command('L', `LOGIN ${address} pw`)).at(-1)!, /^L OK/);
-  return c;
-}
+const login = (address: string): Promise<RawImap> => RawImap.login(srv.imap, address, 'pw');
 
 async function account(n: number): Promise<{ address: string; account: Account }> {
   const address = `recent${++counter}@example.com`;

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadConfig } from '../src/server/config.ts';
+import { imapTestConfig } from './helpers/imap.ts';
 import { startServer } from '../src/server/app.ts';
 import { silentLogger } from '../src/server/log.ts';
 import { hashPassword } from '../src/mail/password.ts';
@@ -35,13 +35,7 @@ const ONLY = opt('--only')?.split(',');
 const VERBOSE = args.includes('--verbose');
 
 const dir = mkdtempSync(join(tmpdir(), 'posthorn-imaptest-'));
-const config = loadConfig({
-  env: {
-    POSTHORN_DATA_DIR: join(dir, 'data'), POSTHORN_BIND: '127.0.0.1', POSTHORN_HOSTNAME: 'imaptest.test', POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true',
-    POSTHORN_SMTP_PORT: '0', POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0', POSTHORN_POP3_PORT: '0',
-    POSTHORN_POP3S_PORT: '0', POSTHORN_HTTP_PORT: '0', POSTHORN_IMAPS_PORT: '0', POSTHORN_IMAP_PORT: '2143',
-  },
-});
+const config = imapTestConfig(join(dir, 'data'), { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true', POSTHORN_IMAPS_PORT: '0' });
 // Some groups open many sessions at once from 127.0.0.1.
 config.limits.maxConnectionsPerIp = 10_000;
 config.limits.maxConnectionsPerAccount = 1_000;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { tempDir, startTestServer, freePort, POSTHORN_BIN } from './helpers/server.ts';
+import { readyLine } from './helpers/child-process.ts';
 
 test('in process: /healthz answers 200 when up, /metrics is Prometheus text, a TLS certificate is made once', async () => {
   const dir = tempDir('life');
@@ -72,22 +73,8 @@ test('posthorn serve as a process: JSON logs, ready, healthz, then SIGTERM close
     for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S']) env[`POSTHORN_${name}_PORT`] = '0';
     const child = spawn(POSTHORN_BIN, ['serve'], { env });
     const lines: Record<string, unknown>[] = [];
-    let buffered = '';
-    const ready = new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        buffered += d.toString();
-        let nl;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          const entry = JSON.parse(line) as Record<string, unknown>; // every log line is JSON
-          lines.push(entry);
-          if (entry.event === 'ready') resolve();
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
-    await ready;
+    // Every log line is JSON (readyLine parses each one).
+    await readyLine(child, (entry) => lines.push(entry));
     assert.equal((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status, 200);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');

@@ -5,36 +5,19 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadConfig } from '../src/server/config.ts';
 import { openConfiguredStore } from '../src/server/open-store.ts';
 import { RawSmtp, message } from './smtp-harness.ts';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const NODE = join(HERE, '..', 'node_modules', '.bin', 'node');
+import { spawnTestServer } from './helpers/child-process.ts';
 
 function serve(dir: string): { child: ChildProcess; ready: Promise<number> } {
-  const child = spawn(NODE, [join(HERE, 'smtp-crash-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buffered = '';
-  const ready = new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const entry = JSON.parse(line) as { event?: string; port?: number };
-        if (entry.event === 'ready') resolve(entry.port!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
-  });
-  return { child, ready };
+  const { child, ready } = spawnTestServer('smtp-crash-server.ts', [dir]);
+  return { child, ready: ready.then((entry) => entry.port as number) };
 }
 
 test('kill -9 during concurrent deliveries: every 250 survives exactly once after restart', async () => {

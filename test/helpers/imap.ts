@@ -26,9 +26,12 @@ export interface ImapTestServer {
   stop(): Promise<void>;
 }
 
-export async function startImapServer(env: Record<string, string> = {}, limits: Partial<Config['limits']> = {}): Promise<ImapTestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'posthorn-imap-'));
-  const config = loadConfig({
+/**
+ * Configuration with only the IMAP listeners on 127.0.0.1 and data in `dir`. The IMAP ports are
+ * non-zero only to enable the listeners: start with ephemeralPorts to bind free ones.
+ */
+export function imapTestConfig(dir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
     env: {
       POSTHORN_DATA_DIR: dir,
       POSTHORN_BIND: '127.0.0.1',
@@ -44,6 +47,11 @@ export async function startImapServer(env: Record<string, string> = {}, limits: 
       ...env,
     },
   });
+}
+
+export async function startImapServer(env: Record<string, string> = {}, limits: Partial<Config['limits']> = {}): Promise<ImapTestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'posthorn-imap-'));
+  const config = imapTestConfig(dir, env);
   Object.assign(config.limits, limits);
   const server = await startServer(config, { ephemeralPorts: true, log: silentLogger() });
   const deps = server.deps;
@@ -118,6 +126,16 @@ export class RawImap {
       socket.once('error', reject);
     });
     return new RawImap(socket);
+  }
+
+  /** Connects, reads the greeting and logs in (plaintext LOGIN: the server must allow it on loopback). */
+  static async login(port: number, address: string, password: string): Promise<RawImap> {
+    const c = await RawImap.connect(port);
+    const greeting = await c.line();
+    if (!greeting?.startsWith('* OK ')) throw new Error(`unexpected greeting: ${greeting}`);
+    const r = await c.command('L', `LOGIN ${address} "${password}"`);
+    if (!r.at(-1)?.startsWith('L OK')) throw new Error(`LOGIN ${address} failed: ${r.join(' | ')}`);
+    return c;
   }
 
   send(data: string | Buffer): void {
