@@ -31,7 +31,8 @@ const selectCommand = command({
     const mailbox = await existingMailbox(s, cmd.mailbox);
     const records = await storeCall(() => store.listMessages(mailbox.id));
     const view = new SelectedMailboxView(mailbox, records.map((r) => r.uid), readOnly);
-    if (records.length > 0) view.takeRecent(view.uids, await storeCall(() => recentMark(s, view, view.uids[view.uids.length - 1])));
+    // EXAMINE takes nothing, so the mark just read with the mailbox is the one to compare with.
+    if (records.length > 0) view.takeRecent(view.uids, readOnly ? mailbox.recentUid : await recentMark(s, view, view.uids[view.uids.length - 1]));
     if (cmd.condstore) s.enabled.condstore = true;
     let firstUnseen = 0;
     records.forEach((r, i) => {
