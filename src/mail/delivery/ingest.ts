@@ -1,7 +1,7 @@
 // Stage 1 of storing new mail: the blob is made durable (BlobStore.put fsyncs, DESIGN.md §3),
 // then the message is parsed, once however many accounts and mailboxes it goes to. Nothing here
-// refers to it yet: when a later stage fails (quota, mailbox gone), the blob stays unreferenced
-// and blob GC removes it.
+// refers to it yet: when a later stage stores nothing (quota, a rule's discard), the blob stays
+// unreferenced and blob GC removes it.
 
 import type { BlobStore } from '../../store/types.ts';
 import type { ParsedMessage } from '../../wire/mime/types.ts';
