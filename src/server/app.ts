@@ -14,6 +14,8 @@ import { loadTls } from './tls.ts';
 import { openConfiguredStore } from './open-store.ts';
 import { bindPort, type ServerDeps, type Service } from './deps.ts';
 import { Authenticator } from '../mail/auth.ts';
+import { LocalDelivery } from '../mail/delivery/local-delivery.ts';
+import { inboxRules, type DeliveryRules } from '../mail/delivery/rules.ts';
 import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage } from '../store/blob-gc.ts';
 import { HttpListener } from '../web/server.ts';
@@ -34,6 +36,8 @@ export interface StartOptions {
   log?: Logger;
   /** Bind every enabled listener to a free port (tests); see ServerDeps.ephemeralPorts. */
   ephemeralPorts?: boolean;
+  /** Where local deliveries are filed; every message into INBOX by default. */
+  deliveryRules?: DeliveryRules;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -46,6 +50,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxParts: config.limits.mimeMaxParts,
     maxHeaderBytes: config.limits.mimeMaxHeaderBytes,
   };
+  const parse = (raw: Uint8Array) => parseMessage(raw, limits);
   const deps: ServerDeps = {
     config,
     log,
@@ -55,7 +60,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     bus,
     auth: new Authenticator(store),
     secureContext: tls.createSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert }),
-    parse: (raw) => parseMessage(raw, limits),
+    parse,
+    delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),
     ephemeralPorts: opts.ephemeralPorts ?? false,
   };
 
