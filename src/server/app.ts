@@ -40,7 +40,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination } = await openConfiguredStore(config);
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
     maxParts: config.limits.mimeMaxParts,
@@ -53,7 +53,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store,
     blobs,
     bus,
-    auth: new Authenticator(store),
+    coordination,
+    auth: new Authenticator({ store, coordination }),
     secureContext: tls.createSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert }),
     parse: (raw) => parseMessage(raw, limits),
     ephemeralPorts: opts.ephemeralPorts ?? false,
