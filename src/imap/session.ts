@@ -280,8 +280,10 @@ export class ImapSession {
     this.appendReserved = 0;
   }
 
-  /** Gives back this session's place in the account's session count (at LOGOUT or disconnect). */
-  /** Never rejects: a release that does not reach the backend is undone by expiry. */
+  /**
+   * Gives back this session's place in the account's session count (at LOGOUT or disconnect).
+   * Never rejects: a release that does not reach the backend is undone by expiry.
+   */
   async releaseAccountSession(): Promise<void> {
     const slot = this.accountSlot;
     this.accountSlot = null;
