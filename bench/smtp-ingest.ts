@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const config = loadConfig({ env: { POSTHORN_DATA_DIR: dir, POSTHORN_BIND: '127.0.0.1', POSTHORN_HOSTNAME: 'mx.posthorn.test', POSTHORN_TLS_CERT: certFile, POSTHORN_TLS_KEY: keyFile, POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
     config.limits.maxConnectionsPerIp = sessions + 10;
     const { readFileSync } = await import('node:fs');
-    const { store, blobs, bus } = await openConfiguredStore(config);
+    const { store, blobs, bus, coordination } = await openConfiguredStore(config);
     const log = silentLogger();
     const parse = (raw: Uint8Array) => parseMessage(raw);
     const deps = {
@@ -202,7 +202,8 @@ async function main(): Promise<void> {
       store,
       blobs,
       bus,
-      auth: new Authenticator(store),
+      coordination,
+      auth: new Authenticator({ store, coordination }),
       secureContext: tls.createSecureContext({ key: readFileSync(keyFile), cert: readFileSync(certFile) }),
       parse,
       delivery: new LocalDelivery({ store, blobs, parse, log, rules: inboxRules }),

@@ -44,7 +44,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination } = await openConfiguredStore(config);
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
     maxParts: config.limits.mimeMaxParts,
@@ -58,7 +58,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store,
     blobs,
     bus,
-    auth: new Authenticator(store),
+    coordination,
+    auth: new Authenticator({ store, coordination }),
     secureContext: tls.createSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert }),
     parse,
     delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),

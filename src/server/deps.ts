@@ -6,6 +6,7 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
 import type { Authenticator } from '../mail/auth.ts';
+import type { Coordination } from '../store/coordination-types.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
 import type { LocalDelivery } from '../mail/delivery/local-delivery.ts';
 
@@ -16,6 +17,8 @@ export interface ServerDeps {
   store: MailStore;
   blobs: BlobStore;
   bus: ChangeBus;
+  /** Leases, counters and slots shared by every node (coordination-types.ts). */
+  coordination: Coordination;
   auth: Authenticator;
   /** For STARTTLS and implicit-TLS listeners. */
   secureContext: tls.SecureContext;
