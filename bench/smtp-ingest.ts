@@ -180,6 +180,8 @@ async function main(): Promise<void> {
   const { parseMessage } = await import('../src/wire/mime/parse.ts');
   const { smtpServices } = await import('../src/smtp/services.ts');
   const { staticResolver } = await import('../src/smtp/dns.ts');
+  const { LocalDelivery } = await import('../src/mail/delivery/local-delivery.ts');
+  const { inboxRules } = await import('../src/mail/delivery/rules.ts');
 
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-bench-smtp-'));
   const children: ChildProcess[] = [];
@@ -190,17 +192,21 @@ async function main(): Promise<void> {
     const config = loadConfig({ env: { POSTHORN_DATA_DIR: dir, POSTHORN_BIND: '127.0.0.1', POSTHORN_HOSTNAME: 'mx.posthorn.test', POSTHORN_TLS_CERT: certFile, POSTHORN_TLS_KEY: keyFile, POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
     config.limits.maxConnectionsPerIp = sessions + 10;
     const { readFileSync } = await import('node:fs');
-    const { store, blobs, bus } = await openConfiguredStore(config);
+    const { store, blobs, bus, coordination } = await openConfiguredStore(config);
+    const log = silentLogger();
+    const parse = (raw: Uint8Array) => parseMessage(raw);
     const deps = {
       config,
-      log: silentLogger(),
+      log,
       metrics: new Metrics(),
       store,
       blobs,
       bus,
-      auth: new Authenticator(store),
+      coordination,
+      auth: new Authenticator({ store, coordination }),
       secureContext: tls.createSecureContext({ key: readFileSync(keyFile), cert: readFileSync(certFile) }),
-      parse: (raw: Uint8Array) => parseMessage(raw),
+      parse,
+      delivery: new LocalDelivery({ store, blobs, parse, log, rules: inboxRules }),
       ephemeralPorts: true,
     };
     await store.addDomain('posthorn.test');

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Authenticator, DEFAULT_AUTH_LIMITS } from '../src/mail/auth.ts';
 import { hashPassword, verifyPassword } from '../src/mail/password.ts';
+import { InProcessCoordination } from '../src/store/coordination-memory.ts';
 import type { Account, MailStore } from '../src/store/types.ts';
 
 async function setup() {
@@ -17,11 +18,19 @@ async function setup() {
   const store = { getAccountByAddress: async (a: string) => accounts.get(a) ?? null } as unknown as MailStore;
   let clock = 1_000_000;
   let argonCalls = 0;
-  const auth = new Authenticator(store, DEFAULT_AUTH_LIMITS, () => clock, async (pw, hash) => {
-    argonCalls++;
-    return verifyPassword(pw, hash);
+  const now = () => clock;
+  const coordination = new InProcessCoordination({ now });
+  const auth = new Authenticator({
+    store,
+    coordination,
+    limits: DEFAULT_AUTH_LIMITS,
+    now,
+    verify: async (pw, hash) => {
+      argonCalls++;
+      return verifyPassword(pw, hash);
+    },
   });
-  return { auth, accounts, advance: (ms: number) => (clock += ms), argonCalls: () => argonCalls };
+  return { auth, store, coordination, accounts, advance: (ms: number) => (clock += ms), argonCalls: () => argonCalls };
 }
 
 const at = (ip: string) => ({ ip, protocol: 'imap' as const });
@@ -46,6 +55,18 @@ test('failures are limited per IP (other IPs unaffected) and per account', async
   // Spread over many IPs, the per-account limit still holds.
   for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerAccount; i++) await auth.authenticate('bob@example.com', 'guess', at(`10.1.0.${i}`));
   assert.deepEqual(await auth.authenticate('bob@example.com', 'bob secret', at('10.2.0.1')), { ok: false, reason: 'rate-limited' });
+});
+
+test('two authenticators on one coordination backend (two nodes) share the failure counts', async () => {
+  const { auth, store, coordination } = await setup();
+  const otherNode = new Authenticator({ store, coordination, verify: verifyPassword });
+  for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerIp; i++) {
+    await (i % 2 ? auth : otherNode).authenticate('alice@example.com', `guess ${i}`, at('10.0.0.9'));
+  }
+  assert.deepEqual(await otherNode.authenticate('alice@example.com', 'alice secret', at('10.0.0.9')), { ok: false, reason: 'rate-limited' });
+  assert.deepEqual(await auth.authenticate('alice@example.com', 'alice secret', at('10.0.0.9')), { ok: false, reason: 'rate-limited' });
+  assert.equal(await otherNode.isIpLimited('10.0.0.9'), true);
+  assert.equal(await otherNode.isIpLimited('10.0.0.10'), false);
 });
 
 test('a verified login is remembered: the same password skips argon2, another password or a changed hash does not', async () => {

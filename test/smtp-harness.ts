@@ -18,6 +18,7 @@ import type { ServerDeps } from '../src/server/deps.ts';
 import { smtpServices, SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
 import { staticResolver, type DnsResolver } from '../src/smtp/dns.ts';
 import type { Account } from '../src/store/types.ts';
+import type { DeliveryRules } from '../src/mail/delivery/rules.ts';
 
 export const HOSTNAME = 'mx.posthorn.test';
 
@@ -41,6 +42,8 @@ export interface HarnessOptions {
   limits?: Partial<Config['limits']>;
   /** Reuse a data directory (a restart); by default a new one. */
   dir?: string;
+  /** Where local deliveries are filed (the server's default: INBOX). */
+  deliveryRules?: DeliveryRules;
 }
 
 export const PASSWORD = 'correct horse battery';
@@ -73,7 +76,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const wanted = { smtp: env.POSTHORN_SMTP_PORT, submission: env.POSTHORN_SUBMISSION_PORT, submissions: env.POSTHORN_SUBMISSIONS_PORT };
   const config = loadConfig({ env: { ...env, POSTHORN_SMTP_PORT: '0', POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
   Object.assign(config.limits, opts.limits);
-  const server = await startServer(config, { ephemeralPorts: true, log: silentLogger() });
+  const server = await startServer(config, { ephemeralPorts: true, log: silentLogger(), deliveryRules: opts.deliveryRules });
   for (const [name, port] of Object.entries(wanted)) config.ports[name as 'smtp'] = Number(port);
   const deps: ServerDeps = server.deps;
   const { store, blobs } = deps;

@@ -28,7 +28,7 @@ const logout = command({
   states: ANY_STATE,
   run: async (s) => {
     s.write(untaggedStatus('BYE', 'Logging out'));
-    s.releaseAccountSession();
+    await s.releaseAccountSession();
     s.state = { kind: 'logout' };
   },
 });

@@ -1,6 +1,7 @@
 // APPEND (RFC 9051 §6.3.12; RFC 3502 MULTIAPPEND; RFC 4315 APPENDUID; RFC 3516 literal8; RFC 6855 UTF8). The OK is
-// sent only after ingestMessage has made the blob durable and committed the row (DESIGN.md:
-// nothing accepted is ever lost). Size, mailbox and quota are checked before the literal is
+// sent only after ingestMessages (the delivery pipeline's ingest and mailbox stages, without
+// rules: the client chose the mailbox) has made the blobs durable and committed the rows
+// (DESIGN.md: nothing accepted is ever lost). Size, mailbox and quota are checked before the literal is
 // read (refuseAppendLiteral, through session.refuseLiteral) and again here, where they count.
 
 import { ingestMessages } from '../mail/ingest.ts';

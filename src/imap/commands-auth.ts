@@ -46,12 +46,20 @@ async function authenticate(s: ImapSession, user: string, password: string): Pro
     // The same answer for an unknown user, a wrong password and a disabled account.
     throw new ImapNo('AUTHENTICATIONFAILED', 'Authentication failed');
   }
-  if (!s.ctx.claimAccountSession(result.account.id)) {
+  let slot;
+  try {
+    slot = await s.ctx.claimAccountSession(result.account.id, s.id);
+  } catch (err) {
+    s.logError('imap-session-slot-error', err);
+    s.ctx.metrics.login('unavailable');
+    throw new ImapNo('UNAVAILABLE', 'Authentication is temporarily unavailable');
+  }
+  if (!slot) {
     s.ctx.deps.log.warn({ event: 'imap-login-refused', ...log, account: result.account.address, reason: 'too-many-sessions' });
     // RFC 5530 §3: LIMIT, an administrative limit such as the number of sessions.
     throw new ImapNo('LIMIT', 'Too many connections for this account, close another client first');
   }
-  s.loggedIn(result.account);
+  s.loggedIn(result.account, slot);
   s.ctx.metrics.login('ok');
   s.ctx.deps.log.info({ event: 'imap-login', ...log, account: result.account.address });
   // RFC 9051 §6.2.3: the capabilities change at login; say so in the tagged OK.

@@ -1,7 +1,9 @@
 // What every IMAP session of the process shares: the server's dependencies, timeouts and
 // metrics. Made once by imapServices() for both listeners.
 
+import { randomUUID } from 'node:crypto';
 import type { ServerDeps } from '../server/deps.ts';
+import { holdSlot, type HeldClaim } from '../store/coordination-claims.ts';
 import { AppendBudget } from './append-budget.ts';
 
 export interface ImapMetrics {
@@ -16,19 +18,28 @@ export interface ImapContext {
   idleTimeoutMs: number;
   metrics: ImapMetrics;
   nextSessionId(): number;
-  /** Counts a logged-in session of the account; false when it has limits.max_connections_per_account already. */
-  claimAccountSession(accountId: number): boolean;
-  releaseAccountSession(accountId: number): void;
+  /**
+   * Takes one of the account's limits.max_connections_per_account places for a logged-in session,
+   * counted across every node (a slot of the Coordination backend); null when all are taken.
+   */
+  claimAccountSession(accountId: number, sessionId: number): Promise<HeldClaim | null>;
   /** Memory for APPEND data, shared by every session (append-budget.ts). */
   appendBudget: AppendBudget;
 }
+
+/**
+ * How long a session's place outlives its node's last heartbeat: after a node dies, its sessions
+ * stop counting against the accounts' limits within this time.
+ */
+export const ACCOUNT_SESSION_TTL_MS = 60_000;
 
 export function createImapContext(deps: ServerDeps): ImapContext {
   const logins = deps.metrics.counter('posthorn_imap_logins_total', 'IMAP login attempts by result');
   const sessions = deps.metrics.counter('posthorn_imap_sessions_total', 'IMAP connections accepted, by listener');
   const commands = deps.metrics.counter('posthorn_imap_commands_total', 'IMAP commands by name and status');
   let sessionId = 0;
-  const perAccount = new Map<number, number>();
+  // Session ids count from 1 in every process; the node id makes slot owners unique across nodes.
+  const node = randomUUID();
   const maxPerAccount = deps.config.limits.maxConnectionsPerAccount;
   return {
     deps,
@@ -41,16 +52,10 @@ export function createImapContext(deps: ServerDeps): ImapContext {
     },
     nextSessionId: () => ++sessionId,
     appendBudget: new AppendBudget(deps.config.limits.appendMemoryBytes),
-    claimAccountSession: (accountId) => {
-      const n = perAccount.get(accountId) ?? 0;
-      if (n >= maxPerAccount) return false;
-      perAccount.set(accountId, n + 1);
-      return true;
-    },
-    releaseAccountSession: (accountId) => {
-      const n = (perAccount.get(accountId) ?? 1) - 1;
-      if (n <= 0) perAccount.delete(accountId);
-      else perAccount.set(accountId, n);
-    },
+    claimAccountSession: (accountId, id) =>
+      holdSlot(deps.coordination, `account-sessions/${accountId}`, `${node}/${id}`, maxPerAccount, {
+        ttlMs: ACCOUNT_SESSION_TTL_MS,
+        onError: (err) => deps.log.warn({ event: 'imap-session-slot-renew-failed', protocol: 'imap', accountId, err: (err as Error)?.message }),
+      }),
   };
 }

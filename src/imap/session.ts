@@ -10,6 +10,7 @@
 //   announce them).
 // - Internal details (store errors, stack traces) go to the log, never to the client.
 
+import type { HeldClaim } from '../store/coordination-claims.ts';
 import type { Account, ChangeEvent } from '../store/types.ts';
 import { StoreError } from '../store/types.ts';
 import { SYSTEM_FLAGS } from '../mail/flags.ts';
@@ -47,8 +48,8 @@ export class ImapSession {
   idleListener: (() => void) | null = null;
   private badCount = 0;
   private unsubscribe: (() => void) | null = null;
-  /** The account whose session count this session holds (claimed at login, released at finish). */
-  private claimedAccount: number | null = null;
+  /** This session's place in its account's session count (claimed at login, released at finish). */
+  private accountSlot: HeldClaim | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   /** APPEND bytes this session holds in ctx.appendBudget, until its command is done. */
   private appendReserved = 0;
@@ -161,8 +162,8 @@ export class ImapSession {
   }
 
   /** Enters the authenticated state (RFC 9051 §6.2) and listens for this account's changes. */
-  loggedIn(account: Account): void {
-    this.claimedAccount = account.id;
+  loggedIn(account: Account, accountSlot: HeldClaim): void {
+    this.accountSlot = accountSlot;
     this.state = { kind: 'authenticated', account };
     this.io.authenticated(Math.max(this.ctx.deps.config.limits.maxMessageBytes, this.ctx.deps.config.limits.maxLiteralBytes));
     this.unsubscribe = this.ctx.deps.bus.subscribe(account.id, (event) => this.onChange(event));
@@ -279,14 +280,22 @@ export class ImapSession {
     this.appendReserved = 0;
   }
 
-  /** Gives back this session's place in the account's session count (at LOGOUT or disconnect). */
-  releaseAccountSession(): void {
-    if (this.claimedAccount !== null) this.ctx.releaseAccountSession(this.claimedAccount);
-    this.claimedAccount = null;
+  /**
+   * Gives back this session's place in the account's session count (at LOGOUT or disconnect).
+   * Never rejects: a release that does not reach the backend is undone by expiry.
+   */
+  async releaseAccountSession(): Promise<void> {
+    const slot = this.accountSlot;
+    this.accountSlot = null;
+    try {
+      await slot?.release();
+    } catch (err) {
+      this.logError('imap-session-slot-release-failed', err);
+    }
   }
 
   finish(reason: EndReason): void {
-    this.releaseAccountSession();
+    void this.releaseAccountSession();
     this.releaseAppendMemory();
     this.unsubscribe?.();
     this.unsubscribe = null;

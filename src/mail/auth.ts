@@ -4,9 +4,10 @@
 //
 // - An unknown address costs the same argon2 work as a wrong password and gets the same answer
 //   (no user enumeration by text or timing).
-// - Failures are counted per remote IP and per account in a sliding window; past the limit every
-//   attempt from that IP (or for that account) is refused without checking the password, until
-//   the window has passed. Other IPs are unaffected by an IP's failures.
+// - Failures are counted per remote IP and per account in a sliding window, in the Coordination
+//   backend, so every node of an installation sees the same counts; past the limit every attempt
+//   from that IP (or for that account) is refused without checking the password, until the window
+//   has passed. Other IPs are unaffected by an IP's failures.
 // - Verified-login cache (the idea of Dovecot's auth_cache): after a successful argon2 check the
 //   authenticator keeps HMAC-SHA256(process key, stored hash, password) per account for a few
 //   minutes, so a client that logs in again and again (IMAP clients open a connection per
@@ -16,6 +17,7 @@
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Account, MailStore } from '../store/types.ts';
+import type { Coordination } from '../store/coordination-types.ts';
 import { verifyPassword, dummyPasswordHash } from './password.ts';
 import { normaliseAddress } from './address.ts';
 
@@ -45,67 +47,44 @@ export interface AuthContext {
   protocol: 'smtp' | 'imap' | 'pop3' | 'http';
 }
 
-/** Failure timestamps per key, pruned as they age out of the window. */
-class FailureCounter {
-  private readonly failures = new Map<string, number[]>();
-  private readonly windowMs: number;
-  private readonly now: () => number;
-  constructor(windowMs: number, now: () => number) {
-    this.windowMs = windowMs;
-    this.now = now;
-  }
-  count(key: string): number {
-    const list = this.failures.get(key);
-    if (!list) return 0;
-    const cutoff = this.now() - this.windowMs;
-    while (list.length > 0 && list[0] <= cutoff) list.shift();
-    if (list.length === 0) this.failures.delete(key);
-    return list.length;
-  }
-  add(key: string): void {
-    const list = this.failures.get(key) ?? [];
-    list.push(this.now());
-    this.failures.set(key, list);
-    // Bound memory under a flood of distinct keys: forget the oldest keys.
-    if (this.failures.size > 100_000) {
-      const first = this.failures.keys().next().value;
-      if (first !== undefined) this.failures.delete(first);
-    }
-  }
-  clear(key: string): void {
-    this.failures.delete(key);
-  }
+export interface AuthenticatorOptions {
+  store: MailStore;
+  /** Where failures are counted: shared by every node, so a limit holds across the installation. */
+  coordination: Coordination;
+  limits?: AuthLimits;
+  /** Clock of the verified-login cache (the failure windows run on the coordination's clock). */
+  now?: () => number;
+  verify?: (password: string, hash: string) => Promise<boolean>;
 }
 
 export class Authenticator {
   private readonly store: MailStore;
+  private readonly coordination: Coordination;
   private readonly limits: AuthLimits;
-  private readonly byIp: FailureCounter;
-  private readonly byAccount: FailureCounter;
   private readonly now: () => number;
   private readonly cacheKey = randomBytes(32);
   private readonly verified = new Map<number, { digest: Buffer; expires: number }>();
 
   private readonly verify: (password: string, hash: string) => Promise<boolean>;
 
-  constructor(
-    store: MailStore,
-    limits: AuthLimits = DEFAULT_AUTH_LIMITS,
-    now: () => number = Date.now,
-    verify: (password: string, hash: string) => Promise<boolean> = verifyPassword,
-  ) {
-    this.store = store;
-    this.limits = limits;
-    this.now = now;
-    this.verify = verify;
-    this.byIp = new FailureCounter(limits.windowMs, now);
-    this.byAccount = new FailureCounter(limits.windowMs, now);
+  constructor(opts: AuthenticatorOptions) {
+    this.store = opts.store;
+    this.coordination = opts.coordination;
+    this.limits = opts.limits ?? DEFAULT_AUTH_LIMITS;
+    this.now = opts.now ?? Date.now;
+    this.verify = opts.verify ?? verifyPassword;
   }
 
   async authenticate(username: string, password: string, ctx: AuthContext): Promise<AuthResult> {
     const address = normaliseAddress(username);
-    const accountKey = address ?? username.toLowerCase();
-    if (this.byIp.count(ctx.ip) >= this.limits.maxFailuresPerIp || this.byAccount.count(accountKey) >= this.limits.maxFailuresPerAccount) {
+    const ipKey = failuresOfIp(ctx.ip);
+    const accountKey = failuresOfAccount(address ?? username.toLowerCase());
+    const windowMs = this.limits.windowMs;
+    const [ipFailures, accountFailures] = await Promise.all([
+      this.coordination.countHits(ipKey, windowMs),
+      this.coordination.countHits(accountKey, windowMs),
+    ]);
+    if (ipFailures >= this.limits.maxFailuresPerIp || accountFailures >= this.limits.maxFailuresPerAccount) {
       return { ok: false, reason: 'rate-limited' };
     }
     const account = address ? await this.store.getAccountByAddress(address) : null;
@@ -119,8 +98,7 @@ export class Authenticator {
       this.remember(account, password);
       return { ok: true, account };
     }
-    this.byIp.add(ctx.ip);
-    this.byAccount.add(accountKey);
+    await Promise.all([this.coordination.recordHit(ipKey, windowMs), this.coordination.recordHit(accountKey, windowMs)]);
     return { ok: false, reason: 'invalid' };
   }
 
@@ -149,7 +127,12 @@ export class Authenticator {
   }
 
   /** True when this IP may not even try (for protocols that want to refuse before reading a password). */
-  isIpLimited(ip: string): boolean {
-    return this.byIp.count(ip) >= this.limits.maxFailuresPerIp;
+  async isIpLimited(ip: string): Promise<boolean> {
+    return (await this.coordination.countHits(failuresOfIp(ip), this.limits.windowMs)) >= this.limits.maxFailuresPerIp;
   }
 }
+
+// The coordination keys of the failure counters. Usernames that are not addresses are counted
+// under their lower-case text, so guessing with junk names is limited too.
+const failuresOfIp = (ip: string): string => `login-failures/ip/${ip}`;
+const failuresOfAccount = (name: string): string => `login-failures/account/${name}`;

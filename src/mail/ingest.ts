@@ -1,33 +1,30 @@
-// Storing one incoming message (SMTP delivery, IMAP APPEND, JMAP import): the blob is made
-// durable first, then parsed once, then the row is committed (DESIGN.md §3). When the append
-// fails (quota, mailbox gone), the blob stays unreferenced and blob GC removes it later.
+// Storing new messages in a mailbox the caller chose (IMAP APPEND, later JMAP Email/import and
+// the importer): the delivery pipeline's ingest and mailbox stages without its rules, since the
+// client already decided where the message goes. Mail addressed to accounts goes through
+// LocalDelivery (src/mail/delivery/local-delivery.ts) instead.
 
-import type { AccountId, AppendInput, AppendResult, BlobStore, MailboxId, MailStore } from '../store/types.ts';
-import type { ParsedMessage } from '../wire/mime/types.ts';
+import type { AccountId, AppendResult, MailboxId } from '../store/types.ts';
+import { appendAll, appendOne, type AppendStore } from './delivery/append.ts';
+import { ingest, type IngestDeps as IngestStageDeps } from './delivery/ingest.ts';
 
-export interface IngestDeps {
-  store: MailStore;
-  blobs: BlobStore;
-  parse: (raw: Uint8Array) => ParsedMessage;
+export interface IngestDeps extends IngestStageDeps {
+  store: AppendStore;
+}
+
+export interface MessageToStore {
+  raw: Uint8Array;
+  flags?: string[];
+  internalDate?: number;
 }
 
 /**
- * Several messages into one mailbox, all or none (IMAP MULTIAPPEND): every blob durable and
- * parsed first, then one store mutation.
+ * Several messages into one mailbox, all or none (IMAP MULTIAPPEND, RFC 3502): every blob
+ * durable and parsed first, then one store mutation.
  */
-export async function ingestMessages(
-  deps: IngestDeps,
-  accountId: AccountId,
-  mailboxId: MailboxId,
-  messages: { raw: Uint8Array; flags?: string[]; internalDate?: number }[],
-): Promise<AppendResult[]> {
-  const inputs: AppendInput[] = [];
-  for (const m of messages) {
-    const blob = await deps.blobs.put(m.raw);
-    const parsed = deps.parse(m.raw);
-    inputs.push({ blobId: blob.id, size: blob.size, flags: m.flags, internalDate: m.internalDate, summary: parsed.summary, searchText: parsed.searchText });
-  }
-  return deps.store.appendMessages(accountId, mailboxId, inputs);
+export async function ingestMessages(deps: IngestDeps, accountId: AccountId, mailboxId: MailboxId, messages: readonly MessageToStore[]): Promise<AppendResult[]> {
+  const entries = [];
+  for (const m of messages) entries.push({ message: await ingest(deps, m.raw), flags: m.flags, internalDate: m.internalDate });
+  return appendAll(deps.store, accountId, mailboxId, entries);
 }
 
 export async function ingestMessage(
@@ -37,14 +34,5 @@ export async function ingestMessage(
   raw: Uint8Array,
   opts: { flags?: string[]; internalDate?: number } = {},
 ): Promise<AppendResult> {
-  const blob = await deps.blobs.put(raw);
-  const parsed = deps.parse(raw);
-  return deps.store.appendMessage(accountId, mailboxId, {
-    blobId: blob.id,
-    size: blob.size,
-    flags: opts.flags,
-    internalDate: opts.internalDate,
-    summary: parsed.summary,
-    searchText: parsed.searchText,
-  });
+  return appendOne(deps.store, accountId, mailboxId, { message: await ingest(deps, raw), flags: opts.flags, internalDate: opts.internalDate });
 }

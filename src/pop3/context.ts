@@ -42,7 +42,7 @@ export function createPop3Context(deps: ServerDeps, opts: Pop3Options = {}): Pop
   return {
     deps,
     now: opts.now ?? Date.now,
-    locks: new MaildropLocks(),
+    locks: new MaildropLocks(deps.coordination),
     sizes: new PopSizeCache(deps.blobs, deps.store, (err) =>
       deps.log.warn({ event: 'pop3-size-store-failed', protocol: 'pop3', err: (err as Error)?.message }),
     ),

@@ -6,11 +6,13 @@
 // - Errors are caught here, once: Pop3Error → "-ERR [code] text"; anything else is logged and
 //   the client gets "-ERR [SYS/TEMP]" without details; a failure after "+OK" of a multi-line
 //   response closes the connection (BrokenResponse).
-// - The maildrop lock is taken synchronously right after authentication succeeds, before any
-//   await, so two logins cannot both pass; it is released in finish(), whatever ends the session.
+// - The maildrop lock is taken right after authentication succeeds, before the maildrop is read;
+//   the Coordination backend makes sure two logins cannot both get it. It is released in
+//   finish(), whatever ends the session, and confirmed still held before UPDATE deletes.
 // - finish() never deletes: only QUIT in TRANSACTION (UPDATE state) does (RFC 1939 §6).
 
 import type { Account } from '../store/types.ts';
+import type { HeldClaim } from '../store/coordination-claims.ts';
 import type { LineEvent } from '../wire/pop3/line-reader.ts';
 import { parseCommandLine, isHttpRequestLine } from '../wire/pop3/command.ts';
 import { errLine, okLine } from '../wire/pop3/response.ts';
@@ -53,6 +55,7 @@ export class Pop3Session {
   private badCommands = 0;
   authFailures = 0;
   private lockedAccount: Account | null = null;
+  private lock: HeldClaim | null = null;
   private readonly startedAt: number;
   private deletedAtQuit = 0;
   private finished = false;
@@ -120,17 +123,23 @@ export class Pop3Session {
    */
   async enterTransaction(account: Account, mechanism: string): Promise<void> {
     const { locks, deps } = this.ctx;
-    if (!locks.tryAcquire(account.id, this.id)) {
+    const log = { protocol: 'pop3', remote: this.io.remote, account: account.address };
+    const lock = await locks.acquire(account.id, this.id, {
+      onLost: () => deps.log.warn({ event: 'pop3-lock-lost', ...log }),
+      onError: (err) => deps.log.warn({ event: 'pop3-lock-renew-failed', ...log, err: (err as Error)?.message }),
+    });
+    if (!lock) {
       this.ctx.metrics.login('in-use');
-      deps.log.warn({ event: 'login-failed', protocol: 'pop3', remote: this.io.remote, account: account.address, reason: 'maildrop-in-use' });
+      deps.log.warn({ event: 'login-failed', ...log, reason: 'maildrop-in-use' });
       throw new Pop3Error('IN-USE', 'Maildrop already locked by another session');
     }
+    this.lock = lock;
     this.lockedAccount = account;
     let opened: Awaited<ReturnType<typeof Maildrop.open>>;
     try {
       opened = await Maildrop.open(this.ctx, account);
     } catch (err) {
-      this.releaseLock();
+      await this.releaseLock();
       throw err;
     }
     if (this.io.closed) return; // dropped meanwhile; finish() releases the lock
@@ -153,15 +162,26 @@ export class Pop3Session {
 
   /** QUIT in TRANSACTION: the UPDATE state (RFC 1939 §6). */
   async update(maildrop: Maildrop): Promise<number> {
+    // Deleting needs the exclusive lock (RFC 1939 §4): if it expired meanwhile, another session
+    // may be working on the maildrop, so nothing is deleted.
+    if (maildrop.deletedUids().length > 0 && !(await this.lock?.confirm())) throw new Error('maildrop lock lost before UPDATE');
     const removed = await maildrop.commit();
     this.deletedAtQuit = removed;
     if (removed > 0) this.ctx.metrics.deleted(removed);
     return removed;
   }
 
-  private releaseLock(): void {
-    if (this.lockedAccount) this.ctx.locks.release(this.lockedAccount.id, this.id);
+  /** Never throws: a release the backend did not get is undone by expiry. */
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    const account = this.lockedAccount;
+    this.lock = null;
     this.lockedAccount = null;
+    try {
+      await lock?.release();
+    } catch (err) {
+      this.ctx.deps.log.warn({ event: 'pop3-lock-release-failed', protocol: 'pop3', remote: this.io.remote, account: account?.address, err: (err as Error)?.message });
+    }
   }
 
   /** The connection is over (QUIT, drop, timeout, shutdown). Never deletes anything. */
@@ -174,7 +194,7 @@ export class Pop3Session {
       // RETR marks already counted for the client are written even when it dropped.
       if (maildrop) await maildrop.settle();
     } finally {
-      this.releaseLock();
+      await this.releaseLock();
       this.ctx.deps.log.info({
         event: 'session-end',
         protocol: 'pop3',

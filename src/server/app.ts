@@ -14,6 +14,8 @@ import { loadTls } from './tls.ts';
 import { openConfiguredStore } from './open-store.ts';
 import { bindPort, type ServerDeps, type Service } from './deps.ts';
 import { Authenticator } from '../mail/auth.ts';
+import { LocalDelivery } from '../mail/delivery/local-delivery.ts';
+import { inboxRules, type DeliveryRules } from '../mail/delivery/rules.ts';
 import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage } from '../store/blob-gc.ts';
 import { HttpListener } from '../web/server.ts';
@@ -34,18 +36,21 @@ export interface StartOptions {
   log?: Logger;
   /** Bind every enabled listener to a free port (tests); see ServerDeps.ephemeralPorts. */
   ephemeralPorts?: boolean;
+  /** Where local deliveries are filed; every message into INBOX by default. */
+  deliveryRules?: DeliveryRules;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination } = await openConfiguredStore(config);
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
     maxParts: config.limits.mimeMaxParts,
     maxHeaderBytes: config.limits.mimeMaxHeaderBytes,
   };
+  const parse = (raw: Uint8Array) => parseMessage(raw, limits);
   const deps: ServerDeps = {
     config,
     log,
@@ -53,9 +58,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     store,
     blobs,
     bus,
-    auth: new Authenticator(store),
+    coordination,
+    auth: new Authenticator({ store, coordination }),
     secureContext: tls.createSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert }),
-    parse: (raw) => parseMessage(raw, limits),
+    parse,
+    delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),
     ephemeralPorts: opts.ephemeralPorts ?? false,
   };
 

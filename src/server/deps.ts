@@ -6,7 +6,9 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
 import type { Authenticator } from '../mail/auth.ts';
+import type { Coordination } from '../store/coordination-types.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
+import type { LocalDelivery } from '../mail/delivery/local-delivery.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -15,11 +17,15 @@ export interface ServerDeps {
   store: MailStore;
   blobs: BlobStore;
   bus: ChangeBus;
+  /** Leases, counters and slots shared by every node (coordination-types.ts). */
+  coordination: Coordination;
   auth: Authenticator;
   /** For STARTTLS and implicit-TLS listeners. */
   secureContext: tls.SecureContext;
   /** The parse-once MIME parser, with the configured limits applied. */
   parse: (raw: Uint8Array) => ParsedMessage;
+  /** Mail addressed to hosted accounts: ingest, the configured rules, then the mailboxes. */
+  delivery: LocalDelivery;
   /**
    * Tests: bind every enabled listener to an ephemeral port; the bound port is then written
    * back into config.ports so everything that reports ports (autoconfig …) tells the truth.

@@ -8,11 +8,14 @@ import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
 import { openSqliteStore } from '../store/sqlite/index.ts';
 import { FileBlobStore } from '../store/blob-files.ts';
 import { InProcessChangeBus } from '../store/change-bus.ts';
+import type { Coordination } from '../store/coordination-types.ts';
+import { InProcessCoordination } from '../store/coordination-memory.ts';
 
 export interface OpenedStore {
   store: MailStore;
   blobs: BlobStore;
   bus: ChangeBus;
+  coordination: Coordination;
 }
 
 export async function openConfiguredStore(config: Config): Promise<OpenedStore> {
@@ -20,5 +23,6 @@ export async function openConfiguredStore(config: Config): Promise<OpenedStore> 
   const bus = new InProcessChangeBus();
   const store = await openSqliteStore({ path: join(config.dataDir, 'posthorn.db'), bus });
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
-  return { store, blobs, bus };
+  // In memory, like the bus: one process serves the embedded store (coordination-memory.ts).
+  return { store, blobs, bus, coordination: new InProcessCoordination() };
 }

@@ -47,7 +47,7 @@ export class OutboundQueue {
 
   constructor(deps: ServerDeps, opts: SmtpOptions, resolver: DnsResolver) {
     this.store = opts.queueStore ?? new SqliteQueueStore(join(deps.config.dataDir, 'queue.db'));
-    this.router = new MailRouter({ deps, queue: this.store, onQueued: () => this.runner.kick() });
+    this.router = new MailRouter({ local: deps.delivery, recipients: deps.store, queue: this.store, log: deps.log, onQueued: () => this.runner.kick() });
     this.runner = new QueueRunner({
       store: this.store,
       resolver,
