@@ -11,6 +11,7 @@ import { rejectsWith, withStore, type OpenTestStore } from './helpers/store-cont
 import { accountsContract } from './store-contract-accounts.ts';
 import { mailboxesContract } from './store-contract-mailboxes.ts';
 import { messagesContract } from './store-contract-messages.ts';
+import { emailsContract } from './store-contract-emails.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
 
@@ -19,6 +20,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('domains, accounts, aliases', () => accountsContract(open));
     describe('mailboxes', () => mailboxesContract(open));
     describe('messages', () => messagesContract(open));
+    describe('Emails, threads and changes per object type', () => emailsContract(open));
     describe('change bus and change log', () => changesContract(open));
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));

@@ -119,6 +119,15 @@ describe('sqlite backend on disk', () => {
       // Migration 5: only the latest row per message is left.
       assert.deepEqual(((await store.changesSince(1, 0)).changes).map((c) => [c.modseq, c.kind, c.uid]), [[2, 'message-flags', 1], [5, 'message-removed', 9]]);
       try {
+        // Migration 7: every message an Email of its own with a thread; log rows of messages
+        // that still exist learn their Email and thread.
+        const records = await store.listMessages(1, 1);
+        assert.equal(new Set(records.map((r) => r.emailId)).size, 3);
+        assert.ok(records.every((r) => r.threadId > 0));
+        const emails = await store.getEmails(1, records.map((r) => r.emailId));
+        assert.deepEqual(emails.map((e) => e.mailboxes.map((m) => m.uid)).sort(), [[1], [2], [3]]);
+        const flagRow = (await store.changesSince(1, 0)).changes.find((c) => c.uid === 1);
+        assert.deepEqual([flagRow?.emailId, flagRow?.threadId], [records[0].emailId, records[0].threadId]);
         const msgs = await store.getMessages(1, 1, [1, 2, 3]);
         assert.deepEqual(msgs.map((m) => [m.uid, m.blobId, m.summary.subject]), [[1, blobA, 'first'], [2, blobA, 'first'], [3, blobB, 'second']]);
         assert.deepEqual(await store.getSearchTexts(1, 1, [1, 3]), [{ uid: 1, text: 'text a' }, { uid: 3, text: '' }]);
