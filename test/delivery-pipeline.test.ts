@@ -57,8 +57,8 @@ function pipeline(rules: DeliveryRules = inboxRules): LocalDelivery {
 async function messagesIn(account: Account, name: string): Promise<{ subject: string | null; flags: string[]; blobId: string }[]> {
   const box = await store.getMailbox(account.id, name);
   assert.ok(box, `${account.address} has ${name}`);
-  const records = await store.listMessages(box.id);
-  const full = await store.getMessages(box.id, records.map((r) => r.uid));
+  const records = await store.listMessages(account.id, box.id);
+  const full = await store.getMessages(account.id, box.id, records.map((r) => r.uid));
   return full.map((m) => ({ subject: m.summary.subject, flags: m.flags, blobId: m.blobId }));
 }
 

@@ -181,7 +181,7 @@ test('kill -9 during pipelined APPENDs, three times: every OK survives exactly o
       const { store, blobs } = opened;
       const account = (await store.getAccountByAddress(ADDRESS))!;
       const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
-      const records = await store.listMessages(inbox.id);
+      const records = await store.listMessages(inbox.accountId, inbox.id);
       assert.equal(exists, `* ${records.length} EXISTS`, 'SELECT after the restarts shows every row');
       const uids = records.map((r) => r.uid);
       assert.equal(new Set(uids).size, uids.length, 'UIDs unique');
@@ -196,7 +196,7 @@ test('kill -9 during pipelined APPENDs, three times: every OK survives exactly o
         assert.ok(sent.has(sha), `UID ${r.uid} is a message that was sent in full`);
         rowsBySha.set(sha, [...(rowsBySha.get(sha) ?? []), r.uid]);
       }
-      for (const m of await store.getMessages(inbox.id, uids)) {
+      for (const m of await store.getMessages(inbox.accountId, inbox.id, uids)) {
         assert.equal(m.summary.messageId, sent.get(m.blobId)!.messageId, `UID ${m.uid}: Message-ID`);
       }
       for (const a of acked) {
@@ -212,7 +212,7 @@ test('kill -9 during pipelined APPENDs, three times: every OK survives exactly o
       let accountRows = 0;
       let accountBytes = 0;
       for (const box of await store.listMailboxes(account.id)) {
-        for (const r of await store.listMessages(box.id)) {
+        for (const r of await store.listMessages(box.accountId, box.id)) {
           accountRows++;
           accountBytes += r.size;
         }

@@ -57,7 +57,7 @@ async function account(name: string): Promise<{ account: Account; user: string }
 
 async function flagsOf(a: Account, uid: number): Promise<string[]> {
   const inbox = await srv.mailbox(a, 'INBOX');
-  const [m] = await srv.server.deps.store.getMessages(inbox.id, [uid]);
+  const [m] = await srv.server.deps.store.getMessages(inbox.accountId, inbox.id, [uid]);
   return m.flags;
 }
 
@@ -144,7 +144,7 @@ test('curl -T appends a message (APPEND with \\Seen) that the store then holds b
   writeFileSync(file, raw);
   ok(await curl(['-u', user, '-T', file, `imap://127.0.0.1:${srv.imap}/INBOX`]));
   const inbox = await srv.mailbox(a, 'INBOX');
-  const records = await srv.server.deps.store.listMessages(inbox.id);
+  const records = await srv.server.deps.store.listMessages(inbox.accountId, inbox.id);
   assert.equal(records.length, 1);
   assert.ok((await srv.server.deps.blobs.get(records[0].blobId)).equals(raw), 'stored bytes are the uploaded file');
   assert.deepEqual(records[0].flags, ['\\Seen'], 'curl appends with (\\Seen)');

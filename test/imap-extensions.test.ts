@@ -229,7 +229,7 @@ test('APPEND with flags and date, COPYUID/APPENDUID, MOVE into a missing mailbox
   const appended = (await c.until('a')).at(-1)!;
   const drafts = await srv.mailbox(account, 'Drafts');
   assert.equal(appended, `a OK [APPENDUID ${drafts.uidValidity} 1] APPEND completed`);
-  const [row] = await srv.server.deps.store.listMessages(drafts.id);
+  const [row] = await srv.server.deps.store.listMessages(drafts.accountId, drafts.id);
   assert.deepEqual(row.flags, ['\\Seen', '\\Draft']);
   assert.equal(new Date(row.internalDate).toISOString(), '2024-02-14T07:00:00.000Z');
   await c.command('s', 'SELECT INBOX');
@@ -244,7 +244,7 @@ test('MULTIAPPEND: several messages in one APPEND, one APPENDUID range; all or n
   c.send(`a APPEND Archive (\\Seen) {${Buffer.byteLength(m1)}+}\r\n${m1} (\\Flagged) "01-Jan-2026 10:00:00 +0000" {${Buffer.byteLength(m2)}+}\r\n${m2}\r\n`);
   const archive = await srv.mailbox(account, 'Archive');
   assert.equal((await c.until('a')).at(-1), `a OK [APPENDUID ${archive.uidValidity} 1:2] APPEND completed`);
-  const rows = await srv.server.deps.store.listMessages(archive.id);
+  const rows = await srv.server.deps.store.listMessages(archive.accountId, archive.id);
   assert.deepEqual(rows.map((r) => r.flags), [['\\Seen'], ['\\Flagged']]);
   assert.equal(new Date(rows[1].internalDate).toISOString(), '2026-01-01T10:00:00.000Z');
   // The second message is empty (BAD): the first one is not stored either.

@@ -79,7 +79,7 @@ function subjects(folder: string): string[] {
 async function serverSubjects(name: string): Promise<string[]> {
   const store = srv.server.deps.store;
   const mailbox = await srv.mailbox(user, name);
-  const msgs = await store.getMessages(mailbox.id, (await store.listMessages(mailbox.id)).map((m) => m.uid));
+  const msgs = await store.getMessages(mailbox.accountId, mailbox.id, (await store.listMessages(mailbox.accountId, mailbox.id)).map((m) => m.uid));
   return msgs.map((m) => m.summary.subject).sort();
 }
 
@@ -113,7 +113,7 @@ test('mbsync: download, push local changes, pull server changes', async () => {
   assert.deepEqual(await serverSubjects('INBOX'), ['inbox one', 'inbox three']);
   const store = srv.server.deps.store;
   const inboxBox = await srv.mailbox(user, 'INBOX');
-  const rows = await store.getMessages(inboxBox.id, (await store.listMessages(inboxBox.id)).map((m) => m.uid));
+  const rows = await store.getMessages(inboxBox.accountId, inboxBox.id, (await store.listMessages(inboxBox.accountId, inboxBox.id)).map((m) => m.uid));
   assert.ok(rows.find((r) => r.summary.subject === 'inbox one')!.flags.includes('\\Seen'));
   assert.deepEqual(await serverSubjects('Archive'), ['archived', 'filed locally']);
   assert.deepEqual(await serverSubjects('Local Stuff'), ['made here']);

@@ -40,7 +40,7 @@ function prng(seed: number): () => number {
 
 async function storeView(name: string): Promise<{ uid: number; flags: string[] }[]> {
   const mailbox = await srv.mailbox(user, name);
-  return (await srv.server.deps.store.listMessages(mailbox.id)).map((m) => ({ uid: m.uid, flags: [...m.flags].sort() }));
+  return (await srv.server.deps.store.listMessages(mailbox.accountId, mailbox.id)).map((m) => ({ uid: m.uid, flags: [...m.flags].sort() }));
 }
 
 /** What an imapflow client sees for the selected mailbox: seq order, UIDs, flags. */

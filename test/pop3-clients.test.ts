@@ -76,7 +76,7 @@ function crlf(text: string): string {
 }
 
 async function inboxCount(srv: Pop3TestServer, account: Account): Promise<number> {
-  return (await srv.server.deps.store.listMessages((await srv.inbox(account)).id)).length;
+  return (await srv.server.deps.store.listMessages(account.id, (await srv.inbox(account)).id)).length;
 }
 
 for (const mode of ['stls', 'pop3s'] as const) {

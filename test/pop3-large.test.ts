@@ -40,7 +40,7 @@ test('a maildrop of 10,000 messages: STAT, LIST, UIDL correct; RETR of the last 
     await Promise.all(raws.slice(i, i + 250).map((r) => srv.deliver(account, r)));
   }
   const box = await srv.inbox(account);
-  const stored = await srv.server.deps.store.listMessages(box.id);
+  const stored = await srv.server.deps.store.listMessages(box.accountId, box.id);
   assert.equal(stored.length, COUNT);
   // Delivery in parallel batches: map each stored message back to its text by subject number.
   const byUid = new Map(stored.map((m) => [m.uid, m]));

@@ -108,7 +108,7 @@ test('leave on server, remove after 3 days: UIDLs stable across sessions, MOVE a
   const inbox = await srv.inbox(account);
   const archive = await store.getMailbox(account.id, 'Archive');
   assert.ok(archive);
-  const m1Uid = (await store.listMessages(inbox.id))[0].uid;
+  const m1Uid = (await store.listMessages(inbox.accountId, inbox.id))[0].uid;
   const out = await store.moveMessages(account.id, inbox.id, [m1Uid], archive.id);
   await store.moveMessages(account.id, archive.id, [out.mapping[0].destUid], inbox.id);
 
@@ -123,7 +123,7 @@ test('leave on server, remove after 3 days: UIDLs stable across sessions, MOVE a
   now += 2 * DAY;
   r = await client.sync();
   assert.deepEqual(r.deleted.sort(), ['m1', 'm2']);
-  const left = await srv.server.deps.store.listMessages(inbox.id);
+  const left = await srv.server.deps.store.listMessages(inbox.accountId, inbox.id);
   assert.equal(left.length, 1, 'DELE+QUIT removed them from the store');
 
   // Day 5: a new message; its UIDL was never seen before, not even for the deleted ones.

@@ -159,7 +159,7 @@ test('SECURITY-CASES: connection dropped after DELE, before QUIT — nothing del
   assert.equal(await again.command('STAT'), `+OK 1 ${Buffer.byteLength(message('keep-me', 'body'))}`);
   assert.equal(await again.command('QUIT'), '+OK Bye');
   const box = await srv.inbox(acc);
-  assert.equal((await srv.server.deps.store.listMessages(box.id)).length, 1);
+  assert.equal((await srv.server.deps.store.listMessages(box.accountId, box.id)).length, 1);
 });
 
 test('transaction: numbers of deleted messages are refused, RSET restores them, bad arguments are -ERR', async () => {
@@ -188,7 +188,7 @@ test('transaction: numbers of deleted messages are refused, RSET restores them, 
   assert.ok(caps.includes('EXPIRE NEVER'), 'after login: the account value, without USER');
   assert.ok(!caps.includes('STLS'));
   assert.equal(await c.command('QUIT'), '+OK Bye');
-  assert.equal((await srv.server.deps.store.listMessages((await srv.inbox(acc)).id)).length, 2);
+  assert.equal((await srv.server.deps.store.listMessages(acc.id, (await srv.inbox(acc)).id)).length, 2);
 });
 
 test('QUIT deletes in one expunge: visible to another store reader at once, one bus event; RETR sets \\Seen', async () => {
@@ -204,14 +204,14 @@ test('QUIT deletes in one expunge: visible to another store reader at once, one 
   await c.multiline();
   assert.equal(await c.command('DELE 1'), '+OK Message 1 deleted');
   assert.equal(await c.command('DELE 3'), '+OK Message 3 deleted');
-  assert.equal((await srv.server.deps.store.listMessages(box.id)).length, 3, 'nothing deleted before QUIT');
+  assert.equal((await srv.server.deps.store.listMessages(box.accountId, box.id)).length, 3, 'nothing deleted before QUIT');
   const removedBefore = events.filter((e) => e.kinds.includes('message-removed')).length;
   assert.equal(removedBefore, 0);
   assert.equal(await c.command('QUIT'), '+OK Bye, 2 messages deleted');
-  const left = await srv.server.deps.store.listMessages(box.id);
+  const left = await srv.server.deps.store.listMessages(box.accountId, box.id);
   assert.deepEqual(left.map((m) => m.uid), [2]);
   assert.ok(left[0].flags.includes('\\Seen'), 'RETR set \\Seen');
-  assert.ok(left[0].popRetrievedAt !== null, 'RETR recorded the retrieval time');
+  assert.ok(left[0].downloadedAt !== null, 'RETR recorded the retrieval time');
   const removals = events.filter((e) => e.kinds.includes('message-removed'));
   assert.equal(removals.length, 1, 'one expunge, one event');
   assert.ok(removals[0].mailboxIds.includes(box.id));
@@ -253,9 +253,9 @@ test('TOP does not set \\Seen', async () => {
   const lines = await c.multiline();
   assert.deepEqual(lines.slice(-2), ['', 'l1']);
   assert.equal(await c.command('QUIT'), '+OK Bye');
-  const [m] = await srv.server.deps.store.listMessages((await srv.inbox(acc)).id);
+  const [m] = await srv.server.deps.store.listMessages(acc.id, (await srv.inbox(acc)).id);
   assert.ok(!m.flags.includes('\\Seen'));
-  assert.equal(m.popRetrievedAt, null);
+  assert.equal(m.downloadedAt, null);
 });
 
 test('a line over 255 octets gets -ERR and the stream stays in sync; ten bad commands close the connection', async () => {
@@ -329,14 +329,14 @@ test('graceful shutdown: a logged-in idle session gets -ERR [SYS/TEMP] and nothi
     assert.equal(await c.command('DELE 1'), '+OK Message 1 deleted');
     const store = local.server.deps.store;
     const box = await local.inbox(acc);
-    const before = await store.listMessages(box.id);
+    const before = await store.listMessages(box.accountId, box.id);
     const closing = local.server.stop();
     assert.equal(await c.line(), '-ERR [SYS/TEMP] Server shutting down, try again later');
     await c.waitClosed();
     await closing;
     assert.equal(before.length, 1);
     await local.restart();
-    assert.equal((await local.server.deps.store.listMessages(box.id)).length, 1, 'the DELE was not applied');
+    assert.equal((await local.server.deps.store.listMessages(box.accountId, box.id)).length, 1, 'the DELE was not applied');
   } finally {
     await local.stop();
   }

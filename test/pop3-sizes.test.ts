@@ -46,14 +46,14 @@ test('measured POP3 sizes survive a restart: the second cache reads no blob and 
     const errors: unknown[] = [];
     const first = counting(files);
     const before = new PopSizeCache(first, store, (e) => errors.push(e));
-    const sizes = await before.sizesOf(inbox.id, items);
+    const sizes = await before.sizesOf(inbox.accountId, inbox.id, items);
     assert.equal(first.reads, 3);
     assert.deepEqual(sizes, [items[0].storedSize + 4, items[1].storedSize, items[2].storedSize + 3], "one octet per bare LF");
     await before.remembering;
 
     const second = counting(files);
     const after = new PopSizeCache(second, store, (e) => errors.push(e));
-    assert.deepEqual(await after.sizesOf(inbox.id, items), sizes);
+    assert.deepEqual(await after.sizesOf(inbox.accountId, inbox.id, items), sizes);
     assert.equal(second.reads, 0, 'nothing read again');
     assert.deepEqual(errors, []);
     await store.close();

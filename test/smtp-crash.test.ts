@@ -75,10 +75,10 @@ test('kill -9 during concurrent deliveries: every 250 survives exactly once afte
     try {
       const account = (await after.store.getAccountByAddress('crash@posthorn.test'))!;
       const inbox = (await after.store.getMailbox(account.id, 'INBOX'))!;
-      const records = await after.store.listMessages(inbox.id);
+      const records = await after.store.listMessages(inbox.accountId, inbox.id);
       const uids = records.map((r) => r.uid);
       assert.equal(new Set(uids).size, uids.length, 'UIDs unique');
-      const subjects = (await after.store.getMessages(inbox.id, uids)).map((m) => m.summary.subject);
+      const subjects = (await after.store.getMessages(inbox.accountId, inbox.id, uids)).map((m) => m.summary.subject);
       for (const s of acked) assert.equal(subjects.filter((x) => x === s).length, 1, `${s} stored exactly once`);
       assert.equal(account.usedBytes, records.reduce((sum, r) => sum + r.size, 0));
     } finally {

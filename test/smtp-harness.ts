@@ -102,7 +102,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const account = await store.getAccountByAddress(address);
       if (!account) throw new Error(`no account ${address}`);
       const box = await store.getMailbox(account.id, 'INBOX');
-      const list = await store.listMessages(box!.id);
+      const list = await store.listMessages(box!.accountId, box!.id);
       return Promise.all(list.map(async (m) => (await blobs.get(m.blobId)).toString('utf8')));
     },
     async addAccount(address, password = PASSWORD, quotaBytes = null) {

@@ -70,7 +70,7 @@ test('one blob serves every recipient; aliases fan out, an account reached twice
   for (const address of ['alice@posthorn.test', 'bob@posthorn.test', 'boss@catchall.test']) {
     const account = (await store.getAccountByAddress(address))!;
     const box = (await store.getMailbox(account.id, 'INBOX'))!;
-    const mine = (await store.getMessages(box.id, (await store.listMessages(box.id)).map((m) => m.uid))).filter((m) => m.summary.subject === 'fanout');
+    const mine = (await store.getMessages(box.accountId, box.id, (await store.listMessages(box.accountId, box.id)).map((m) => m.uid))).filter((m) => m.summary.subject === 'fanout');
     assert.equal(mine.length, 1, `${address} has exactly one copy`);
     blobIds.add(mine[0].blobId);
   }

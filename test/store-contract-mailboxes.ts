@@ -64,10 +64,10 @@ export function mailboxesContract(open: OpenTestStore): void {
       assert.equal(moved.uidValidity, a.uidValidity);
       assert.ok(await store.getMailbox(account.id, 'x'), 'missing parent created');
       assert.ok(await store.getMailbox(account.id, 'ab'), 'sibling untouched');
-      assert.deepEqual((await store.listMessages(moved.id)).map((m) => m.uid), [msg.uid]);
+      assert.deepEqual((await store.listMessages(moved.accountId, moved.id)).map((m) => m.uid), [msg.uid]);
       const subs = await store.listSubscriptions(account.id);
       assert.ok(subs.includes('x/y/b') && !subs.includes('a/b'), 'subscription follows the rename');
-      const changes = await store.changesSince(account.id, msg.modseq);
+      const changes = (await store.changesSince(account.id, msg.modseq)).changes;
       assert.ok(changes.some((c) => c.kind === 'mailbox-renamed' && c.mailboxId === a.id));
     }));
 
@@ -96,7 +96,7 @@ export function mailboxesContract(open: OpenTestStore): void {
       assert.equal(after.uidNext, 3, 'INBOX UIDs are not reused');
       assert.ok(await store.getMailbox(account.id, 'INBOX/child'), 'children of INBOX are unaffected');
       const old = await ctx.mailbox('Old/Inbox');
-      const msgs = await store.listMessages(old.id);
+      const msgs = await store.listMessages(old.accountId, old.id);
       assert.deepEqual(msgs.map((m) => m.id), [m1.id, m2.id], 'message ids kept');
       assert.deepEqual(msgs.map((m) => m.uid), [1, 2]);
       assert.deepEqual(msgs[0].flags, ['\\Seen']);
@@ -122,7 +122,7 @@ export function mailboxesContract(open: OpenTestStore): void {
       assert.equal(await store.getMailbox(account.id, 'p/q'), null);
       assert.equal((await store.quota(account.id)).usedBytes, 0);
       assert.equal(await store.getMessageById(account.id, m.id), null);
-      const changes = await store.changesSince(account.id, m.modseq);
+      const changes = (await store.changesSince(account.id, m.modseq)).changes;
       assert.deepEqual(changes.map((c) => c.kind), ['message-removed', 'mailbox-deleted']);
       assert.equal(changes[0].messageId, m.id);
       assert.ok((await store.listSubscriptions(account.id)).includes('p/q'), 'RFC 9051 §6.3.9: subscription kept');
@@ -149,23 +149,23 @@ export function mailboxesContract(open: OpenTestStore): void {
     withStore(open, async (ctx) => {
       const { store, account } = ctx;
       const box = await store.createMailbox(account.id, 'Recent');
-      assert.equal(box.recentUid, 0);
+      assert.equal(box.arrivalMark, 0);
       for (let i = 0; i < 3; i++) await ctx.append(box);
-      assert.equal(await store.countRecent(box.id), 3);
+      assert.equal(await store.countUnclaimedArrivals(box.accountId, box.id), 3);
       const modseq = (await ctx.mailbox('Recent')).highestModseq;
       // Two sessions claim in the same turn: exactly one of them gets UIDs 1..3.
-      const [a, b] = await Promise.all([store.claimRecent(box.id, 3), store.claimRecent(box.id, 3)]);
+      const [a, b] = await Promise.all([store.claimArrivals(box.accountId, box.id, 3), store.claimArrivals(box.accountId, box.id, 3)]);
       assert.deepEqual([a, b].sort(), [0, 3]);
-      assert.equal(await store.countRecent(box.id), 0);
-      assert.equal((await ctx.mailbox('Recent')).recentUid, 3);
+      assert.equal(await store.countUnclaimedArrivals(box.accountId, box.id), 0);
+      assert.equal((await ctx.mailbox('Recent')).arrivalMark, 3);
       assert.equal((await ctx.mailbox('Recent')).highestModseq, modseq, 'not a change of mail data');
       // The mark never goes down; a later claim up to a new message takes only that one.
       await ctx.append(box);
-      assert.equal(await store.claimRecent(box.id, 2), 3);
-      assert.equal(await store.countRecent(box.id), 1);
-      assert.equal(await store.claimRecent(box.id, 4), 3);
-      assert.equal(await store.claimRecent(box.id, 4), 4);
-      await rejectsWith(store.claimRecent(999999, 1), 'NOT_FOUND');
-      await rejectsWith(store.claimRecent(box.id, -1), 'INVALID');
+      assert.equal(await store.claimArrivals(box.accountId, box.id, 2), 3);
+      assert.equal(await store.countUnclaimedArrivals(box.accountId, box.id), 1);
+      assert.equal(await store.claimArrivals(box.accountId, box.id, 4), 3);
+      assert.equal(await store.claimArrivals(box.accountId, box.id, 4), 4);
+      await rejectsWith(store.claimArrivals(box.accountId, 999999, 1), 'NOT_FOUND');
+      await rejectsWith(store.claimArrivals(box.accountId, box.id, -1), 'INVALID');
     }));
 }

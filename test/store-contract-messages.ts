@@ -13,13 +13,13 @@ export function messagesContract(open: OpenTestStore): void {
       const other = await blobs.put(Buffer.from('Subject: t\r\n\r\nbody\r\n'));
       const a = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary: summaryFor('a'), searchText: 'quarterly figures Grüße' });
       const b = await store.appendMessage(account.id, inbox.id, { blobId: other.id, size: other.size, summary: summaryFor('b') });
-      assert.deepEqual(await store.getSearchTexts(inbox.id, [b.uid, a.uid, 999]), [
+      assert.deepEqual(await store.getSearchTexts(inbox.accountId, inbox.id, [b.uid, a.uid, 999]), [
         { uid: a.uid, text: 'quarterly figures Grüße' },
         { uid: b.uid, text: '' },
       ]);
       const archive = await ctx.mailbox('Archive');
       const copy = await store.copyMessages(account.id, inbox.id, [a.uid], archive.id);
-      assert.deepEqual(await store.getSearchTexts(archive.id, [copy.mapping[0].destUid]), [{ uid: copy.mapping[0].destUid, text: 'quarterly figures Grüße' }]);
+      assert.deepEqual(await store.getSearchTexts(archive.accountId, archive.id, [copy.mapping[0].destUid]), [{ uid: copy.mapping[0].destUid, text: 'quarterly figures Grüße' }]);
     }));
 
   it('appends with ascending UIDs and modseqs, never reusing a UID', () =>
@@ -32,13 +32,13 @@ export function messagesContract(open: OpenTestStore): void {
       assert.equal(a.uidValidity, inbox.uidValidity);
       assert.ok(b.modseq > a.modseq);
       assert.notEqual(a.id, b.id);
-      const msgs = await store.getMessages(inbox.id, [2, 1, 99]);
+      const msgs = await store.getMessages(inbox.accountId, inbox.id, [2, 1, 99]);
       assert.deepEqual(msgs.map((m) => m.uid), [1, 2]);
       assert.deepEqual(msgs[0].flags, ['\\Seen', 'Work'], 'normalised, deduped, \\Recent dropped');
       assert.equal(msgs[0].summary.subject, 'message 1');
       assert.equal(msgs[0].blobId, a.blobId);
       assert.equal(msgs[0].size, a.size);
-      assert.equal(msgs[0].popRetrievedAt, null);
+      assert.equal(msgs[0].downloadedAt, null);
       assert.ok(Math.abs(msgs[0].internalDate - Date.now()) < 60_000);
       const byId = await store.getMessageById(account.id, b.id);
       assert.equal(byId?.uid, 2);
@@ -53,7 +53,7 @@ export function messagesContract(open: OpenTestStore): void {
       assert.equal((await store.getAccount(account.id))!.modseq, c.modseq);
       const when = Date.UTC(2020, 0, 2);
       const d = await store.appendMessage(account.id, inbox.id, { blobId: a.blobId, size: a.size, internalDate: when, summary: summaryFor('d') });
-      assert.equal((await store.getMessages(inbox.id, [d.uid]))[0].internalDate, when);
+      assert.equal((await store.getMessages(inbox.accountId, inbox.id, [d.uid]))[0].internalDate, when);
       await rejectsWith(store.appendMessage(account.id, inbox.id, { blobId: 'nothex', size: 1, summary: summaryFor('x') }), 'INVALID');
       await rejectsWith(store.appendMessage(account.id, 999999, { blobId: a.blobId, size: 1, summary: summaryFor('x') }), 'NOT_FOUND');
       await rejectsWith(ctx.append(inbox, { flags: ['bad flag'] }), 'INVALID');
@@ -71,7 +71,7 @@ export function messagesContract(open: OpenTestStore): void {
       ]);
       assert.deepEqual(results.map((r) => r.uid), [1, 2]);
       assert.equal(results[0].modseq, results[1].modseq, 'one mutation');
-      assert.deepEqual((await store.getMessages(inbox.id, [1, 2])).map((m) => m.flags), [['\\Seen'], []]);
+      assert.deepEqual((await store.getMessages(inbox.accountId, inbox.id, [1, 2])).map((m) => m.flags), [['\\Seen'], []]);
       // The second does not fit: neither is stored, and no UID is used up.
       await store.setQuota(account.id, x.size * 2 + y.size + 1);
       await rejectsWith(store.appendMessages(account.id, inbox.id, [
@@ -94,10 +94,10 @@ export function messagesContract(open: OpenTestStore): void {
       summary.envelope = { ...summary.envelope, to: [{ name: 'Ann', adl: null, mailbox: 'ann', host: 'example.org' }] };
       const a = await store.appendMessage(account.id, inbox.id, { blobId: blob.id, size: blob.size, summary });
       const b = await ctx.append(inbox);
-      const rows = await store.listMessagesWithKeys(inbox.id, ['sentDate', 'sortSubject', 'sortTo', 'displayTo', 'searchTo', 'searchCc']);
+      const rows = await store.listMessagesWithKeys(inbox.accountId, inbox.id, ['sentDate', 'sortSubject', 'sortTo', 'displayTo', 'searchTo', 'searchCc']);
       assert.deepEqual(rows.map((r) => r.record.uid), [a.uid, b.uid]);
       assert.deepEqual(rows[0].keys, [1_700_000_000_000, 'PLANS', 'ANN', 'ANN', 'ann <ann@example.org>', null]);
-      assert.deepEqual(rows[0].record.flags, (await store.listMessages(inbox.id))[0].flags);
+      assert.deepEqual(rows[0].record.flags, (await store.listMessages(inbox.accountId, inbox.id))[0].flags);
     }));
 
   it('remembers POP3 sizes per blob, without a mod-sequence, and lists them per mailbox', () =>
@@ -105,18 +105,18 @@ export function messagesContract(open: OpenTestStore): void {
       const { store, account, inbox } = ctx;
       const a = await ctx.append(inbox);
       const b = await ctx.append(await ctx.mailbox('Archive'));
-      assert.deepEqual(await store.pop3Sizes(inbox.id), new Map());
+      assert.deepEqual(await store.blobMeasures(inbox.accountId, inbox.id, "pop3-octets"), new Map());
       const modseq = (await store.getAccount(account.id))!.modseq;
-      await store.rememberPop3Sizes(new Map([[a.blobId, 123], [b.blobId, 456]]));
-      assert.deepEqual(await store.pop3Sizes(inbox.id), new Map([[a.blobId, 123]]), 'only blobs of the mailbox\'s messages');
+      await store.rememberBlobMeasures("pop3-octets", new Map([[a.blobId, 123], [b.blobId, 456]]));
+      assert.deepEqual(await store.blobMeasures(inbox.accountId, inbox.id, "pop3-octets"), new Map([[a.blobId, 123]]), 'only blobs of the mailbox\'s messages');
       assert.equal((await store.getAccount(account.id))!.modseq, modseq);
-      await rejectsWith(store.rememberPop3Sizes(new Map([['not-a-blob', 1]])), 'INVALID');
-      await rejectsWith(store.rememberPop3Sizes(new Map([[a.blobId, -1]])), 'INVALID');
+      await rejectsWith(store.rememberBlobMeasures("pop3-octets", new Map([['not-a-blob', 1]])), 'INVALID');
+      await rejectsWith(store.rememberBlobMeasures("pop3-octets", new Map([[a.blobId, -1]])), 'INVALID');
       // The size goes with the blob's last message; a blob no message refers to is not remembered.
       await store.expunge(account.id, inbox.id, { onlyDeleted: false });
-      await store.rememberPop3Sizes(new Map([[a.blobId, 123]]));
+      await store.rememberBlobMeasures("pop3-octets", new Map([[a.blobId, 123]]));
       await store.appendMessage(account.id, inbox.id, { blobId: a.blobId, size: a.size, summary: summaryFor('again') });
-      assert.deepEqual(await store.pop3Sizes(inbox.id), new Map());
+      assert.deepEqual(await store.blobMeasures(inbox.accountId, inbox.id, "pop3-octets"), new Map());
     }));
 
   it('refuses to touch another account’s mailbox', () =>
@@ -131,7 +131,7 @@ export function messagesContract(open: OpenTestStore): void {
       await rejectsWith(store.copyMessages(other.id, inbox.id, [1], otherInbox.id), 'NOT_FOUND');
       await rejectsWith(store.moveMessages(ctx.account.id, inbox.id, [1], otherInbox.id), 'NOT_FOUND');
       assert.equal(await store.getMessageById(other.id, 1), null);
-      assert.equal((await store.listMessages(inbox.id)).length, 1);
+      assert.equal((await store.listMessages(inbox.accountId, inbox.id)).length, 1);
     }));
 
   it('sets flags: add, remove, replace, no new modseq without a change, UNCHANGEDSINCE', () =>
@@ -160,14 +160,14 @@ export function messagesContract(open: OpenTestStore): void {
       const since = await store.setFlags(account.id, inbox.id, [1, 2], 'add', ['\\Flagged'], ms);
       assert.deepEqual(since.modified, [2]);
       assert.deepEqual(since.updated.map((u) => u.uid), [1]);
-      assert.ok(!(await store.getMessages(inbox.id, [2]))[0].flags.includes('\\Flagged'));
+      assert.ok(!(await store.getMessages(inbox.accountId, inbox.id, [2]))[0].flags.includes('\\Flagged'));
       await rejectsWith(store.setFlags(account.id, inbox.id, [1], 'add', ['\\Bogus']), 'INVALID');
       await rejectsWith(store.setFlags(account.id, inbox.id, [0], 'add', ['\\Seen']), 'INVALID');
       assert.deepEqual((await store.setFlags(account.id, inbox.id, [1, 2], 'add', ['\\Deleted'])).updated.length, 2);
       const mb = await ctx.mailbox('INBOX');
       assert.equal(mb.deletedCount, 2);
       assert.equal(mb.unseenCount, 0);
-      const changes = await store.changesSince(account.id, m1.modseq, inbox.id);
+      const changes = (await store.changesSince(account.id, m1.modseq, inbox.id)).changes;
       assert.ok(changes.every((c) => c.modseq > m1.modseq));
       assert.ok(changes.some((c) => c.kind === 'message-flags' && c.uid === 1));
       await assertCountersConsistent(store, account.id);
@@ -182,7 +182,7 @@ export function messagesContract(open: OpenTestStore): void {
       assert.deepEqual(await store.expunge(account.id, inbox.id, { uids: [4], onlyDeleted: true }), []);
       assert.equal((await store.getAccount(account.id))!.modseq, before, 'nothing removed, no modseq');
       assert.deepEqual(await store.expunge(account.id, inbox.id, { onlyDeleted: true }), [1]);
-      const changes = await store.changesSince(account.id, before);
+      const changes = (await store.changesSince(account.id, before)).changes;
       assert.deepEqual(changes.map((c) => [c.kind, c.uid]), [['message-removed', 1]]);
       assert.deepEqual(await store.expunge(account.id, inbox.id, { onlyDeleted: false }), [2, 4, 6]);
       const mb = await ctx.mailbox('INBOX');
@@ -201,21 +201,21 @@ export function messagesContract(open: OpenTestStore): void {
       const copy = await store.copyMessages(account.id, inbox.id, [4, 1, 3, 77], archive.id);
       assert.equal(copy.uidValidity, archive.uidValidity);
       assert.deepEqual(copy.mapping, [{ sourceUid: 1, destUid: 2 }, { sourceUid: 3, destUid: 3 }, { sourceUid: 4, destUid: 4 }]);
-      const copied = await store.getMessages(archive.id, [2]);
+      const copied = await store.getMessages(archive.accountId, archive.id, [2]);
       assert.notEqual(copied[0].id, src[0].id, 'a copy is a new message');
       assert.deepEqual(copied[0].flags, ['\\Seen', 'kw'], 'flags copied');
       assert.equal(copied[0].blobId, src[0].blobId, 'blob shared');
-      assert.equal((await store.listMessages(inbox.id)).length, 4, 'copy leaves the source');
+      assert.equal((await store.listMessages(inbox.accountId, inbox.id)).length, 4, 'copy leaves the source');
 
       const trash = await ctx.mailbox('Trash');
       const usedBefore = (await store.quota(account.id)).usedBytes;
       const move = await store.moveMessages(account.id, inbox.id, [2, 1], trash.id);
       assert.deepEqual(move.mapping, [{ sourceUid: 1, destUid: 1 }, { sourceUid: 2, destUid: 2 }]);
-      const moved = await store.listMessages(trash.id);
+      const moved = await store.listMessages(trash.accountId, trash.id);
       assert.deepEqual(moved.map((m) => m.id), [src[0].id, src[1].id], 'MOVE keeps the MessageId');
       assert.equal((await store.quota(account.id)).usedBytes, usedBefore, 'moving does not change usage');
-      assert.deepEqual((await store.listMessages(inbox.id)).map((m) => m.uid), [3, 4]);
-      const changes = await store.changesSince(account.id, src[3].modseq);
+      assert.deepEqual((await store.listMessages(inbox.accountId, inbox.id)).map((m) => m.uid), [3, 4]);
+      const changes = (await store.changesSince(account.id, src[3].modseq)).changes;
       const moveChanges = changes.filter((c) => c.modseq === moved[0].modseq);
       assert.deepEqual(moveChanges.map((c) => [c.kind, c.mailboxId, c.uid, c.messageId]), [
         ['message-removed', inbox.id, 1, src[0].id], ['message-added', trash.id, 1, src[0].id],
@@ -225,7 +225,7 @@ export function messagesContract(open: OpenTestStore): void {
       const inboxBefore = await ctx.mailbox('INBOX');
       const self = await store.moveMessages(account.id, inbox.id, [3], inbox.id);
       assert.deepEqual(self.mapping, [{ sourceUid: 3, destUid: inboxBefore.uidNext }]);
-      assert.deepEqual((await store.listMessages(inbox.id)).map((m) => [m.uid, m.id]), [[4, src[3].id], [inboxBefore.uidNext, src[2].id]]);
+      assert.deepEqual((await store.listMessages(inbox.accountId, inbox.id)).map((m) => [m.uid, m.id]), [[4, src[3].id], [inboxBefore.uidNext, src[2].id]]);
       assert.equal((await ctx.mailbox('INBOX')).messageCount, inboxBefore.messageCount);
       const none = await store.moveMessages(account.id, inbox.id, [999], trash.id);
       assert.deepEqual(none.mapping, []);
@@ -267,7 +267,7 @@ export function messagesContract(open: OpenTestStore): void {
       let lastModseq = 0;
       for (let step = 0; step < 150; step++) {
         const mb = boxes[rnd(boxes.length)];
-        const uids = (await store.listMessages(mb.id)).map((m) => m.uid);
+        const uids = (await store.listMessages(mb.accountId, mb.id)).map((m) => m.uid);
         const pick = uids.filter(() => rnd(2) === 0).slice(0, 4); // bounded: copies must not grow exponentially
         const op = rnd(6);
         if (op <= 1 || uids.length === 0) await ctx.append(mb, { body: rnd(500), flags: rnd(2) ? ['\\Seen'] : [] });
@@ -292,9 +292,9 @@ export function messagesContract(open: OpenTestStore): void {
       await ctx.append(inbox);
       await ctx.append(inbox);
       const modseq = (await store.getAccount(account.id))!.modseq;
-      await store.markPopRetrieved(account.id, inbox.id, [1], 1000);
-      await store.markPopRetrieved(account.id, inbox.id, [1, 2], 2000);
-      assert.deepEqual((await store.listMessages(inbox.id)).map((m) => m.popRetrievedAt), [1000, 2000]);
+      await store.markDownloaded(account.id, inbox.id, [1], 1000);
+      await store.markDownloaded(account.id, inbox.id, [1, 2], 2000);
+      assert.deepEqual((await store.listMessages(inbox.accountId, inbox.id)).map((m) => m.downloadedAt), [1000, 2000]);
       assert.equal((await store.getAccount(account.id))!.modseq, modseq, 'invisible to IMAP: no modseq');
     }));
 }

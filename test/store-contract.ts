@@ -11,6 +11,7 @@ import { rejectsWith, withStore, type OpenTestStore } from './helpers/store-cont
 import { accountsContract } from './store-contract-accounts.ts';
 import { mailboxesContract } from './store-contract-mailboxes.ts';
 import { messagesContract } from './store-contract-messages.ts';
+import { emailsContract } from './store-contract-emails.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
 
@@ -19,6 +20,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('domains, accounts, aliases', () => accountsContract(open));
     describe('mailboxes', () => mailboxesContract(open));
     describe('messages', () => messagesContract(open));
+    describe('Emails, threads and changes per object type', () => emailsContract(open));
     describe('change bus and change log', () => changesContract(open));
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));
@@ -32,7 +34,7 @@ function changesContract(open: OpenTestStore): void {
       const seen: { event: ChangeEvent; visible: Promise<number[]> }[] = [];
       // The listener reads the store: the change must already be committed and visible.
       const unsubscribe = bus.subscribe(account.id, (event) => {
-        seen.push({ event, visible: store.changesSince(account.id, event.modseq - 1).then((cs) => cs.map((c) => c.modseq)) });
+        seen.push({ event, visible: store.changesSince(account.id, event.modseq - 1).then((cs) => cs.changes.map((c) => c.modseq)) });
       });
       const other = await store.createAccount({ address: 'other@example.org', passwordHash: 'h' });
       bus.subscribe(other.id, () => {
@@ -69,24 +71,24 @@ function changesContract(open: OpenTestStore): void {
       const a = await ctx.append(inbox);
       const b = await ctx.append(archive);
       await store.setFlags(account.id, inbox.id, [a.uid], 'add', ['\\Flagged']);
-      const all = await store.changesSince(account.id, start);
+      const all = (await store.changesSince(account.id, start)).changes;
       assert.deepEqual(all.map((c) => [c.kind, c.mailboxId, c.uid]), [
         ['message-added', inbox.id, a.uid], ['message-added', archive.id, b.uid], ['message-flags', inbox.id, a.uid],
       ]);
       assert.deepEqual(all.map((c) => c.messageId), [a.id, b.id, a.id]);
       for (let i = 1; i < all.length; i++) assert.ok(all[i].modseq > all[i - 1].modseq);
-      assert.deepEqual((await store.changesSince(account.id, start, archive.id)).map((c) => c.uid), [b.uid]);
+      assert.deepEqual(((await store.changesSince(account.id, start, archive.id)).changes).map((c) => c.uid), [b.uid]);
       // A newer flag change replaces the older row: one row per message, whatever the number of STOREs.
       for (const f of ['\\Seen', '$a', '$b']) await store.setFlags(account.id, inbox.id, [a.uid], 'add', [f]);
-      const flagRows = (await store.changesSince(account.id, start)).filter((c) => c.kind === 'message-flags');
+      const flagRows = ((await store.changesSince(account.id, start)).changes).filter((c) => c.kind === 'message-flags');
       assert.equal(flagRows.length, 1);
-      assert.equal(flagRows[0].modseq, (await store.getMessages(inbox.id, [a.uid]))[0].modseq);
+      assert.equal(flagRows[0].modseq, (await store.getMessages(inbox.accountId, inbox.id, [a.uid]))[0].modseq);
       // A removal replaces the message's added/flags rows in that mailbox.
       await store.expunge(account.id, inbox.id, { onlyDeleted: false });
-      const after = await store.changesSince(account.id, start);
+      const after = (await store.changesSince(account.id, start)).changes;
       assert.deepEqual(after.map((c) => [c.kind, c.mailboxId, c.uid]), [['message-added', archive.id, b.uid], ['message-removed', inbox.id, a.uid]]);
-      assert.deepEqual(await store.changesSince(account.id, after[1].modseq), []);
-      const fromZero = await store.changesSince(account.id, 0);
+      assert.deepEqual((await store.changesSince(account.id, after[1].modseq)).changes, []);
+      const fromZero = (await store.changesSince(account.id, 0)).changes;
       assert.equal(fromZero.filter((c) => c.kind === 'mailbox-created').length, 6, 'the default mailboxes are logged');
     }));
 }

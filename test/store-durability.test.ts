@@ -67,7 +67,7 @@ describe('store durability under SIGKILL', () => {
         const acked = await runAndKill(dir, account.id, inbox.id, 5 + Math.floor(Math.random() * 60));
         allAcked.push(...acked);
         store = await open();
-        const rows = await store.listMessages(inbox.id);
+        const rows = await store.listMessages(inbox.accountId, inbox.id);
         const byUid = new Map(rows.map((r) => [r.uid, r]));
         assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, 'message ids unique');
         for (const a of allAcked) {
@@ -120,7 +120,7 @@ describe('two processes on one database', () => {
       const uids = [...mine, ...theirs.map((a) => a.uid)];
       assert.equal(new Set(uids).size, uids.length, 'no UID handed out twice across processes');
       assert.ok(mine.length > 0 && theirs.length >= 200);
-      const rows = await store.listMessages(inbox.id);
+      const rows = await store.listMessages(inbox.accountId, inbox.id);
       const present = new Set(rows.map((r) => r.uid));
       for (const u of uids) assert.ok(present.has(u), `uid ${u} stored`);
       await assertCountersConsistent(store, account.id);

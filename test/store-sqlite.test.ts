@@ -61,11 +61,11 @@ describe('sqlite backend on disk', () => {
       assert.ok(r.modseq > modseq);
       assert.equal(r.uidValidity, inbox.uidValidity);
       assert.deepEqual(await store.quota(acc.id), { usedBytes: 30, limitBytes: null, messageCount: 3 });
-      assert.equal(await store.claimRecent(inbox.id, 2), 0);
+      assert.equal(await store.claimArrivals(inbox.accountId, inbox.id, 2), 0);
       await store.close();
       store = await open(dir);
-      assert.equal((await store.getMailboxById(acc.id, inbox.id))?.recentUid, 2, 'the \\Recent mark is kept across a restart');
-      assert.equal(await store.countRecent(inbox.id), 1);
+      assert.equal((await store.getMailboxById(acc.id, inbox.id))?.arrivalMark, 2, 'the \\Recent mark is kept across a restart');
+      assert.equal(await store.countUnclaimedArrivals(inbox.accountId, inbox.id), 1);
       await store.close();
     }));
 
@@ -117,22 +117,31 @@ describe('sqlite backend on disk', () => {
 
       const store = await open(dir);
       // Migration 5: only the latest row per message is left.
-      assert.deepEqual((await store.changesSince(1, 0)).map((c) => [c.modseq, c.kind, c.uid]), [[2, 'message-flags', 1], [5, 'message-removed', 9]]);
+      assert.deepEqual(((await store.changesSince(1, 0)).changes).map((c) => [c.modseq, c.kind, c.uid]), [[2, 'message-flags', 1], [5, 'message-removed', 9]]);
       try {
-        const msgs = await store.getMessages(1, [1, 2, 3]);
+        // Migration 7: every message an Email of its own with a thread; log rows of messages
+        // that still exist learn their Email and thread.
+        const records = await store.listMessages(1, 1);
+        assert.equal(new Set(records.map((r) => r.emailId)).size, 3);
+        assert.ok(records.every((r) => r.threadId > 0));
+        const emails = await store.getEmails(1, records.map((r) => r.emailId));
+        assert.deepEqual(emails.map((e) => e.mailboxes.map((m) => m.uid)).sort(), [[1], [2], [3]]);
+        const flagRow = (await store.changesSince(1, 0)).changes.find((c) => c.uid === 1);
+        assert.deepEqual([flagRow?.emailId, flagRow?.threadId], [records[0].emailId, records[0].threadId]);
+        const msgs = await store.getMessages(1, 1, [1, 2, 3]);
         assert.deepEqual(msgs.map((m) => [m.uid, m.blobId, m.summary.subject]), [[1, blobA, 'first'], [2, blobA, 'first'], [3, blobB, 'second']]);
-        assert.deepEqual(await store.getSearchTexts(1, [1, 3]), [{ uid: 1, text: 'text a' }, { uid: 3, text: '' }]);
+        assert.deepEqual(await store.getSearchTexts(1, 1, [1, 3]), [{ uid: 1, text: 'text a' }, { uid: 3, text: '' }]);
         assert.equal((await store.getAccount(1))?.usedBytes, 30, 'counters untouched by the migration');
         // The content row goes with the last message of its blob.
         await store.expunge(1, 1, { uids: [1], onlyDeleted: false });
-        assert.equal((await store.getMessages(1, [2]))[0].summary.subject, 'first');
+        assert.equal((await store.getMessages(1, 1, [2]))[0].summary.subject, 'first');
         await store.expunge(1, 1, { uids: [2], onlyDeleted: false });
         // Migration 4: SEARCH/SORT keys computed from the stored summaries (casemapped, lower-cased).
-        const keyed = await store.listMessagesWithKeys(1, ['sortSubject', 'searchSubject', 'sentDate', 'searchTo']);
+        const keyed = await store.listMessagesWithKeys(1, 1, ['sortSubject', 'searchSubject', 'sentDate', 'searchTo']);
         assert.deepEqual(keyed.map((k) => [k.record.uid, ...k.keys]), [[3, 'SECOND', 'second', null, null]]);
         // Migration 3: messages stored before \Recent was kept are not recent to anyone.
-        assert.equal((await store.getMailboxById(1, 1))?.recentUid, 3);
-        assert.equal(await store.countRecent(1), 0);
+        assert.equal((await store.getMailboxById(1, 1))?.arrivalMark, 3);
+        assert.equal(await store.countUnclaimedArrivals(1, 1), 0);
       } finally {
         await store.close();
       }

@@ -115,11 +115,19 @@ const fetch = command({
       // RFC 7162 §3.2.6: UIDs of the set that were expunged since CHANGEDSINCE.
       const wanted = new Set(view.resolve(cmd.sequence, true, s.savedResult, true));
       const requestedRange = cmd.sequence;
-      const changes = await storeCall(() => store.changesSince(s.accountId(), cmd.changedSince!, view.mailboxId));
+      const log = await storeCall(() => store.changesSince(s.accountId(), cmd.changedSince!, view.mailboxId));
       const gone = new Set<number>();
-      for (const c of changes) {
-        if (c.kind !== 'message-removed' || c.uid === null || (view.has(c.uid) && !view.expunged.has(c.uid))) continue;
-        if (wanted.has(c.uid) || inUidSet(requestedRange, c.uid)) gone.add(c.uid);
+      const isGone = (uid: number): boolean => !view.has(uid) || view.expunged.has(uid);
+      if (log.complete) {
+        for (const c of log.changes) {
+          if (c.kind !== 'message-removed' || c.uid === null || !isGone(c.uid)) continue;
+          if (wanted.has(c.uid) || inUidSet(requestedRange, c.uid)) gone.add(c.uid);
+        }
+      } else {
+        // Below the log's horizon: every requested UID that is not here (RFC 7162 §3.2.6 allows
+        // UIDs the client never knew).
+        const top = Math.max(view.uidNext, (view.uids[view.uids.length - 1] ?? 0) + 1);
+        for (let uid = 1; uid < top; uid++) if (isGone(uid) && inUidSet(requestedRange, uid)) gone.add(uid);
       }
       if (gone.size > 0) await s.send(vanishedResponse(compressSequence([...gone].sort((a, b) => a - b)), true));
     }
@@ -129,7 +137,7 @@ const fetch = command({
     const opts = s.encodeOptions();
     // FETCH 1:* (UID FLAGS) — what every client sends to resynchronise — reads the rows once,
     // without summaries.
-    const listed = metaOnly && uids.length > BATCH ? await storeCall(() => store.listMessages(view.mailboxId)) : null;
+    const listed = metaOnly && uids.length > BATCH ? await storeCall(() => store.listMessages(s.accountId(), view.mailboxId)) : null;
     /** The listed rows (ascending UID) of a batch, by binary search: no 100,000-entry Map. */
     const fromListed = (rows: MessageRecord[], batch: number[]): MessageRecord[] => {
       const out: MessageRecord[] = [];
@@ -153,7 +161,7 @@ const fetch = command({
       const batch = uids.slice(i, i + BATCH);
       let messages: (MessageRecord | MessageWithSummary)[] = listed
         ? fromListed(listed, batch)
-        : await storeCall(() => store.getMessages(view.mailboxId, batch));
+        : await storeCall(() => store.getMessages(s.accountId(), view.mailboxId, batch));
       if (cmd.changedSince !== null) messages = messages.filter((m) => m.modseq > cmd.changedSince!);
       const seenChanged = new Set<number>();
       if (setSeen) {

@@ -76,10 +76,10 @@ const unsubscribe = command({
 
 /**
  * STATUS data items from the counters the store keeps with every mutation; RECENT counts the
- * messages above the mailbox's recent mark (an index range, only when asked for).
+ * messages above the mailbox's arrival mark (an index range, only when asked for).
  */
 export async function statusItems(s: ImapSession, mailbox: Mailbox, items: readonly StatusItem[]): Promise<[string, number][]> {
-  const recent = items.includes('RECENT') ? await storeCall(() => s.ctx.deps.store.countRecent(mailbox.id)) : 0;
+  const recent = items.includes('RECENT') ? await storeCall(() => s.ctx.deps.store.countUnclaimedArrivals(mailbox.accountId, mailbox.id)) : 0;
   return items.map((item): [string, number] => {
     switch (item) {
       case 'MESSAGES':

@@ -29,10 +29,10 @@ const selectCommand = command({
     deselect(s);
     const store = s.ctx.deps.store;
     const mailbox = await existingMailbox(s, cmd.mailbox);
-    const records = await storeCall(() => store.listMessages(mailbox.id));
+    const records = await storeCall(() => store.listMessages(s.accountId(), mailbox.id));
     const view = new SelectedMailboxView(mailbox, records.map((r) => r.uid), readOnly);
     // EXAMINE takes nothing, so the mark just read with the mailbox is the one to compare with.
-    if (records.length > 0) view.takeRecent(view.uids, readOnly ? mailbox.recentUid : await recentMark(s, view, view.uids[view.uids.length - 1]));
+    if (records.length > 0) view.takeRecent(view.uids, readOnly ? mailbox.arrivalMark : await recentMark(s, view, view.uids[view.uids.length - 1]));
     if (cmd.condstore) s.enabled.condstore = true;
     let firstUnseen = 0;
     records.forEach((r, i) => {
@@ -54,13 +54,23 @@ const selectCommand = command({
     if (cmd.qresync && cmd.qresync.uidValidity === mailbox.uidValidity) {
       const q = cmd.qresync;
       // RFC 7162 §3.2.5.2: what vanished since the client's mod-sequence, limited to the UIDs it knows.
-      const changes = await storeCall(() => store.changesSince(s.accountId(), q.modseq, mailbox.id));
+      const log = await storeCall(() => store.changesSince(s.accountId(), q.modseq, mailbox.id));
       const known = q.knownUids && q.knownUids.kind === 'set' ? resolveSequenceSet(q.knownUids, Math.max(mailbox.uidNext - 1, 1)) : null;
       const vanished = new Set<number>();
-      for (const c of changes) {
-        if (c.kind !== 'message-removed' || c.uid === null || view.has(c.uid)) continue;
-        if (known && !intervalsContain(known, c.uid)) continue;
-        vanished.add(c.uid);
+      if (log.complete) {
+        for (const c of log.changes) {
+          if (c.kind !== 'message-removed' || c.uid === null || view.has(c.uid)) continue;
+          if (known && !intervalsContain(known, c.uid)) continue;
+          vanished.add(c.uid);
+        }
+      } else {
+        // The log no longer reaches back to the client's mod-sequence: every UID it may know
+        // that is not here has vanished. RFC 7162 §3.2.5.2 lets VANISHED (EARLIER) name UIDs
+        // the client never saw; it ignores those.
+        for (let uid = 1; uid < mailbox.uidNext; uid++) {
+          if (view.has(uid) || (known && !intervalsContain(known, uid))) continue;
+          vanished.add(uid);
+        }
       }
       if (vanished.size > 0) s.write(vanishedResponse(compressSequence([...vanished].sort((a, b) => a - b)), true));
       for (let i = 0; i < records.length; i++) {

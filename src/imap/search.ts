@@ -224,8 +224,8 @@ export async function runSearch(
   const keyNames = [...needs.keys];
   const keyIndex = new Map(keyNames.map((k, i) => [k, i]));
   const rows = keyNames.length > 0
-    ? await storeCall(() => store.listMessagesWithKeys(view.mailboxId, keyNames))
-    : (await storeCall(() => store.listMessages(view.mailboxId))).map((record) => ({ record, keys: NO_KEYS }));
+    ? await storeCall(() => store.listMessagesWithKeys(s.accountId(), view.mailboxId, keyNames))
+    : (await storeCall(() => store.listMessages(s.accountId(), view.mailboxId))).map((record) => ({ record, keys: NO_KEYS }));
   const env: Env = {
     exists: view.exists,
     maxUid: view.uids.length > 0 ? view.uids[view.uids.length - 1] : 0,
@@ -245,8 +245,8 @@ export async function runSearch(
     const batch = candidates.slice(i, i + BATCH);
     if (needs.summary) {
       const uids = batch.map((c) => c.rec.uid);
-      const full = new Map((await storeCall(() => store.getMessages(view.mailboxId, uids))).map((m) => [m.uid, m]));
-      const texts = needs.text ? new Map((await storeCall(() => store.getSearchTexts(view.mailboxId, uids))).map((t) => [t.uid, t.text])) : null;
+      const full = new Map((await storeCall(() => store.getMessages(s.accountId(), view.mailboxId, uids))).map((m) => [m.uid, m]));
+      const texts = needs.text ? new Map((await storeCall(() => store.getSearchTexts(s.accountId(), view.mailboxId, uids))).map((t) => [t.uid, t.text])) : null;
       for (const c of batch) {
         const m = full.get(c.rec.uid);
         if (!m) continue;

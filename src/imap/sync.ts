@@ -2,41 +2,80 @@
 // log, and tell the client what changed. Called after every command, on NOOP, and during IDLE
 // on every bus event. The bus only says "something changed"; what changed is always read from
 // changesSince(), so a lost event delays an update until the next command and never loses it.
+// A view older than the change log's horizon is brought up to date by comparing it with the
+// mailbox instead.
 //
 // Order of untagged responses: expunges (when allowed), then EXISTS, then FETCH FLAGS, so every
 // sequence number a FETCH names is one the client already knows (RFC 9051 §7.4.1, §7.5.1).
 
 import { compressSequence, fetchResponse, untagged, vanishedResponse, type FetchResponseItem } from '../wire/imap/index.ts';
+import type { Change } from '../store/types.ts';
 import type { ImapSession } from './session.ts';
 import type { SelectedMailboxView } from './view.ts';
 
-export async function syncView(s: ImapSession, view: SelectedMailboxView, allowExpunge: boolean): Promise<void> {
-  const store = s.ctx.deps.store;
-  const accountId = s.accountId();
-  const changes = await store.changesSince(accountId, view.modseq, view.mailboxId);
-  let highest = view.modseq;
-  const added = new Set<number>();
-  const flagged = new Set<number>();
-  const removed = new Set<number>();
+interface ViewDelta {
+  added: Set<number>;
+  flagged: Set<number>;
+  removed: Set<number>;
+  highest: number;
+}
+
+/** What changed since the view's modseq, from the change log. */
+function deltaFromLog(view: SelectedMailboxView, changes: readonly Change[]): ViewDelta {
+  const delta: ViewDelta = { added: new Set(), flagged: new Set(), removed: new Set(), highest: view.modseq };
   for (const c of changes) {
-    if (c.modseq > highest) highest = c.modseq;
+    if (c.modseq > delta.highest) delta.highest = c.modseq;
     if (c.mailboxId !== view.mailboxId) continue;
     if (c.kind === 'mailbox-deleted') {
       view.gone = true;
-      for (const uid of view.uids) removed.add(uid);
-      added.clear();
+      for (const uid of view.uids) delta.removed.add(uid);
+      delta.added.clear();
       continue;
     }
     if (c.uid === null) continue;
     if (c.kind === 'message-added') {
-      if (!view.has(c.uid)) added.add(c.uid);
+      if (!view.has(c.uid)) delta.added.add(c.uid);
     } else if (c.kind === 'message-flags') {
-      flagged.add(c.uid);
+      delta.flagged.add(c.uid);
     } else if (c.kind === 'message-removed') {
-      if (added.has(c.uid)) added.delete(c.uid);
-      else if (view.has(c.uid)) removed.add(c.uid);
+      if (delta.added.has(c.uid)) delta.added.delete(c.uid);
+      else if (view.has(c.uid)) delta.removed.add(c.uid);
     }
   }
+  return delta;
+}
+
+/**
+ * What changed, by comparing the view with the mailbox as it is: for a view older than the
+ * change log's horizon, whose removals the log no longer holds. Flag changes are still known
+ * exactly (each message keeps its own modseq).
+ */
+async function deltaFromState(s: ImapSession, view: SelectedMailboxView): Promise<ViewDelta> {
+  const store = s.ctx.deps.store;
+  const delta: ViewDelta = { added: new Set(), flagged: new Set(), removed: new Set(), highest: view.modseq };
+  const mailbox = await store.getMailboxById(s.accountId(), view.mailboxId);
+  if (!mailbox) {
+    view.gone = true;
+    for (const uid of view.uids) delta.removed.add(uid);
+    return delta;
+  }
+  const records = await store.listMessages(s.accountId(), view.mailboxId);
+  const present = new Set<number>();
+  for (const r of records) {
+    present.add(r.uid);
+    if (!view.has(r.uid)) delta.added.add(r.uid);
+    else if (r.modseq > view.modseq) delta.flagged.add(r.uid);
+  }
+  for (const uid of view.uids) if (!present.has(uid)) delta.removed.add(uid);
+  delta.highest = Math.max(view.modseq, mailbox.highestModseq);
+  return delta;
+}
+
+export async function syncView(s: ImapSession, view: SelectedMailboxView, allowExpunge: boolean): Promise<void> {
+  const store = s.ctx.deps.store;
+  const accountId = s.accountId();
+  const log = await store.changesSince(accountId, view.modseq, view.mailboxId);
+  const { added, flagged, removed, highest } = log.complete ? deltaFromLog(view, log.changes) : await deltaFromState(s, view);
   for (const uid of removed) view.expunged.add(uid);
   if (allowExpunge) await announceExpunges(s, view, [...view.expunged]);
   if (added.size > 0) {
@@ -50,7 +89,7 @@ export async function syncView(s: ImapSession, view: SelectedMailboxView, allowE
   }
   const flagUids = [...flagged].filter((uid) => view.has(uid) && !view.expunged.has(uid)).sort((a, b) => a - b);
   if (flagUids.length > 0) {
-    const records = await store.getMessages(view.mailboxId, flagUids);
+    const records = await store.getMessages(accountId, view.mailboxId, flagUids);
     for (const r of records) {
       if ((view.reported.get(r.uid) ?? 0) >= r.modseq) continue;
       const seq = view.seqOf(r.uid);
@@ -73,9 +112,9 @@ export async function syncView(s: ImapSession, view: SelectedMailboxView, allowE
 export async function recentMark(s: ImapSession, view: SelectedMailboxView, upToUid: number): Promise<number> {
   const store = s.ctx.deps.store;
   try {
-    if (!view.readOnly) return await store.claimRecent(view.mailboxId, upToUid);
+    if (!view.readOnly) return await store.claimArrivals(s.accountId(), view.mailboxId, upToUid);
     const mailbox = await store.getMailboxById(s.accountId(), view.mailboxId);
-    return mailbox ? mailbox.recentUid : upToUid;
+    return mailbox ? mailbox.arrivalMark : upToUid;
   } catch (err) {
     // The mailbox was deleted meanwhile (the next sync says so), or the store is busy: \Recent
     // is advisory, so nothing is taken as recent rather than failing the command it follows.

@@ -83,7 +83,7 @@ export class Maildrop {
       blobId: r.blobId,
       storedSize: r.size,
       deleted: false,
-      retrievedBefore: r.popRetrievedAt !== null,
+      retrievedBefore: r.downloadedAt !== null,
     }));
   }
 
@@ -92,12 +92,12 @@ export class Maildrop {
     const { store, log } = ctx.deps;
     const inbox = await store.getMailbox(account.id, 'INBOX');
     if (!inbox) throw new Pop3Error('SYS/PERM', 'No INBOX for this account');
-    let records = await store.listMessages(inbox.id);
+    let records = await store.listMessages(account.id, inbox.id);
     const days = retentionDays(ctx, account);
     let expired = 0;
     if (days !== null) {
       const cutoff = ctx.now() - days * DAY_MS;
-      const old = records.filter((r) => r.popRetrievedAt !== null && r.popRetrievedAt < cutoff);
+      const old = records.filter((r) => r.downloadedAt !== null && r.downloadedAt < cutoff);
       if (old.length > 0) {
         const removed = await store.expunge(account.id, inbox.id, { uids: old.map((r) => r.uid), onlyDeleted: false });
         expired = removed.length;
@@ -129,7 +129,7 @@ export class Maildrop {
 
   /** POP3 sizes (as transmitted) of the given entries. */
   sizes(entries: readonly MaildropEntry[]): Promise<number[]> {
-    return this.ctx.sizes.sizesOf(this.inbox.id, entries);
+    return this.ctx.sizes.sizesOf(this.account.id, this.inbox.id, entries);
   }
 
   reset(): void {
@@ -179,7 +179,7 @@ export class Maildrop {
         // Both in the same tick: the store's group commit makes them one transaction commit.
         await Promise.all([
           seen.length > 0 ? store.setFlags(this.account.id, this.inbox.id, seen, 'add', ['\\Seen']) : null,
-          retrieved.length > 0 ? store.markPopRetrieved(this.account.id, this.inbox.id, retrieved, this.ctx.now()) : null,
+          retrieved.length > 0 ? store.markDownloaded(this.account.id, this.inbox.id, retrieved, this.ctx.now()) : null,
         ]);
       } catch (err) {
         // The client has its messages; losing a \Seen mark is not worth failing the session.

@@ -4,13 +4,15 @@
 //
 // A blob is immutable and content-addressed, so its POP3 size is a pure function of its id: an
 // in-process cache keyed by blob id is never stale, and what was measured once is kept in the
-// store beside the blob (pop3Sizes/rememberPop3Sizes), so a restart does not make the next STAT
+// store beside the blob (blobMeasures/rememberBlobMeasures), so a restart does not make the next STAT
 // read every blob again. Only messages never measured are read; RETR fills the cache for free
 // as it encodes. The in-process cache is bounded (oldest entries dropped first).
 
-import type { BlobStore, MailboxId, MailStore } from '../store/types.ts';
+import type { AccountId, BlobStore, MailboxId, MailStore } from '../store/types.ts';
 import { MessageEncoder } from '../wire/pop3/message-encoder.ts';
 
+/** The store's name for this measure (MailStore.blobMeasures): owned here, opaque to the store. */
+export const POP3_OCTETS = 'pop3-octets';
 const READ_CHUNK = 1024 * 1024;
 const PARALLEL_READS = 8;
 const DEFAULT_MAX_ENTRIES = 200_000;
@@ -64,10 +66,10 @@ export class PopSizeCache {
    * Sizes of many messages of one mailbox: from this cache, else as the store remembers them,
    * else measured (a few blobs at a time) and handed to the store to remember.
    */
-  async sizesOf(mailboxId: MailboxId, items: readonly { blobId: string; storedSize: number }[]): Promise<number[]> {
+  async sizesOf(accountId: AccountId, mailboxId: MailboxId, items: readonly { blobId: string; storedSize: number }[]): Promise<number[]> {
     if (items.some((i) => !this.sizes.has(i.blobId))) {
       try {
-        for (const [blobId, size] of await this.store.pop3Sizes(mailboxId)) this.remember(blobId, size);
+        for (const [blobId, size] of await this.store.blobMeasures(accountId, mailboxId, POP3_OCTETS)) this.remember(blobId, size);
       } catch (err) {
         this.onError(err);
       }
@@ -89,7 +91,7 @@ export class PopSizeCache {
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, items.length) }, worker));
     // Not awaited: the answer does not depend on it, and a failure only means measuring again.
-    if (measured.size > 0) this.remembering = this.store.rememberPop3Sizes(measured).catch(this.onError);
+    if (measured.size > 0) this.remembering = this.store.rememberBlobMeasures(POP3_OCTETS, measured).catch(this.onError);
     return out;
   }
 }

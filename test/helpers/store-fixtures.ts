@@ -40,7 +40,7 @@ export async function assertCountersConsistent(store: MailStore, accountId: Acco
   let used = 0;
   let count = 0;
   for (const mb of await store.listMailboxes(accountId)) {
-    const msgs = await store.listMessages(mb.id);
+    const msgs = await store.listMessages(mb.accountId, mb.id);
     const size = msgs.reduce((s, m) => s + m.size, 0);
     assert.equal(mb.messageCount, msgs.length, `messageCount of ${mb.name}`);
     assert.equal(mb.sizeBytes, size, `sizeBytes of ${mb.name}`);
@@ -62,7 +62,7 @@ export async function assertCountersConsistent(store: MailStore, accountId: Acco
 /** Every message's blob exists with the recorded size and content hash. */
 export async function assertBlobsIntact(store: MailStore, blobs: BlobStore, accountId: AccountId): Promise<void> {
   for (const mb of await store.listMailboxes(accountId)) {
-    for (const m of await store.listMessages(mb.id)) {
+    for (const m of await store.listMessages(mb.accountId, mb.id)) {
       const content = await blobs.get(m.blobId);
       assert.equal(content.byteLength, m.size, `size of blob of uid ${m.uid}`);
       assert.equal(sha256(content), m.blobId, `hash of blob of uid ${m.uid}`);

@@ -165,6 +165,9 @@ export function accountOps(db: Db): Pick<
         if (!acc) throw new StoreError('NOT_FOUND', `no account ${accountId}`);
         // Deleting the message rows is what releases the blobs: GC finds them unreferenced.
         db.run('DELETE FROM message WHERE account_id = ?', accountId);
+        db.run('DELETE FROM email WHERE account_id = ?', accountId);
+        db.run('DELETE FROM thread_key WHERE account_id = ?', accountId);
+        db.run('DELETE FROM thread WHERE account_id = ?', accountId);
         db.run('DELETE FROM mailbox WHERE account_id = ?', accountId);
         db.run('DELETE FROM subscription WHERE account_id = ?', accountId);
         db.run('DELETE FROM change_log WHERE account_id = ?', accountId);

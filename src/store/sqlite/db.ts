@@ -17,7 +17,7 @@
 
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { StoreError } from '../types.ts';
-import type { AccountId, ChangeBus, ChangeEvent, ChangeKind, MailboxId, MessageId } from '../types.ts';
+import type { AccountId, ChangeBus, ChangeEvent, ChangeKind, EmailId, MailboxId, MessageId, ThreadId } from '../types.ts';
 import { migrate } from './migrations.ts';
 import { FlagLists } from './rows.ts';
 
@@ -80,11 +80,18 @@ export class Mutation {
   }
 
   /** Appends a change-log row and marks the mailbox as touched by this mutation. */
-  change(kind: ChangeKind, mailboxId: MailboxId | null, uid: number | null = null, messageId: MessageId | null = null): void {
+  change(
+    kind: ChangeKind,
+    mailboxId: MailboxId | null,
+    uid: number | null = null,
+    messageId: MessageId | null = null,
+    emailId: EmailId | null = null,
+    threadId: ThreadId | null = null,
+  ): void {
     const modseq = this.modseq();
     this.db.run(
-      'INSERT INTO change_log (account_id, modseq, kind, mailbox_id, uid, message_id) VALUES (?, ?, ?, ?, ?, ?)',
-      this.accountId, modseq, kind, mailboxId, uid, messageId,
+      'INSERT INTO change_log (account_id, modseq, kind, mailbox_id, uid, message_id, email_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      this.accountId, modseq, kind, mailboxId, uid, messageId, emailId, threadId,
     );
     this.kinds.add(kind);
     if (mailboxId !== null) this.mailboxes.add(mailboxId);
@@ -95,6 +102,11 @@ export class Mutation {
       if (list) list.push(messageId);
       else this.removed.set(mailboxId, [messageId]);
     }
+  }
+
+  /** change() for a message row: its Email and thread go into the log with it (JMAP /changes). */
+  messageChange(kind: 'message-added' | 'message-flags' | 'message-removed', mailboxId: MailboxId, row: { id: number; uid: number; email_id: number; thread_id: number }): void {
+    this.change(kind, mailboxId, row.uid, row.id, row.email_id, row.thread_id);
   }
 
   /**

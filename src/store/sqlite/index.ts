@@ -7,6 +7,8 @@ import { Db } from './db.ts';
 import { accountOps } from './accounts.ts';
 import { mailboxOps } from './mailboxes.ts';
 import { messageOps } from './messages.ts';
+import { emailOps } from './emails.ts';
+import { changeOps } from './changes.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -30,15 +32,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...accountOps(db),
     ...mailboxOps(db),
     ...messageOps(db),
-
-    changesSince: (accountId, since, mailboxId) =>
-      db.read(() =>
-        db.all<{ modseq: number; kind: string; mailbox_id: number | null; uid: number | null; message_id: number | null }>(
-          `SELECT modseq, kind, mailbox_id, uid, message_id FROM change_log
-           WHERE account_id = ? AND modseq > ? AND (? IS NULL OR mailbox_id = ?) ORDER BY modseq, id`,
-          accountId, since, mailboxId ?? null, mailboxId ?? null,
-        ).map((r) => ({ modseq: r.modseq, kind: r.kind as never, mailboxId: r.mailbox_id, uid: r.uid, messageId: r.message_id })),
-      ),
+    ...emailOps(db),
+    ...changeOps(db),
 
     quota: (accountId) =>
       db.read(() => {

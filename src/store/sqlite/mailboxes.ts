@@ -50,7 +50,7 @@ function checkRole(role: SpecialUse | null | undefined): SpecialUse | null {
 export function mailboxOps(db: Db): Pick<
   MailStore,
   | 'listMailboxes' | 'getMailbox' | 'getMailboxById' | 'getMailboxByRole' | 'createMailbox'
-  | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions' | 'claimRecent' | 'countRecent'
+  | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions' | 'claimArrivals' | 'countUnclaimedArrivals'
 > {
   return {
     listMailboxes: (accountId) =>
@@ -145,8 +145,10 @@ export function mailboxOps(db: Db): Pick<
           'SELECT id FROM mailbox WHERE account_id = ? AND substr(name, 1, ?) = ? LIMIT 1', accountId, name.length + 1, name + '/',
         );
         if (child) throw new StoreError('HAS_CHILDREN', `mailbox ${name} has children`);
-        const messages = db.all<{ id: number; uid: number }>('SELECT id, uid FROM message WHERE mailbox_id = ? ORDER BY uid', row.id);
-        for (const msg of messages) m.change('message-removed', row.id, msg.uid, msg.id);
+        const messages = db.all<{ id: number; uid: number; email_id: number; thread_id: number }>(
+          'SELECT id, uid, email_id, thread_id FROM message WHERE mailbox_id = ? ORDER BY uid', row.id,
+        );
+        for (const msg of messages) m.messageChange('message-removed', row.id, msg);
         db.run('DELETE FROM message WHERE mailbox_id = ?', row.id);
         m.change('mailbox-deleted', row.id);
         db.run('DELETE FROM mailbox WHERE id = ?', row.id);
@@ -169,12 +171,12 @@ export function mailboxOps(db: Db): Pick<
     listSubscriptions: (accountId) =>
       db.read(() => db.all<{ name: string }>('SELECT name FROM subscription WHERE account_id = ? ORDER BY name', accountId).map((r) => r.name)),
 
-    claimRecent: async (mailboxId, upToUid) => {
+    claimArrivals: async (accountId, mailboxId, upToUid) => {
       if (!Number.isSafeInteger(upToUid) || upToUid < 0) throw new StoreError('INVALID', 'invalid uid');
       const markOf = (): number => {
-        const row = db.get<{ recent_uid: number }>('SELECT recent_uid FROM mailbox WHERE id = ?', mailboxId);
-        if (!row) throw new StoreError('NOT_FOUND', `no mailbox ${mailboxId}`);
-        return row.recent_uid;
+        const row = db.get<{ arrival_mark: number }>('SELECT arrival_mark FROM mailbox WHERE id = ? AND account_id = ?', mailboxId, accountId);
+        if (!row) throw new StoreError('NOT_FOUND', `no mailbox ${mailboxId} in account ${accountId}`);
+        return row.arrival_mark;
       };
       // Most claims find nothing new (every SELECT, every sync): a read, no commit.
       const seen = await db.read(markOf);
@@ -182,14 +184,16 @@ export function mailboxOps(db: Db): Pick<
       // Read again inside the write: another claim may have raised the mark meanwhile.
       return db.write(() => {
         const mark = markOf();
-        if (upToUid > mark) db.run('UPDATE mailbox SET recent_uid = ? WHERE id = ?', upToUid, mailboxId);
+        if (upToUid > mark) db.run('UPDATE mailbox SET arrival_mark = ? WHERE id = ?', upToUid, mailboxId);
         return mark;
       });
     },
 
-    countRecent: (mailboxId) =>
+    countUnclaimedArrivals: (accountId, mailboxId) =>
       db.read(() => {
-        const row = db.get<{ n: number }>('SELECT count(*) AS n FROM message WHERE mailbox_id = ? AND uid > (SELECT recent_uid FROM mailbox WHERE id = ?)', mailboxId, mailboxId);
+        const mark = db.get<{ arrival_mark: number }>('SELECT arrival_mark FROM mailbox WHERE id = ? AND account_id = ?', mailboxId, accountId);
+        if (!mark) throw new StoreError('NOT_FOUND', `no mailbox ${mailboxId} in account ${accountId}`);
+        const row = db.get<{ n: number }>('SELECT count(*) AS n FROM message WHERE mailbox_id = ? AND uid > ?', mailboxId, mark.arrival_mark);
         return row?.n ?? 0;
       }),
   };

@@ -3,40 +3,15 @@
 // each mutation here takes one modseq and logs one change row per touched message.
 
 import { StoreError } from '../types.ts';
-import type { AppendInput, AppendResult, CopyResult, MailStore, SetFlagsResult } from '../types.ts';
-import { applyFlagChange, normaliseFlags, sameFlags } from '../../mail/flags.ts';
+import type { AppendInput, AppendResult, CopyResult, MailStore } from '../types.ts';
+import { normaliseFlags } from '../../mail/flags.ts';
 import type { Db, Mutation } from './db.ts';
 import { allocUids, requireMailbox } from './lookup.ts';
 import { messageKeys } from '../../mail/message-keys.ts';
 import { MESSAGE_COLUMNS, MESSAGE_COLUMNS_JOINED, MESSAGE_KEY_COLUMN, MESSAGE_KEY_COLUMNS, messageKeyValues, toMessageFromArray, toMessageWithSummary, type MailboxRow, type MessageRowWithSummary } from './rows.ts';
-
-const BLOB_ID = /^[0-9a-f]{64}$/;
-
-function flagColumns(flags: string[]): { json: string; seen: number; deleted: number } {
-  return { json: JSON.stringify(flags), seen: flags.includes('\\Seen') ? 1 : 0, deleted: flags.includes('\\Deleted') ? 1 : 0 };
-}
-
-function checkUids(uids: number[]): string {
-  for (const u of uids) {
-    if (!Number.isSafeInteger(u) || u < 1) throw new StoreError('INVALID', `invalid uid ${u}`);
-  }
-  return JSON.stringify(uids);
-}
-
-interface FlagOutcome {
-  current: string[];
-  next: string[];
-  same: boolean;
-  cols: { json: string; seen: number; deleted: number };
-  countersChange: boolean;
-}
-
-function flagOutcome(current: readonly string[], mode: 'add' | 'remove' | 'replace', change: readonly string[]): FlagOutcome {
-  const next = Object.freeze(applyFlagChange(current, mode, change)) as string[];
-  const cols = flagColumns(next);
-  const before = flagColumns(current as string[]);
-  return { current: current as string[], next, same: sameFlags(current, next), cols, countersChange: cols.seen !== before.seen || cols.deleted !== before.deleted };
-}
+import { flagColumns, flagOps } from './message-flags.ts';
+import { BLOB_ID, checkUids } from './message-ids.ts';
+import { assignThread } from './threads.ts';
 
 /** OVER_QUOTA unless `extra` more bytes fit; read inside the writing transaction, so it cannot race. */
 function checkQuota(db: Db, accountId: number, extra: number): void {
@@ -49,7 +24,7 @@ function checkQuota(db: Db, accountId: number, extra: number): void {
 
 interface AppendRow {
   input: AppendInput;
-  flags: { json: string; seen: number; deleted: number };
+  flags: ReturnType<typeof flagColumns>;
   summary: string;
   keys: (string | number | null)[];
 }
@@ -64,39 +39,67 @@ function appendRow(input: AppendInput): AppendRow {
   return { input, flags: flagColumns(normaliseFlags(input.flags ?? [])), summary: JSON.stringify(input.summary), keys: messageKeyValues(messageKeys(input.summary)) };
 }
 
-/** One appended message inside a mutation: quota, the next UID, the row, its change-log entry. */
+/** One appended message inside a mutation: quota, a new Email and its thread, the next UID, the row, its change-log entry. */
 function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags, summary, keys }: AppendRow): AppendResult {
   checkQuota(db, m.accountId, input.size);
   const uid = allocUids(db, mailbox.id, 1);
   const modseq = m.modseq();
+  const internalDate = input.internalDate ?? db.now();
   // Same blob, same parse: the first message of a blob stores it (migration 2).
   db.run(INSERT_CONTENT, input.blobId, summary, input.searchText ?? null, ...keys);
+  const threadId = assignThread(db, m.accountId, input.summary, modseq);
+  const emailId = db.run(
+    'INSERT INTO email (account_id, thread_id, blob_id, size, received_at, created_modseq) VALUES (?, ?, ?, ?, ?, ?)',
+    m.accountId, threadId, input.blobId, input.size, internalDate, modseq,
+  ).lastInsertRowid;
   const { lastInsertRowid: id } = db.run(
-    `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    m.accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted,
-    input.internalDate ?? db.now(), input.size, input.blobId,
+    `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    m.accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted, internalDate, input.size, input.blobId, emailId, threadId,
   );
-  m.change('message-added', mailbox.id, uid, id);
-  return { id, uid, modseq, uidValidity: mailbox.uid_validity };
+  m.change('message-added', mailbox.id, uid, id, emailId, threadId);
+  return { id, emailId, threadId, uid, modseq, uidValidity: mailbox.uid_validity };
+}
+
+interface MovedRow {
+  id: number;
+  uid: number;
+  email_id: number;
+  thread_id: number;
 }
 
 /**
- * Moves messages (given by id) into another mailbox with new UIDs, keeping their MessageId
- * (RFC 6851 §3: MOVE is atomic; the source sees them expunged). Returns pairs in source-UID order.
+ * The Email a message joining mailbox `to` belongs to: its own, unless that Email has a message
+ * there already (a set holds a mailbox once, RFC 8621 §4.1.1 mailboxIds), in which case a new
+ * Email of the same content and thread is made for it.
+ */
+function emailFor(db: Db, m: Mutation, row: MovedRow, to: MailboxRow): number {
+  const there = db.get('SELECT 1 AS x FROM message WHERE email_id = ? AND mailbox_id = ? AND id <> ?', row.email_id, to.id, row.id);
+  if (!there) return row.email_id;
+  return db.run(
+    `INSERT INTO email (account_id, thread_id, blob_id, size, received_at, created_modseq)
+     SELECT account_id, thread_id, blob_id, size, received_at, ? FROM email WHERE id = ?`,
+    m.modseq(), row.email_id,
+  ).lastInsertRowid;
+}
+
+/**
+ * Moves messages (given by id) into another mailbox with new UIDs, keeping their MessageId and
+ * Email (RFC 6851 §3: MOVE is atomic; the source sees them expunged). Returns pairs in source-UID order.
  */
 export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: number[], to: MailboxRow): CopyResult['mapping'] {
-  const rows = db.all<{ id: number; uid: number }>(
-    'SELECT id, uid FROM message WHERE mailbox_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY uid', from.id, JSON.stringify(ids),
+  const rows = db.all<MovedRow>(
+    'SELECT id, uid, email_id, thread_id FROM message WHERE mailbox_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY uid', from.id, JSON.stringify(ids),
   );
   if (rows.length === 0) return [];
   const first = allocUids(db, to.id, rows.length);
   const modseq = m.modseq();
   return rows.map((r, i) => {
     const destUid = first + i;
-    db.run('UPDATE message SET mailbox_id = ?, uid = ?, modseq = ? WHERE id = ?', to.id, destUid, modseq, r.id);
-    m.change('message-removed', from.id, r.uid, r.id);
-    m.change('message-added', to.id, destUid, r.id);
+    const emailId = emailFor(db, m, r, to);
+    db.run('UPDATE message SET mailbox_id = ?, uid = ?, modseq = ?, email_id = ? WHERE id = ?', to.id, destUid, modseq, emailId, r.id);
+    m.messageChange('message-removed', from.id, r);
+    m.messageChange('message-added', to.id, { ...r, uid: destUid, email_id: emailId });
     return { sourceUid: r.uid, destUid };
   });
 }
@@ -104,7 +107,7 @@ export function relocateMessages(db: Db, m: Mutation, from: MailboxRow, ids: num
 export function messageOps(db: Db): Pick<
   MailStore,
   | 'appendMessage' | 'appendMessages' | 'listMessages' | 'listMessagesWithKeys' | 'getMessages' | 'getMessageById' | 'getSearchTexts' | 'setFlags' | 'expunge'
-  | 'copyMessages' | 'moveMessages' | 'markPopRetrieved' | 'pop3Sizes' | 'rememberPop3Sizes'
+  | 'copyMessages' | 'moveMessages' | 'markDownloaded' | 'blobMeasures' | 'rememberBlobMeasures'
 > {
   return {
     appendMessage: async (accountId, mailboxId, input) => {
@@ -122,39 +125,44 @@ export function messageOps(db: Db): Pick<
       });
     },
 
-    listMessages: (mailboxId) =>
-      db.read(() => db.rows(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? ORDER BY uid`, mailboxId).map((r) => toMessageFromArray(r, db.flagLists))),
+    listMessages: (accountId, mailboxId) =>
+      db.read(() =>
+        db.rows(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE mailbox_id = ? AND account_id = ? ORDER BY uid`, mailboxId, accountId).map((r) => toMessageFromArray(r, db.flagLists)),
+      ),
 
-    listMessagesWithKeys: (mailboxId, keys) =>
+    listMessagesWithKeys: (accountId, mailboxId, keys) =>
       db.read(() => {
         const extra = keys.map((k) => `, c.${MESSAGE_KEY_COLUMN[k]}`).join('');
         const first = MESSAGE_COLUMNS.split(', ').length;
         return db
-          .rows(`SELECT ${MESSAGE_COLUMNS_JOINED}${extra} FROM message m JOIN message_content c USING (blob_id) WHERE m.mailbox_id = ? ORDER BY m.uid`, mailboxId)
+          .rows(
+            `SELECT ${MESSAGE_COLUMNS_JOINED}${extra} FROM message m JOIN message_content c USING (blob_id) WHERE m.mailbox_id = ? AND m.account_id = ? ORDER BY m.uid`,
+            mailboxId, accountId,
+          )
           .map((r) => ({ record: toMessageFromArray(r, db.flagLists), keys: r.slice(first) as (string | number | null)[] }));
       }),
 
-    getMessages: async (mailboxId, uids) => {
+    getMessages: async (accountId, mailboxId, uids) => {
       const list = checkUids(uids);
       return db.read(() =>
         db
           .all<MessageRowWithSummary>(
             `SELECT ${MESSAGE_COLUMNS_JOINED}, c.summary FROM message m JOIN message_content c USING (blob_id)
-             WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
-            mailboxId, list,
+             WHERE m.mailbox_id = ? AND m.account_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
+            mailboxId, accountId, list,
           )
           .map((r) => toMessageWithSummary(r, db.flagLists)),
       );
     },
 
-    getSearchTexts: async (mailboxId, uids) => {
+    getSearchTexts: async (accountId, mailboxId, uids) => {
       const list = checkUids(uids);
       return db.read(() =>
         db
           .all<{ uid: number; search_text: string | null }>(
             `SELECT m.uid, c.search_text FROM message m JOIN message_content c USING (blob_id)
-             WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
-            mailboxId, list,
+             WHERE m.mailbox_id = ? AND m.account_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid`,
+            mailboxId, accountId, list,
           )
           .map((r) => ({ uid: r.uid, text: r.search_text ?? '' })),
       );
@@ -169,60 +177,22 @@ export function messageOps(db: Db): Pick<
         return row ? toMessageWithSummary(row, db.flagLists) : null;
       }),
 
-    setFlags: async (accountId, mailboxId, uids, mode, flags, unchangedSince) => {
-      const list = checkUids(uids);
-      normaliseFlags(flags); // reject invalid flags before queueing
-      return db.mutate(accountId, (m): SetFlagsResult => {
-        requireMailbox(db, accountId, mailboxId);
-        const rows = db.rows('SELECT id, uid, modseq, flags FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid', mailboxId, list);
-        const result: SetFlagsResult = { updated: [], modified: [] };
-        // A mailbox has few distinct flag lists: the change is worked out once per list.
-        const outcomes = new Map<string, FlagOutcome>();
-        for (const [id, uid, rowModseq, flagsJson] of rows as [number, number, number, string][]) {
-          // RFC 7162 §3.1.3: UNCHANGEDSINCE fails (and leaves alone) every message changed since.
-          if (unchangedSince !== undefined && rowModseq > unchangedSince) {
-            result.modified.push(uid);
-            continue;
-          }
-          let o = outcomes.get(flagsJson);
-          if (!o) {
-            o = flagOutcome(db.flagLists.parse(flagsJson), mode, flags);
-            outcomes.set(flagsJson, o);
-          }
-          if (o.same) {
-            // Nothing changes, so no new modseq; FLAGS (replace) still reports every match, as a
-            // non-silent STORE answers with a FETCH for each (RFC 9051 §6.4.6).
-            if (mode === 'replace') result.updated.push({ uid, modseq: rowModseq, flags: o.current });
-            continue;
-          }
-          const modseq = m.modseq();
-          // The counter trigger fires on UPDATE OF seen/deleted: name them only when they change
-          // (a keyword on 100,000 messages would otherwise rewrite the counters 100,000 times).
-          if (o.countersChange) {
-            db.run('UPDATE message SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE id = ?', o.cols.json, o.cols.seen, o.cols.deleted, modseq, id);
-          } else {
-            db.run('UPDATE message SET flags = ?, modseq = ? WHERE id = ?', o.cols.json, modseq, id);
-          }
-          m.change('message-flags', mailboxId, uid, id);
-          result.updated.push({ uid, modseq, flags: o.next });
-        }
-        return result;
-      });
-    },
+    ...flagOps(db),
 
     expunge: async (accountId, mailboxId, opts) => {
       const list = opts.uids ? checkUids(opts.uids) : null;
       return db.mutate(accountId, (m) => {
         requireMailbox(db, accountId, mailboxId);
-        const rows = db.all<{ id: number; uid: number }>(
-          `SELECT id, uid FROM message WHERE mailbox_id = ?
+        const rows = db.all<MovedRow>(
+          `SELECT id, uid, email_id, thread_id FROM message WHERE mailbox_id = ?
              AND (? IS NULL OR uid IN (SELECT value FROM json_each(?)))
              AND (? = 0 OR deleted = 1)
            ORDER BY uid`,
           mailboxId, list, list ?? '[]', opts.onlyDeleted ? 1 : 0,
         );
         for (const r of rows) {
-          m.change('message-removed', mailboxId, r.uid, r.id);
+          m.messageChange('message-removed', mailboxId, r);
+          // The release triggers (migration 7) destroy the Email with its last message.
           db.run('DELETE FROM message WHERE id = ?', r.id);
         }
         return rows.map((r) => r.uid);
@@ -234,8 +204,8 @@ export function messageOps(db: Db): Pick<
       return db.mutate(accountId, (m): CopyResult => {
         requireMailbox(db, accountId, from);
         const dest = requireMailbox(db, accountId, to);
-        const rows = db.all<{ id: number; uid: number; size: number }>(
-          'SELECT id, uid, size FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid', from, list,
+        const rows = db.all<MovedRow & { size: number }>(
+          'SELECT id, uid, size, email_id, thread_id FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid', from, list,
         );
         if (rows.length === 0) return { uidValidity: dest.uid_validity, mapping: [] };
         // A copy takes space of its own (the blob is shared on disk, but quota is per message,
@@ -245,12 +215,14 @@ export function messageOps(db: Db): Pick<
         const modseq = m.modseq();
         const mapping = rows.map((r, i) => {
           const destUid = first + i;
+          // The copy is the same Email in one more mailbox (with its flags: RFC 9051 §6.4.7).
+          const emailId = emailFor(db, m, { ...r, id: 0 }, dest);
           const { lastInsertRowid: id } = db.run(
-            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id)
-             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id FROM message WHERE id = ?`,
-            dest.id, destUid, modseq, r.id,
+            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id)
+             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id, ?, thread_id FROM message WHERE id = ?`,
+            dest.id, destUid, modseq, emailId, r.id,
           );
-          m.change('message-added', dest.id, destUid, id);
+          m.change('message-added', dest.id, destUid, id, emailId, r.thread_id);
           return { sourceUid: r.uid, destUid };
         });
         return { uidValidity: dest.uid_validity, mapping };
@@ -271,38 +243,42 @@ export function messageOps(db: Db): Pick<
       });
     },
 
-    pop3Sizes: (mailboxId) =>
+    blobMeasures: (accountId, mailboxId, kind) =>
       db.read(() => {
         const rows = db.rows(
-          'SELECT p.blob_id, p.size FROM message m JOIN pop3_size p USING (blob_id) WHERE m.mailbox_id = ?',
-          mailboxId,
+          'SELECT b.blob_id, b.value FROM message m JOIN blob_measure b ON b.blob_id = m.blob_id AND b.kind = ? WHERE m.mailbox_id = ? AND m.account_id = ?',
+          kind, mailboxId, accountId,
         );
         return new Map(rows.map((r) => [r[0] as string, r[1] as number]));
       }),
 
-    rememberPop3Sizes: async (sizes) => {
+    rememberBlobMeasures: async (kind, values) => {
       const list: [string, number][] = [];
-      for (const [blobId, size] of sizes) {
-        if (!BLOB_ID.test(blobId) || !Number.isSafeInteger(size) || size < 0) throw new StoreError('INVALID', 'invalid POP3 size');
-        list.push([blobId, size]);
+      if (!/^[a-z0-9-]{1,64}$/.test(kind)) throw new StoreError('INVALID', 'invalid measure kind');
+      for (const [blobId, value] of values) {
+        if (!BLOB_ID.test(blobId) || !Number.isSafeInteger(value) || value < 0) throw new StoreError('INVALID', 'invalid blob measure');
+        list.push([blobId, value]);
       }
       if (list.length === 0) return;
       // Not a change of mail data: no modseq, no change-log row.
       await db.write(() => {
         // Only for blobs a message still refers to: the release trigger could not remove it otherwise.
-        for (const [blobId, size] of list) {
-          db.run('INSERT OR REPLACE INTO pop3_size (blob_id, size) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM message WHERE blob_id = ?)', blobId, size, blobId);
+        for (const [blobId, value] of list) {
+          db.run(
+            'INSERT OR REPLACE INTO blob_measure (blob_id, kind, value) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM message WHERE blob_id = ?)',
+            blobId, kind, value, blobId,
+          );
         }
       });
     },
 
-    markPopRetrieved: async (accountId, mailboxId, uids, at) => {
+    markDownloaded: async (accountId, mailboxId, uids, at) => {
       const list = checkUids(uids);
-      // Retention bookkeeping only (RFC 2449 EXPIRE): no modseq, nothing a client can see.
+      // Retention bookkeeping only (POP3 EXPIRE, RFC 2449 §6.7): no modseq, nothing a client can see.
       await db.write(() => {
         requireMailbox(db, accountId, mailboxId);
         db.run(
-          'UPDATE message SET pop_retrieved_at = ? WHERE mailbox_id = ? AND pop_retrieved_at IS NULL AND uid IN (SELECT value FROM json_each(?))',
+          'UPDATE message SET downloaded_at = ? WHERE mailbox_id = ? AND downloaded_at IS NULL AND uid IN (SELECT value FROM json_each(?))',
           at, mailboxId, list,
         );
       });

@@ -11,6 +11,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { messageKeys } from '../../mail/message-keys.ts';
 import type { MessageSummary } from '../../wire/mime/types.ts';
 import { MESSAGE_KEY_COLUMNS, messageKeyValues } from './rows.ts';
+import { backfillEmails, EMAIL_MODEL_SQL } from './migrate-email-model.ts';
 
 export interface Migration {
   version: number;
@@ -229,6 +230,14 @@ BEGIN
   DELETE FROM pop3_size WHERE blob_id = OLD.blob_id;
 END;
 `,
+  },
+  {
+    version: 7,
+    description: 'Emails and threads: a message is an Email in one mailbox; neutral names for arrival marks, downloads and blob measures',
+    // docs/ARCHITECTURE.md "The message model": JMAP's Email (RFC 8621 §4.1.1) belongs to a set
+    // of mailboxes and has a thread; IMAP's message rows stay as they are and point at it.
+    sql: EMAIL_MODEL_SQL,
+    run: backfillEmails,
   },
 ];
 

@@ -44,7 +44,7 @@ export interface MailboxRow {
   unseen_count: number;
   size_bytes: number;
   deleted_count: number;
-  recent_uid: number;
+  arrival_mark: number;
   created_at: number;
 }
 
@@ -58,7 +58,9 @@ export interface MessageRow {
   internal_date: number;
   size: number;
   blob_id: string;
-  pop_retrieved_at: number | null;
+  downloaded_at: number | null;
+  email_id: number;
+  thread_id: number;
 }
 
 export interface MessageRowWithSummary extends MessageRow {
@@ -66,7 +68,7 @@ export interface MessageRowWithSummary extends MessageRow {
 }
 
 /** Column list for MessageRecord reads (leaves out the large summary and search text); toMessageFromArray relies on its order. */
-export const MESSAGE_COLUMNS = 'id, account_id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, pop_retrieved_at';
+export const MESSAGE_COLUMNS = 'id, account_id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, downloaded_at, email_id, thread_id';
 
 /** The same columns qualified for `message m JOIN message_content c USING (blob_id)`. */
 export const MESSAGE_COLUMNS_JOINED = MESSAGE_COLUMNS.split(', ').map((c) => (c === 'blob_id' ? c : `m.${c}`)).join(', ');
@@ -108,7 +110,7 @@ export function toMailbox(r: MailboxRow): Mailbox {
     unseenCount: r.unseen_count,
     sizeBytes: r.size_bytes,
     deletedCount: r.deleted_count,
-    recentUid: r.recent_uid,
+    arrivalMark: r.arrival_mark,
     createdAt: r.created_at,
   };
 }
@@ -140,6 +142,8 @@ export class FlagLists {
 export function toMessage(r: MessageRow, flagLists: FlagLists): MessageRecord {
   return {
     id: r.id,
+    emailId: r.email_id,
+    threadId: r.thread_id,
     mailboxId: r.mailbox_id,
     uid: r.uid,
     modseq: r.modseq,
@@ -147,7 +151,7 @@ export function toMessage(r: MessageRow, flagLists: FlagLists): MessageRecord {
     internalDate: r.internal_date,
     size: r.size,
     blobId: r.blob_id,
-    popRetrievedAt: r.pop_retrieved_at,
+    downloadedAt: r.downloaded_at,
   };
 }
 
@@ -155,6 +159,8 @@ export function toMessage(r: MessageRow, flagLists: FlagLists): MessageRecord {
 export function toMessageFromArray(r: unknown[], flagLists: FlagLists): MessageRecord {
   return {
     id: r[0] as number,
+    emailId: r[10] as number,
+    threadId: r[11] as number,
     mailboxId: r[2] as number,
     uid: r[3] as number,
     modseq: r[4] as number,
@@ -162,7 +168,7 @@ export function toMessageFromArray(r: unknown[], flagLists: FlagLists): MessageR
     internalDate: r[6] as number,
     size: r[7] as number,
     blobId: r[8] as string,
-    popRetrievedAt: r[9] as number | null,
+    downloadedAt: r[9] as number | null,
   };
 }
 

@@ -1,0 +1,208 @@
+// The mail side of the store contract: mailboxes, messages, Emails and threads of one account.
+// Every read and write names the account, so no call can reach another account's mail by a
+// mailbox or message id alone.
+//
+// The model (see docs/ARCHITECTURE.md "The message model"):
+// - An **Email** (RFC 8621 §4.1.1) is one message of an account: its blob, its thread, its
+//   received date and keywords. It has a stable id across moves and belongs to a *set* of
+//   mailboxes.
+// - A **message** is an Email's presence in one mailbox: its IMAP UID there (RFC 9051 §2.3.1.1),
+//   its mod-sequence (RFC 7162) and its flags. COPY within an account adds a message to the same
+//   Email (unless the Email is in the destination already: a set holds a mailbox once, so that
+//   copy becomes a new Email); MOVE keeps the message and its Email; APPEND and delivery make a
+//   new Email.
+// - Flags are the Email's keywords, mirrored on every one of its messages, so IMAP in any
+//   mailbox and JMAP see the same \Seen, \Flagged, $Junk… — except \Deleted, which stays with the
+//   message it was set on: IMAP's delete-then-expunge is per mailbox, and a message carrying it
+//   is not visible to JMAP (RFC 8621 §4.1.1, "keywords").
+
+import type { MessageKeyName } from '../mail/message-keys.ts';
+import type { MessageSummary } from '../wire/mime/types.ts';
+import type { AccountId, EmailId, MailboxId, MessageId, ThreadId } from './ids.ts';
+
+/** RFC 6154 special-use roles. */
+export type SpecialUse = '\\Drafts' | '\\Sent' | '\\Junk' | '\\Trash' | '\\Archive' | '\\All' | '\\Flagged';
+
+export interface Mailbox {
+  id: MailboxId;
+  accountId: AccountId;
+  /** Full hierarchical name, UTF-8, separator '/'. "INBOX" is always spelled so. */
+  name: string;
+  role: SpecialUse | null;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** Counters kept by every mutation, so STATUS never scans messages. */
+  messageCount: number;
+  unseenCount: number;
+  sizeBytes: number;
+  deletedCount: number;
+  /**
+   * The highest UID some reader has claimed as a new arrival (see claimArrivals); messages above
+   * it are new to the next reader that claims them. IMAP's \Recent is built on it.
+   */
+  arrivalMark: number;
+  createdAt: number;
+}
+
+export interface MessageRecord {
+  id: MessageId;
+  emailId: EmailId;
+  threadId: ThreadId;
+  mailboxId: MailboxId;
+  uid: number;
+  modseq: number;
+  /** System flags (`\Seen` …) and keywords, as given, de-duplicated case-insensitively, sorted. */
+  flags: string[];
+  internalDate: number; // ms since epoch
+  size: number; // octets of the stored (RFC 5322) message
+  blobId: string; // sha-256 hex
+  /** When the message was first downloaded for keeping elsewhere (POP3 RETR), for retention; else null. */
+  downloadedAt: number | null;
+}
+
+export interface MessageWithSummary extends MessageRecord {
+  summary: MessageSummary;
+}
+
+/** An Email as JMAP shows it (RFC 8621 §4.1): every mailbox it is visible in, one keyword set. */
+export interface EmailRecord {
+  id: EmailId;
+  threadId: ThreadId;
+  blobId: string;
+  size: number;
+  receivedAt: number;
+  /** The shared flags, without \Deleted. */
+  keywords: string[];
+  /** Its messages that do not carry \Deleted, ascending mailbox id. */
+  mailboxes: { mailboxId: MailboxId; uid: number; messageId: MessageId }[];
+  summary: MessageSummary;
+}
+
+export interface ThreadRecord {
+  id: ThreadId;
+  /** Its visible Emails, oldest received first (RFC 8621 §3). */
+  emailIds: EmailId[];
+}
+
+export type FlagMode = 'add' | 'remove' | 'replace';
+
+export interface SetFlagsResult {
+  /** Messages of the mailbox whose flags changed (or were matched, with replace), with their new state. */
+  updated: { uid: number; modseq: number; flags: string[] }[];
+  /** UIDs refused because their modseq > unchangedSince (RFC 7162 §3.1.3). */
+  modified: number[];
+}
+
+export interface AppendInput {
+  blobId: string;
+  size: number;
+  flags?: string[];
+  internalDate?: number;
+  summary: MessageSummary;
+  /** Text for SEARCH BODY/TEXT (from the parser); a backend may index it. */
+  searchText?: string;
+}
+
+export interface AppendResult {
+  id: MessageId;
+  emailId: EmailId;
+  threadId: ThreadId;
+  uid: number;
+  modseq: number;
+  uidValidity: number;
+}
+
+export interface CopyResult {
+  uidValidity: number; // of the destination
+  /** Pairs in source-UID order (RFC 4315 COPYUID). */
+  mapping: { sourceUid: number; destUid: number }[];
+}
+
+export interface QuotaInfo {
+  usedBytes: number;
+  limitBytes: number | null;
+  messageCount: number;
+}
+
+export interface MailboxStore {
+  listMailboxes(accountId: AccountId): Promise<Mailbox[]>;
+  getMailbox(accountId: AccountId, name: string): Promise<Mailbox | null>;
+  getMailboxById(accountId: AccountId, id: MailboxId): Promise<Mailbox | null>;
+  getMailboxByRole(accountId: AccountId, role: SpecialUse): Promise<Mailbox | null>;
+  /** Creates missing parents too (RFC 9051 §6.3.4). */
+  createMailbox(accountId: AccountId, name: string, role?: SpecialUse | null): Promise<Mailbox>;
+  /**
+   * Renames with all children (RFC 9051 §6.3.6). Renaming INBOX moves its messages to a new
+   * mailbox and leaves INBOX empty.
+   */
+  renameMailbox(accountId: AccountId, from: string, to: string): Promise<void>;
+  /** Deletes the mailbox and its messages. INBOX cannot be deleted (CANNOT). */
+  deleteMailbox(accountId: AccountId, name: string): Promise<void>;
+  /** Subscriptions are independent of existence (RFC 9051 §6.3.9). */
+  setSubscribed(accountId: AccountId, name: string, subscribed: boolean): Promise<void>;
+  listSubscriptions(accountId: AccountId): Promise<string[]>;
+  /**
+   * Claims the new arrivals up to upToUid for one reader: raises the mailbox's arrival mark and
+   * returns the previous one, so the caller owns the UIDs in (previous, upToUid] (IMAP \Recent,
+   * RFC 3501 §2.3.2: recent to one session only). Not a change of mail data: no mod-sequence.
+   */
+  claimArrivals(accountId: AccountId, mailboxId: MailboxId, upToUid: number): Promise<number>;
+  /** Messages above the arrival mark (IMAP STATUS RECENT), counted through the (mailbox, uid) index. */
+  countUnclaimedArrivals(accountId: AccountId, mailboxId: MailboxId): Promise<number>;
+}
+
+export interface MessageStore {
+  /** A new Email with one message. Quota-checked (OVER_QUOTA) in the same transaction that inserts. */
+  appendMessage(accountId: AccountId, mailboxId: MailboxId, input: AppendInput): Promise<AppendResult>;
+  /** Several messages in one mutation: all of them or none (IMAP MULTIAPPEND, RFC 3502 §6.3.11). Results in input order. */
+  appendMessages(accountId: AccountId, mailboxId: MailboxId, inputs: AppendInput[]): Promise<AppendResult[]>;
+  /** Every message of a mailbox, ascending UID, without summaries (cheap: for session views). */
+  listMessages(accountId: AccountId, mailboxId: MailboxId): Promise<MessageRecord[]>;
+  /**
+   * listMessages with SEARCH/SORT keys (src/mail/message-keys.ts) kept at ingest: keys[i] is the
+   * value of names[i]. One read, so records and keys always agree.
+   */
+  listMessagesWithKeys(accountId: AccountId, mailboxId: MailboxId, names: readonly MessageKeyName[]): Promise<{ record: MessageRecord; keys: (string | number | null)[] }[]>;
+  getMessages(accountId: AccountId, mailboxId: MailboxId, uids: number[]): Promise<MessageWithSummary[]>;
+  getMessageById(accountId: AccountId, id: MessageId): Promise<MessageWithSummary | null>;
+  /** The parser's search text of each message (IMAP SEARCH BODY/TEXT), ascending UID; "" when none was stored. */
+  getSearchTexts(accountId: AccountId, mailboxId: MailboxId, uids: number[]): Promise<{ uid: number; text: string }[]>;
+  /**
+   * Changes flags of messages of one mailbox. Every other message of the same Emails takes the
+   * same change (keywords are the Email's), except for \Deleted, which only the named messages take.
+   */
+  setFlags(
+    accountId: AccountId,
+    mailboxId: MailboxId,
+    uids: number[],
+    mode: FlagMode,
+    flags: string[],
+    unchangedSince?: number,
+  ): Promise<SetFlagsResult>;
+  /**
+   * Removes messages. With onlyDeleted, only those (of uids, or of the whole mailbox when uids
+   * is omitted) that carry \Deleted. Returns the removed UIDs, ascending. An Email whose last
+   * message goes is destroyed, and a thread whose last Email goes.
+   */
+  expunge(accountId: AccountId, mailboxId: MailboxId, opts: { uids?: number[]; onlyDeleted: boolean }): Promise<number[]>;
+  /** New messages of the same Emails in `to` (new Emails where one is there already). */
+  copyMessages(accountId: AccountId, from: MailboxId, uids: number[], to: MailboxId): Promise<CopyResult>;
+  /** Keeps each message's MessageId and EmailId; new UIDs in the destination (RFC 6851). */
+  moveMessages(accountId: AccountId, from: MailboxId, uids: number[], to: MailboxId): Promise<CopyResult>;
+  /** Records the first download (downloadedAt) of these messages; not a change clients see. */
+  markDownloaded(accountId: AccountId, mailboxId: MailboxId, uids: number[], at: number): Promise<void>;
+  /**
+   * Facts derived from a blob alone, remembered with it (a blob is immutable, so they never go
+   * stale): `kind` names the measure, chosen by its owner (POP3 keeps its octets as transmitted,
+   * RFC 1939 §11). Returns the known values for the blobs of one mailbox's messages.
+   */
+  blobMeasures(accountId: AccountId, mailboxId: MailboxId, kind: string): Promise<Map<string, number>>;
+  rememberBlobMeasures(kind: string, values: ReadonlyMap<string, number>): Promise<void>;
+
+  /** Emails by id across mailboxes (JMAP Email/get); unknown or invisible ids are left out. */
+  getEmails(accountId: AccountId, ids: EmailId[]): Promise<EmailRecord[]>;
+  /** Threads by id (JMAP Thread/get); unknown ids and threads with no visible Email are left out. */
+  getThreads(accountId: AccountId, ids: number[]): Promise<ThreadRecord[]>;
+  quota(accountId: AccountId): Promise<QuotaInfo>;
+}
