@@ -1,7 +1,7 @@
-// What every IMAP session of the process shares: the server's dependencies, timeouts and
+// What every IMAP session of the process shares: its dependencies (deps.ts), timeouts and
 // metrics. Made once by imapServices() for both listeners.
 
-import type { ServerDeps } from '../server/deps.ts';
+import type { ImapDeps } from './deps.ts';
 import { AppendBudget } from './append-budget.ts';
 
 export interface ImapMetrics {
@@ -11,7 +11,7 @@ export interface ImapMetrics {
 }
 
 export interface ImapContext {
-  deps: ServerDeps;
+  deps: ImapDeps;
   preAuthTimeoutMs: number;
   idleTimeoutMs: number;
   metrics: ImapMetrics;
@@ -23,7 +23,7 @@ export interface ImapContext {
   appendBudget: AppendBudget;
 }
 
-export function createImapContext(deps: ServerDeps): ImapContext {
+export function createImapContext(deps: ImapDeps): ImapContext {
   const logins = deps.metrics.counter('posthorn_imap_logins_total', 'IMAP login attempts by result');
   const sessions = deps.metrics.counter('posthorn_imap_sessions_total', 'IMAP connections accepted, by listener');
   const commands = deps.metrics.counter('posthorn_imap_commands_total', 'IMAP commands by name and status');

@@ -12,7 +12,7 @@
 
 import type { Account, RecipientTarget } from '../store/types.ts';
 import { StoreError } from '../store/types.ts';
-import type { ServerDeps } from '../server/deps.ts';
+import type { SmtpDeps as ServerDeps } from './deps.ts';
 import type { QueueStore } from '../queue/store.ts';
 
 export interface RoutedRecipient {
