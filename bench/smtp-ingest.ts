@@ -179,6 +179,7 @@ async function main(): Promise<void> {
   const { Authenticator } = await import('../src/mail/auth.ts');
   const { parseMessage } = await import('../src/wire/mime/parse.ts');
   const { smtpServices } = await import('../src/smtp/services.ts');
+  const { smtpDepsFrom } = await import('../src/server/protocols.ts');
   const { staticResolver } = await import('../src/smtp/dns.ts');
   const { LocalDelivery } = await import('../src/mail/delivery/local-delivery.ts');
   const { inboxRules } = await import('../src/mail/delivery/rules.ts');
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
       recipients.push(address);
     }
     // No DNS in benchmarks: SPF/DKIM/DMARC lookups get NXDOMAIN at once.
-    const [service] = smtpServices(deps, { resolver: staticResolver({}) });
+    const [service] = smtpServices(smtpDepsFrom(deps), { resolver: staticResolver({}) });
     const port = await service.listen();
 
     console.log(`smtp-ingest: ${sessions} sessions, ${messages} messages of ${size} bytes per run, ${runs} runs, persistent sessions, PIPELINING`);

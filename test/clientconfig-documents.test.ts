@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { defaultConfig, type Config } from '../src/server/config.ts';
+import { defaultConfig } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import type { MailStore } from '../src/store/types.ts';
 import type { Authenticator } from '../src/mail/auth.ts';
@@ -21,17 +21,21 @@ let server: Server;
 let base: string;
 let ctx: HttpContext;
 
-function freshConfig(): Config {
-  const config = defaultConfig();
-  config.hostname = 'mail.example.net';
-  config.ports = { ...config.ports, imaps: 993, imap: 143, pop3s: 995, pop3: 110, submissions: 465, submission: 587 };
-  return config;
+/** The bound ports the routes read, as a running server records them; tests change them between requests. */
+let ports: Record<string, number>;
+
+/** A running server's view: the configured host name, every listener bound to its default port (the standard ones for clients). */
+function reset(): void {
+  ctx.hostname = 'mail.example.net';
+  ports = { ...defaultConfig().ports, imaps: 993, imap: 143, pop3s: 995, pop3: 110, submissions: 465, submission: 587 };
+  ctx.ports = ports;
 }
 
 before(async () => {
   const store = { getDomain: async (name: string) => (name === HOSTED ? { id: 1, name, createdAt: 0, dkimSelector: null, dkimPrivateKeyPem: null } : null) };
   const auth = { authenticate: async () => ({ ok: false, reason: 'invalid' }) };
-  ctx = { config: freshConfig(), store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  ctx = { hostname: '', ports: {}, store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  reset();
   ({ base, server } = await serveClientConfig(ctx));
 });
 
@@ -74,7 +78,7 @@ function rawGet(path: string, host: string): Promise<{ status: number; body: str
 }
 
 /** The services the configuration enables, as [protocol, port, implicit TLS?], best first. */
-function expected(config: Config, protocol: 'imap' | 'pop3' | 'smtp'): [number, boolean][] {
+function expected(config: HttpContext, protocol: 'imap' | 'pop3' | 'smtp'): [number, boolean][] {
   const pairs: Record<string, [number, boolean][]> = {
     imap: [[config.ports.imaps, true], [config.ports.imap, false]],
     pop3: [[config.ports.pop3s, true], [config.ports.pop3, false]],
@@ -88,7 +92,7 @@ function expected(config: Config, protocol: 'imap' | 'pop3' | 'smtp'): [number, 
 const TB_AUTH = new Set(['password-cleartext', 'plain', 'password-encrypted', 'secure', 'GSSAPI', 'NTLM', 'OAuth2']);
 
 /** Thunderbird's own rules (readFromXML): what makes it accept or reject a server entry. */
-function checkThunderbird(doc: string, config: Config): void {
+function checkThunderbird(doc: string, config: HttpContext): void {
   const root = parseXml(doc);
   assert.equal(root.tag, 'clientConfig');
   assert.equal(root.attrib.version, '1.1');
@@ -119,43 +123,43 @@ function checkThunderbird(doc: string, config: Config): void {
 }
 
 test('autoconfig: both Thunderbird URLs return clientConfig v1.1 matching the configuration', async () => {
-  ctx.config = freshConfig();
+  reset();
   for (const path of ['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml']) {
     const res = await fetch(`${base}${path}?emailaddress=${encodeURIComponent('Alice@Example.COM')}`);
     assert.equal(res.status, 200, path);
     assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/xml', 'FetchHTTP parses only XML media types');
     const doc = await res.text();
     assert.doesNotMatch(doc, /alice/i, 'the address is never echoed; %EMAILADDRESS% is used');
-    checkThunderbird(doc, ctx.config);
+    checkThunderbird(doc, ctx);
   }
 });
 
 test('autoconfig: follows a port change and a disabled listener at once', async () => {
-  ctx.config = freshConfig();
-  ctx.config.ports.imaps = 10993;
-  ctx.config.ports.pop3 = 0;
-  ctx.config.ports.submissions = 0;
-  ctx.config.hostname = 'mx2.example.org';
+  reset();
+  ports.imaps = 10993;
+  ports.pop3 = 0;
+  ports.submissions = 0;
+  ctx.hostname = 'mx2.example.org';
   const doc = await (await fetch(`${base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=bob@example.com`)).text();
-  checkThunderbird(doc, ctx.config);
+  checkThunderbird(doc, ctx);
   assert.match(doc, /<port>10993<\/port>/);
   assert.doesNotMatch(doc, /<port>110<\/port>|<port>465<\/port>/);
 });
 
 test('autoconfig: no incoming or no outgoing service → 404 (Thunderbird would reject the document)', async () => {
-  ctx.config = freshConfig();
-  ctx.config.ports = { ...ctx.config.ports, imaps: 0, imap: 0, pop3s: 0, pop3: 0 };
+  reset();
+  Object.assign(ports, { imaps: 0, imap: 0, pop3s: 0, pop3: 0 });
   assert.equal((await fetch(`${base}/mail/config-v1.1.xml?emailaddress=bob@example.com`)).status, 404);
-  ctx.config = freshConfig();
-  ctx.config.ports = { ...ctx.config.ports, submissions: 0, submission: 0 };
+  reset();
+  Object.assign(ports, { submissions: 0, submission: 0 });
   assert.equal((await fetch(`${base}/mail/config-v1.1.xml?emailaddress=bob@example.com`)).status, 404);
 });
 
 test('autoconfig: without emailaddress the Host header names the domain', async () => {
-  ctx.config = freshConfig();
+  reset();
   const viaSubdomain = await rawGet('/mail/config-v1.1.xml', 'autoconfig.example.com');
   assert.equal(viaSubdomain.status, 200);
-  checkThunderbird(viaSubdomain.body, ctx.config);
+  checkThunderbird(viaSubdomain.body, ctx);
   const viaWellKnown = await rawGet('/.well-known/autoconfig/mail/config-v1.1.xml', 'example.com:8080');
   assert.equal(viaWellKnown.status, 200);
   assert.equal((await rawGet('/mail/config-v1.1.xml', 'autoconfig.other.org')).status, 404);
@@ -163,7 +167,7 @@ test('autoconfig: without emailaddress the Host header names the domain', async 
 });
 
 test('autoconfig: unknown domain 404, malformed address 400, injection never echoed, POST 405', async () => {
-  ctx.config = freshConfig();
+  reset();
   const url = (a: string): string => `${base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=${encodeURIComponent(a)}`;
   assert.equal((await fetch(url('alice@other.org'))).status, 404);
   for (const bad of ['', 'no-at-sign', '@example.com', 'a@', 'a b@example.com', '<script>alert(1)</script>@example.com', 'x@exa<mple.com', 'a"@example.com']) {
@@ -175,7 +179,7 @@ test('autoconfig: unknown domain 404, malformed address 400, injection never ech
   // Legal but XML-special characters in the local part: the document stays well-formed.
   const res = await fetch(url("o'b&r{x}@example.com"));
   assert.equal(res.status, 200);
-  checkThunderbird(await res.text(), ctx.config);
+  checkThunderbird(await res.text(), ctx);
   assert.equal((await fetch(url('bob@example.com'), { method: 'POST' })).status, 405);
 });
 
@@ -203,7 +207,7 @@ function errorCode(root: Node): string {
   return textOf(one(one(root, 'Response'), 'Error'), 'ErrorCode');
 }
 
-function checkAutodiscover(root: Node, config: Config, address: string): void {
+function checkAutodiscover(root: Node, config: HttpContext, address: string): void {
   assert.equal(root.tag, `${RESPONSE_NS}Autodiscover`);
   const response = one(root, 'Response');
   assert.equal(response.tag, `${OUTLOOK_NS}Response`);
@@ -228,33 +232,33 @@ function checkAutodiscover(root: Node, config: Config, address: string): void {
 }
 
 test('autodiscover: an Outlook request gets IMAP, SMTP and POP3 settings from the configuration', async () => {
-  ctx.config = freshConfig();
+  reset();
   for (const path of ['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml']) {
     const { status, type, root } = await autodiscover(OUTLOOK_REQUEST('Carol@Example.com'), path);
     assert.equal(status, 200);
     assert.equal(type?.split(';')[0], 'application/xml');
-    checkAutodiscover(root, ctx.config, 'carol@example.com');
+    checkAutodiscover(root, ctx, 'carol@example.com');
   }
-  ctx.config.ports.imaps = 0;
-  ctx.config.ports.submission = 15587;
-  ctx.config.ports.pop3s = 0;
-  ctx.config.ports.pop3 = 0;
+  ports.imaps = 0;
+  ports.submission = 15587;
+  ports.pop3s = 0;
+  ports.pop3 = 0;
   const changed = await autodiscover(OUTLOOK_REQUEST('carol@example.com'));
-  checkAutodiscover(changed.root, ctx.config, 'carol@example.com');
+  checkAutodiscover(changed.root, ctx, 'carol@example.com');
 });
 
 test('autodiscover: XML-special characters in the address are escaped, not echoed raw', async () => {
-  ctx.config = freshConfig();
+  reset();
   const { status, root } = await autodiscover(OUTLOOK_REQUEST("o'b&amp;r@example.com"));
   assert.equal(status, 200);
-  checkAutodiscover(root, ctx.config, "o'b&r@example.com");
+  checkAutodiscover(root, ctx, "o'b&r@example.com");
   const injected = await autodiscover(OUTLOOK_REQUEST('x&lt;/LoginName&gt;&lt;Evil/&gt;@example.com'));
   assert.equal(injected.status, 400);
   assert.equal(errorCode(injected.root), '600');
 });
 
 test('autodiscover: malformed XML gets an Error response (600), never a crash', async () => {
-  ctx.config = freshConfig();
+  reset();
   const cases = [
     '',
     'not xml at all',
@@ -279,7 +283,7 @@ test('autodiscover: malformed XML gets an Error response (600), never a crash', 
 });
 
 test('autodiscover: DOCTYPE and ENTITY declarations are refused (no XXE, no entity expansion)', async () => {
-  ctx.config = freshConfig();
+  reset();
   const xxe =
     '<?xml version="1.0"?>\n<!DOCTYPE Autodiscover [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>\n' +
     OUTLOOK_REQUEST('&xxe;@example.com').replace(/^<\?xml[^>]*>\r\n/, '');
@@ -294,7 +298,7 @@ test('autodiscover: DOCTYPE and ENTITY declarations are refused (no XXE, no enti
 });
 
 test('autodiscover: oversized bodies get 413, declared or streamed', async () => {
-  ctx.config = freshConfig();
+  reset();
   const big = OUTLOOK_REQUEST('a@example.com').replace('<Request>', `<Request><!--${'x'.repeat(100 * 1024)}-->`);
   const declared = await fetch(`${base}/autodiscover/autodiscover.xml`, { method: 'POST', body: big });
   assert.equal(declared.status, 413);
@@ -324,7 +328,7 @@ test('autodiscover: oversized bodies get 413, declared or streamed', async () =>
 });
 
 test('autodiscover: unknown domain 404 (500), invalid address 400, other schema 601, GET 405', async () => {
-  ctx.config = freshConfig();
+  reset();
   const unknown = await autodiscover(OUTLOOK_REQUEST('dave@other.org'));
   assert.equal(unknown.status, 404);
   assert.equal(errorCode(unknown.root), '500');

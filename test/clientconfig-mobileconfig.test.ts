@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { defaultConfig, type Config } from '../src/server/config.ts';
+import { defaultConfig } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import { normaliseAddress } from '../src/mail/address.ts';
 import type { MailStore } from '../src/store/types.ts';
@@ -26,10 +26,14 @@ let base: string;
 let ctx: HttpContext;
 const authCalls: { username: string; ctx: AuthContext }[] = [];
 
-function freshConfig(): Config {
-  const config = defaultConfig();
-  config.hostname = 'mail.example.net';
-  return config;
+/** The bound ports the routes read, as a running server records them; tests change them between requests. */
+let ports: Record<string, number>;
+
+/** A running server's view: the configured host name, every listener bound to its default port. */
+function reset(): void {
+  ctx.hostname = 'mail.example.net';
+  ports = { ...defaultConfig().ports };
+  ctx.ports = ports;
 }
 
 before(async () => {
@@ -46,7 +50,8 @@ before(async () => {
       return { ok: true, account };
     },
   };
-  ctx = { config: freshConfig(), store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  ctx = { hostname: '', ports: {}, store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  reset();
   ({ base, server } = await serveClientConfig(ctx));
 });
 
@@ -72,7 +77,7 @@ async function download(query = '', headers: Record<string, string> = basic('Fra
 }
 
 test('mobileconfig: 401 with a Basic challenge without credentials or with wrong ones', async () => {
-  ctx.config = freshConfig();
+  reset();
   for (const headers of [{}, basic('frank@example.com', 'wrong'), basic('nobody@example.com', PASSWORD), { authorization: 'Bearer abc' }, { authorization: 'Basic !!!' }]) {
     const { res, text } = await download('', headers);
     assert.equal(res.status, 401, JSON.stringify(headers));
@@ -82,7 +87,7 @@ test('mobileconfig: 401 with a Basic challenge without credentials or with wrong
 });
 
 test('mobileconfig: rate-limited logins get 429, a disabled account 403', async () => {
-  ctx.config = freshConfig();
+  reset();
   assert.equal((await download('', basic('frank@example.com', 'too-many'))).res.status, 429);
   assert.equal((await download('', basic('gone@example.com', PASSWORD))).res.status, 403);
 });
@@ -96,7 +101,7 @@ test('mobileconfig: checks the password through the shared authenticator as prot
   assert.equal(authCalls[0].ctx.ip, '127.0.0.1');
 });
 
-function checkProfile(profile: Plist, config: Config, address: string): void {
+function checkProfile(profile: Plist, config: HttpContext, address: string): void {
   assert.equal(profile.PayloadType, 'Configuration');
   assert.equal(profile.PayloadVersion, 1);
   assert.match(String(profile.PayloadIdentifier), /^net\.example\.mail\./, 'reversed host name');
@@ -125,21 +130,21 @@ function checkProfile(profile: Plist, config: Config, address: string): void {
 }
 
 test('mobileconfig: a well-formed profile for the logged-in account, no password inside', async () => {
-  ctx.config = freshConfig();
+  reset();
   const { res, text } = await download();
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/x-apple-aspen-config');
   assert.equal(res.headers.get('content-disposition'), 'attachment; filename="frank-at-example.com.mobileconfig"');
   assert.match(res.headers.get('cache-control') ?? '', /no-store/);
   const profile = parsePlist(text);
-  checkProfile(profile, ctx.config, 'frank@example.com');
+  checkProfile(profile, ctx, 'frank@example.com');
   assert.ok(!('IncomingPassword' in profile.PayloadContent[0]) && !('OutgoingPassword' in profile.PayloadContent[0]));
   assert.ok(!text.includes('horse'), 'the password appears nowhere');
   assert.equal((await download('?password=0')).text.includes('horse'), false);
 });
 
 test('mobileconfig: the password only when asked for with ?password=1, escaped correctly', async () => {
-  ctx.config = freshConfig();
+  reset();
   const { res, text } = await download('?password=1');
   assert.equal(res.status, 200);
   const mail = parsePlist(text).PayloadContent[0];
@@ -151,7 +156,7 @@ test('mobileconfig: the password only when asked for with ?password=1, escaped c
 });
 
 test('mobileconfig: payload UUIDs are unique, identifiers stable per account', async () => {
-  ctx.config = freshConfig();
+  reset();
   const seen = new Set<string>();
   const identifiers = new Set<string>();
   for (let i = 0; i < 5; i++) {
@@ -165,19 +170,19 @@ test('mobileconfig: payload UUIDs are unique, identifiers stable per account', a
 });
 
 test('mobileconfig: follows port changes and disabled listeners', async () => {
-  ctx.config = freshConfig();
-  ctx.config.ports.imaps = 0;
-  ctx.config.ports.imap = 14143;
-  ctx.config.ports.submissions = 0;
-  checkProfile(parsePlist((await download()).text), ctx.config, 'frank@example.com');
-  ctx.config = freshConfig();
-  ctx.config.ports.imaps = 0;
-  ctx.config.ports.imap = 0;
-  ctx.config.ports.pop3s = 15995;
-  checkProfile(parsePlist((await download()).text), ctx.config, 'frank@example.com');
-  ctx.config = freshConfig();
-  ctx.config.ports.submissions = 0;
-  ctx.config.ports.submission = 0;
+  reset();
+  ports.imaps = 0;
+  ports.imap = 14143;
+  ports.submissions = 0;
+  checkProfile(parsePlist((await download()).text), ctx, 'frank@example.com');
+  reset();
+  ports.imaps = 0;
+  ports.imap = 0;
+  ports.pop3s = 15995;
+  checkProfile(parsePlist((await download()).text), ctx, 'frank@example.com');
+  reset();
+  ports.submissions = 0;
+  ports.submission = 0;
   assert.equal((await download()).res.status, 404);
   assert.equal((await fetch(`${base}/mobileconfig`, { method: 'POST', headers: basic('frank@example.com', PASSWORD) })).status, 405);
 });

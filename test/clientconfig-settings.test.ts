@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { defaultConfig, type Config } from '../src/server/config.ts';
+import { defaultConfig } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import type { MailStore } from '../src/store/types.ts';
 import type { Authenticator } from '../src/mail/auth.ts';
@@ -17,23 +17,28 @@ let server: Server;
 let base: string;
 let ctx: HttpContext;
 
-function freshConfig(): Config {
-  const config = defaultConfig();
-  config.hostname = 'mail.example.net';
-  return config;
+/** The bound ports the routes read, as a running server records them; tests change them between requests. */
+let ports: Record<string, number>;
+
+/** A running server's view: the configured host name, every listener bound to its default port. */
+function reset(): void {
+  ctx.hostname = 'mail.example.net';
+  ports = { ...defaultConfig().ports };
+  ctx.ports = ports;
 }
 
 before(async () => {
   const store = { getDomain: async (name: string) => (name === 'example.com' ? { id: 1, name, createdAt: 0, dkimSelector: null, dkimPrivateKeyPem: null } : null) };
   const auth = { authenticate: async () => ({ ok: false, reason: 'invalid' }) };
-  ctx = { config: freshConfig(), store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  ctx = { hostname: '', ports: {}, store: store as unknown as MailStore, auth: auth as unknown as Authenticator, log: silentLogger() };
+  reset();
   ({ base, server } = await serveClientConfig(ctx));
 });
 
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 /** Enabled services of one protocol as [port, implicit TLS?], best first. */
-function expected(config: Config, protocol: 'imap' | 'pop3' | 'smtp'): [number, boolean][] {
+function expected(config: HttpContext, protocol: 'imap' | 'pop3' | 'smtp'): [number, boolean][] {
   const pairs: Record<string, [number, boolean][]> = {
     imap: [[config.ports.imaps, true], [config.ports.imap, false]],
     pop3: [[config.ports.pop3s, true], [config.ports.pop3, false]],
@@ -43,18 +48,18 @@ function expected(config: Config, protocol: 'imap' | 'pop3' | 'smtp'): [number, 
 }
 
 test('settings.json lists every enabled service from the live configuration', async () => {
-  ctx.config = freshConfig();
-  ctx.config.ports.pop3 = 0;
-  ctx.config.ports.imaps = 20993;
+  reset();
+  ports.pop3 = 0;
+  ports.imaps = 20993;
   const res = await fetch(`${base}/settings.json`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/json');
   const doc = (await res.json()) as { hostname: string; services: { protocol: string; host: string; port: number; security: string; authentication: string; username: string }[] };
-  assert.equal(doc.hostname, ctx.config.hostname);
-  const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx.config, p).map(([port, tls]) => [p, port, tls ? 'SSL/TLS' : 'STARTTLS']));
+  assert.equal(doc.hostname, ctx.hostname);
+  const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx, p).map(([port, tls]) => [p, port, tls ? 'SSL/TLS' : 'STARTTLS']));
   assert.deepEqual(doc.services.map((s) => [s.protocol, s.port, s.security]), want);
   for (const s of doc.services) {
-    assert.equal(s.host, ctx.config.hostname);
+    assert.equal(s.host, ctx.hostname);
     assert.equal(s.username, 'your full email address');
   }
   const personal = (await (await fetch(`${base}/settings.json?emailaddress=Eve@example.com`)).json()) as typeof doc;
@@ -82,8 +87,8 @@ print(json.dumps({"rows": [r for r in p.rows if r], "h2": p.h2}))
 `;
 
 test('settings page: HTML for people, matching the configuration, everything escaped', async () => {
-  ctx.config = freshConfig();
-  ctx.config.ports.submissions = 0;
+  reset();
+  ports.submissions = 0;
   const res = await fetch(`${base}/settings?emailaddress=${encodeURIComponent("o'b&r@example.com")}`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type')?.split(';')[0], 'text/html');
@@ -93,7 +98,7 @@ test('settings page: HTML for people, matching the configuration, everything esc
   assert.match(html, /o&apos;b&amp;r@example\.com/);
   const { rows, h2 } = JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY_TABLES], { input: html }).toString()) as { rows: string[][]; h2: string[] };
   assert.deepEqual(h2, ['IMAP (incoming mail)', 'POP3 (incoming mail)', 'SMTP submission (outgoing mail)']);
-  const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx.config, p).map(([port, tls]) => [ctx.config.hostname, String(port), tls ? 'SSL/TLS' : 'STARTTLS', "o'b&r@example.com"]));
+  const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx, p).map(([port, tls]) => [ctx.hostname, String(port), tls ? 'SSL/TLS' : 'STARTTLS', "o'b&r@example.com"]));
   assert.deepEqual(rows.map((r) => [r[1], r[2], r[3], r[5]]), want);
 
   for (const bad of ['<script>alert(1)</script>@example.com', '"><img src=x onerror=alert(1)>@example.com']) {

@@ -10,13 +10,14 @@ import { imapServices } from '../src/imap/services.ts';
 import { ACCOUNT_SESSION_TTL_MS } from '../src/imap/context.ts';
 import { InProcessCoordination } from '../src/store/coordination-memory.ts';
 import type { Coordination } from '../src/store/coordination-types.ts';
-import type { Service } from '../src/server/deps.ts';
+import type { Listener } from '../src/net/listener.ts';
+import { imapDepsFrom, tcpListeners } from '../src/server/protocols.ts';
 
 let srv: ImapTestServer;
 let clock = 1_700_000_000_000;
 const shared = new InProcessCoordination({ now: () => clock });
 let nodeAReachable = true;
-const services: Service[] = [];
+const services: Listener[] = [];
 let nodeA = 0;
 let nodeB = 0;
 const LIMIT_TEXT = 'NO [LIMIT] Too many connections for this account, close another client first';
@@ -33,7 +34,8 @@ function cutOffWhenUnreachable(backend: Coordination): Coordination {
 }
 
 async function startNode(coordination: Coordination): Promise<number> {
-  const [plain] = imapServices({ ...srv.server.deps, coordination }).filter((s) => s.name === 'imap');
+  const deps = srv.server.deps;
+  const [plain] = tcpListeners(deps, imapServices({ ...imapDepsFrom(deps), coordination }).filter((s) => s.name === 'imap').map((s) => ({ ...s, port: 0 })));
   services.push(plain);
   return plain.listen();
 }

@@ -77,7 +77,7 @@ for (const group of groups) {
   const ownMbox = join(TESTS, `${group}.mbox`);
   if (existsSync(ownMbox)) copyFileSync(ownMbox, join(groupDir, `${group}.mbox`));
   const run = await imaptest([
-    'host=127.0.0.1', `port=${config.ports.imap}`, 'user=testuser@example.com', 'pass=pass',
+    'host=127.0.0.1', `port=${server.ports.imap}`, 'user=testuser@example.com', 'pass=pass',
     `mbox=${join(TESTS, 'default.mbox')}`, `test=${groupDir}`,
   ]);
   const out = run.output;

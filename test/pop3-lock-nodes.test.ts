@@ -10,13 +10,14 @@ import { pop3Services } from '../src/pop3/services.ts';
 import { MAILDROP_LOCK_TTL_MS } from '../src/pop3/locks.ts';
 import { InProcessCoordination } from '../src/store/coordination-memory.ts';
 import type { Coordination } from '../src/store/coordination-types.ts';
-import type { Service } from '../src/server/deps.ts';
+import type { Listener } from '../src/net/listener.ts';
+import { pop3DepsFrom, tcpListeners } from '../src/server/protocols.ts';
 
 let srv: Pop3TestServer;
 let clock = 1_700_000_000_000;
 const shared = new InProcessCoordination({ now: () => clock });
 let nodeAReachable = true;
-const services: Service[] = [];
+const services: Listener[] = [];
 let nodeA = 0;
 let nodeB = 0;
 
@@ -32,7 +33,8 @@ function cutOffWhenUnreachable(backend: Coordination): Coordination {
 }
 
 async function startNode(coordination: Coordination): Promise<number> {
-  const [plain] = pop3Services({ ...srv.server.deps, coordination }).filter((s) => s.name === 'pop3');
+  const deps = srv.server.deps;
+  const [plain] = tcpListeners(deps, pop3Services({ ...pop3DepsFrom(deps), coordination }).filter((s) => s.name === 'pop3').map((s) => ({ ...s, port: 0 })));
   services.push(plain);
   return plain.listen();
 }

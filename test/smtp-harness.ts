@@ -15,7 +15,9 @@ import { silentLogger } from '../src/server/log.ts';
 import { startServer } from '../src/server/app.ts';
 import { hashPassword } from '../src/mail/password.ts';
 import type { ServerDeps } from '../src/server/deps.ts';
-import { smtpServices, SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
+import { smtpServices, type SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
+import type { SmtpRole } from '../src/smtp/session.ts';
+import { smtpDepsFrom } from '../src/server/protocols.ts';
 import { staticResolver, type DnsResolver } from '../src/smtp/dns.ts';
 import type { Account } from '../src/store/types.ts';
 import type { DeliveryRules } from '../src/mail/delivery/rules.ts';
@@ -73,20 +75,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   // The real server with its SMTP listeners off; ours are then made from its deps, so a second
   // argument (resolver, MX port, schedule) can reach smtpServices.
-  const wanted = { smtp: env.POSTHORN_SMTP_PORT, submission: env.POSTHORN_SUBMISSION_PORT, submissions: env.POSTHORN_SUBMISSIONS_PORT };
   const config = loadConfig({ env: { ...env, POSTHORN_SMTP_PORT: '0', POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
   Object.assign(config.limits, opts.limits);
   const server = await startServer(config, { ephemeralPorts: true, log: silentLogger(), deliveryRules: opts.deliveryRules });
-  for (const [name, port] of Object.entries(wanted)) config.ports[name as 'smtp'] = Number(port);
   const deps: ServerDeps = server.deps;
   const { store, blobs } = deps;
   const smtpOpts: SmtpOptions = { resolver: staticResolver({}), ...opts.smtp };
-  const services = smtpServices(deps, smtpOpts) as SmtpService[];
-  const ports: Record<string, number> = {};
-  for (const s of services) {
-    ports[s.name] = await s.listen();
-    config.ports[s.name] = ports[s.name];
-  }
+  const enabled = (role: SmtpRole): number | null => (env[`POSTHORN_${role.toUpperCase()}_PORT`] === '0' ? null : 0);
+  const smtpDeps = { ...smtpDepsFrom(deps), ports: { smtp: enabled('smtp'), submission: enabled('submission'), submissions: enabled('submissions') } };
+  const services = smtpServices(smtpDeps, smtpOpts);
+  // The runtime record of bound ports, as the server keeps it for its own listeners.
+  const ports = server.ports;
+  for (const s of services) ports[s.name] = await s.listen();
   return {
     dir,
     config,

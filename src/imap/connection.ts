@@ -1,17 +1,12 @@
-// One IMAP connection: the socket, the incremental command reader, writes with backpressure,
-// timeouts, STARTTLS and graceful shutdown. Protocol behaviour (states, commands) lives in
-// session.ts and the command files; this file only moves bytes and decides when to stop.
+// One IMAP connection: the incremental command reader, literals, COMPRESS=DEFLATE and corked
+// writes on top of the pull loop of src/net/pull-connection.ts (read loop, backpressure,
+// timeouts, STARTTLS, shutdown). Protocol behaviour (states, commands) lives in session.ts and
+// the command files.
 //
-// Implementation notes — rules every change must keep:
-// - Pull, do not buffer (src/wire/imap/index.ts): after a 'command' event nothing more is read
-//   until the command has finished, so a mode switch (STARTTLS, AUTHENTICATE, IDLE) applies to
-//   exactly the bytes after it. While a command runs the socket is paused once the reader holds
-//   more than HIGH_WATER octets: a client that pipelines without end cannot grow our memory.
-// - Output: before the next command is read, and inside long responses (session.send), we wait
-//   for 'drain' when the socket's buffer is full, so a client that never reads makes us stop,
-//   not buffer.
-// - STARTTLS (RFC 9051 §6.2.1): everything received before the handshake is thrown away (the
-//   CVE-2011-0411 injection: "a STARTTLS\r\nb CAPABILITY\r\n" in one packet never answers b).
+// Implementation notes — rules every change must keep (besides those of PullConnection):
+// - Literals: a synchronizing literal gets its "+" (or its refusal) before its bytes are read;
+//   a refused one is skipped by the reader, so the stream stays in sync.
+// - STARTTLS (RFC 9051 §6.2.1): the reader gives up everything it holds to the discard.
 // - Shutdown: the command in progress finishes; then "* BYE Server shutting down" and close.
 // - COMPRESS=DEFLATE (RFC 4978): after the OK, input goes socket → inflate → reader and output
 //   writes → deflate → socket, flushed (Z_SYNC_FLUSH) once per turn of the event loop. The
@@ -19,15 +14,15 @@
 //   faster than commands are read.
 
 import type net from 'node:net';
-import type tls from 'node:tls';
 import zlib from 'node:zlib';
-import { upgradeToTls, isLoopback, writableAgain, type ConnectionInfo } from '../server/tcp-listener.ts';
+import type { ConnectionInfo } from '../net/tcp-listener.ts';
+import { PullConnection, type PullProtocol } from '../net/pull-connection.ts';
+import { writableAgain } from '../net/backpressure.ts';
 import { CommandReader, parseCommand, taggedResponse, untaggedStatus, continuation, type ReaderEvent } from '../wire/imap/index.ts';
 import type { ImapContext } from './context.ts';
 import { ImapSession } from './session.ts';
 
-const HIGH_WATER = 256 * 1024;
-const OUTPUT_HIGH_WATER = 256 * 1024;
+const IMAP: PullProtocol = { name: 'imap', startTlsCommand: 'starttls', inputHighWater: 256 * 1024, outputHighWater: 256 * 1024 };
 /** Literal limits before login: enough for a LOGIN password, too small to be a weapon. */
 export const PRE_AUTH_LITERAL_BYTES = 8 * 1024;
 
@@ -59,19 +54,12 @@ export interface ImapIo {
   startCompression(ok: Buffer): void;
 }
 
-export class ImapConnection implements ImapIo {
-  readonly remote: string;
-  readonly listener: string;
-  readonly loopback: boolean;
-  secure: boolean;
-  private socket: net.Socket | tls.TLSSocket;
+type LineOrError = Extract<ReaderEvent, { kind: 'line' | 'error' }>;
+
+export class ImapConnection extends PullConnection<ReaderEvent, EndReason> implements ImapIo {
   private readonly ctx: ImapContext;
-  private readonly info: ConnectionInfo;
   private readonly reader = new CommandReader({ maxLiteralBytes: PRE_AUTH_LITERAL_BYTES, maxNonSyncLiteralBytes: PRE_AUTH_LITERAL_BYTES, maxCommandBytes: 64 * 1024 });
   private readonly session: ImapSession;
-  private waiter: (() => void) | null = null;
-  private closedFlag = false;
-  private endReason: EndReason | null = null;
   private inflate: zlib.InflateRaw | null = null;
   private deflate: zlib.DeflateRaw | null = null;
   private flushScheduled = false;
@@ -79,199 +67,126 @@ export class ImapConnection implements ImapIo {
   private corked = false;
 
   constructor(ctx: ImapContext, socket: net.Socket, info: ConnectionInfo, listener: string) {
+    super(IMAP, ctx, socket, info, listener);
     this.ctx = ctx;
-    this.socket = socket;
-    this.info = info;
-    this.listener = listener;
-    this.remote = info.remoteAddress;
-    this.loopback = isLoopback(info.remoteAddress);
-    // Secure from the first byte on the implicit-TLS port; STARTTLS/STLS sets it later.
-    this.secure = info.implicitTls;
     this.session = new ImapSession(ctx, this);
     this.reader.setLimits({ maxLineBytes: ctx.deps.config.limits.maxLineBytes });
   }
 
-  get closed(): boolean {
-    return this.closedFlag || this.endReason !== null;
+  protected greeting(): Buffer {
+    return this.session.greeting();
   }
 
-  get shutdownSignal(): AbortSignal {
-    return this.info.shutdownSignal;
+  protected goodbye(why: 'shutdown' | 'timeout'): Buffer {
+    // RFC 9051 §5.4: an autologout timer of at least 30 minutes after login; shorter before.
+    return untaggedStatus('BYE', why === 'shutdown' ? 'Server shutting down' : 'Autologout: idle for too long');
   }
 
-  start(): void {
-    this.attach(this.socket);
-    this.socket.setTimeout(this.ctx.preAuthTimeoutMs);
-    const onShutdown = (): void => this.wake();
-    this.info.shutdownSignal.addEventListener('abort', onShutdown, { once: true });
-    this.ctx.metrics.session(this.listener);
-    this.run()
-      .catch((err: unknown) => {
-        this.ctx.deps.log.error({ event: 'imap-connection-error', protocol: 'imap', remote: this.remote, err: (err as Error).message, stack: (err as Error).stack });
-        this.endReason ??= 'error';
-      })
-      .finally(() => {
-        this.info.shutdownSignal.removeEventListener('abort', onShutdown);
-        this.session.finish(this.endReason ?? 'client-closed');
-        if (this.socket.destroyed) return;
-        // What is still inside the compressor (a BYE, a tagged OK) goes out before the end.
-        if (this.deflate) this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => this.socket.end());
-        else this.socket.end();
-      });
+  protected finish(reason: EndReason): void {
+    this.session.finish(reason);
   }
 
-  private async run(): Promise<void> {
-    this.write(this.session.greeting());
-    for (;;) {
-      if (this.socket.writableLength > OUTPUT_HIGH_WATER) await this.drainSocket();
-      const ev = await this.nextEvent();
-      if (!ev) {
-        if (this.info.shutdownSignal.aborted && !this.closed) {
-          this.write(untaggedStatus('BYE', 'Server shutting down'));
-          this.end('shutdown');
+  protected nextCommand(): ReaderEvent | null {
+    return this.reader.next();
+  }
+
+  protected async handle(ev: ReaderEvent): Promise<void> {
+    switch (ev.kind) {
+      case 'continue':
+      case 'literal': {
+        const refusal = await this.session.refuseLiteral(ev.tag, ev.name, ev.size, ev.args);
+        if (refusal) {
+          this.write(refusal.response);
+          this.reader.refuseLiteral();
+          if (refusal.bad) this.session.badCommand();
+        } else if (ev.kind === 'continue') {
+          this.write(continuation());
         }
         return;
       }
-      switch (ev.kind) {
-        case 'continue':
-        case 'literal': {
-          const refusal = await this.session.refuseLiteral(ev.tag, ev.name, ev.size, ev.args);
-          if (refusal) {
-            this.write(refusal.response);
-            this.reader.refuseLiteral();
-            if (refusal.bad && this.session.badCommand()) return;
-          } else if (ev.kind === 'continue') {
-            this.write(continuation());
-          }
-          break;
+      case 'error':
+        this.session.releaseAppendMemory();
+        this.write(ev.tag ? taggedResponse(ev.tag, 'BAD', ev.text, ev.code) : untaggedStatus('BAD', ev.text, ev.code));
+        if (ev.fatal) {
+          this.write(untaggedStatus('BYE', 'Protocol error, closing'));
+          this.end('protocol-error');
+          return;
         }
-        case 'error':
+        this.session.badCommand();
+        return;
+      case 'line':
+        // Only requested through readLine(); never reached here.
+        return;
+      case 'command': {
+        const parsed = parseCommand(ev.command, this.session.grammar());
+        if (!parsed.ok) {
           this.session.releaseAppendMemory();
-          this.write(ev.tag ? taggedResponse(ev.tag, 'BAD', ev.text, ev.code) : untaggedStatus('BAD', ev.text, ev.code));
-          if (ev.fatal) {
-            this.write(untaggedStatus('BYE', 'Protocol error, closing'));
-            this.end('protocol-error');
-            return;
-          }
-          if (this.session.badCommand()) return;
-          break;
-        case 'line':
-          // Only requested through readLine(); never reached here.
-          break;
-        case 'command': {
-          const parsed = parseCommand(ev.command, this.session.grammar());
-          if (!parsed.ok) {
-            this.session.releaseAppendMemory();
-            this.write(taggedResponse(parsed.tag, parsed.error.kind === 'bad' ? 'BAD' : 'NO', parsed.error.text, parsed.error.code));
-            if (parsed.error.kind === 'bad' && this.session.badCommand()) return;
-            break;
-          }
-          await this.session.execute(parsed.tag, parsed.command);
-          this.session.releaseAppendMemory();
-          if (this.closed) return;
-          break;
+          this.write(taggedResponse(parsed.tag, parsed.error.kind === 'bad' ? 'BAD' : 'NO', parsed.error.text, parsed.error.code));
+          if (parsed.error.kind === 'bad') this.session.badCommand();
+          return;
         }
+        await this.session.execute(parsed.tag, parsed.command);
+        this.session.releaseAppendMemory();
+        return;
       }
     }
   }
 
   // ---- input
 
-  private readonly onData = (chunk: Buffer): void => {
+  protected bufferInput(chunk: Buffer): number {
     this.reader.push(chunk);
-    if (this.reader.bufferedBytes > HIGH_WATER) {
-      this.socket.pause();
-      this.inflate?.pause();
-    }
-    this.wake();
-  };
+    return this.reader.bufferedBytes;
+  }
 
-  private readonly onCompressedData = (chunk: Buffer): void => {
-    this.inflate?.write(chunk);
-  };
+  protected discardInput(): number {
+    return this.reader.takeBuffered().length;
+  }
 
-  private resumeInput(): void {
-    if (this.socket.isPaused()) this.socket.resume();
+  protected override receive(chunk: Buffer): void {
+    if (this.inflate) this.inflate.write(chunk);
+    else this.input(chunk);
+  }
+
+  protected override pauseInput(): void {
+    super.pauseInput();
+    this.inflate?.pause();
+  }
+
+  protected override resumeInput(): void {
+    super.resumeInput();
     if (this.inflate?.isPaused()) this.inflate.resume();
-  }
-
-  private readonly onClose = (): void => {
-    this.closedFlag = true;
-    this.wake();
-  };
-
-  private readonly onTimeout = (): void => {
-    // RFC 9051 §5.4: an autologout timer of at least 30 minutes after login; shorter before.
-    this.ctx.deps.log.info({ event: 'imap-timeout', protocol: 'imap', remote: this.remote });
-    if (!this.closed) this.write(untaggedStatus('BYE', 'Autologout: idle for too long'));
-    this.end('timeout');
-    this.socket.destroySoon();
-  };
-
-  private attach(socket: net.Socket): void {
-    socket.on('data', this.inflate ? this.onCompressedData : this.onData);
-    socket.on('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
-  }
-
-  private detach(socket: net.Socket): void {
-    socket.off('data', this.onData);
-    socket.off('data', this.onCompressedData);
-    socket.off('close', this.onClose);
-    socket.off('timeout', this.onTimeout);
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
-  }
-
-  private async nextEvent(): Promise<ReaderEvent | null> {
-    for (;;) {
-      // Shutdown: the command in progress has finished; nothing further is started.
-      if (this.closed || this.info.shutdownSignal.aborted) return null;
-      const ev = this.reader.next();
-      if (ev) return ev;
-      this.resumeInput();
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
-    }
   }
 
   async readLine(): Promise<Buffer | null> {
     this.reader.expectLine();
+    // Shutdown ends an IDLE (or a SASL exchange) too: the BYE follows in the pull loop.
+    const ev = await this.pull(() => this.lineOrError());
+    if (!ev) return null;
+    if (ev.kind === 'line') return ev.line;
+    this.write(untaggedStatus('BYE', ev.text, ev.code));
+    this.end('protocol-error');
+    return null;
+  }
+
+  private lineOrError(): LineOrError | null {
     for (;;) {
-      // Shutdown ends an IDLE (or a SASL exchange) too: the BYE follows in run().
-      if (this.closed || this.info.shutdownSignal.aborted) return null;
       const ev = this.reader.next();
-      if (ev) {
-        if (ev.kind === 'line') return ev.line;
-        if (ev.kind === 'error') {
-          this.write(untaggedStatus('BYE', ev.text, ev.code));
-          this.end('protocol-error');
-          return null;
-        }
-        continue;
-      }
-      this.resumeInput();
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-      });
+      if (!ev) return null;
+      if (ev.kind === 'line' || ev.kind === 'error') return ev;
     }
   }
 
   // ---- output
 
-  write(data: Buffer): boolean {
-    if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) return false;
+  override write(data: Buffer): boolean {
+    if (!this.writable) return false;
     if (this.deflate) {
       const ok = this.deflate.write(data);
       this.scheduleFlush();
       return ok && !this.socket.writableNeedDrain;
     }
-    // Without Nagle (TcpListener sets no-delay) every write would be its own TCP segment: FETCH
+    // Without Nagle (the listener sets no-delay) every write would be its own TCP segment: FETCH
     // 1:* writes one response per message. Cork until the next tick, so what one step of a
     // command writes goes out together; awaiting drain lets the tick pass, so backpressure
     // still works, and an IDLE push leaves at once.
@@ -296,6 +211,18 @@ export class ImapConnection implements ImapIo {
     });
   }
 
+  override async drain(): Promise<void> {
+    if (this.deflate) await writableAgain(this.deflate, this.socket);
+    await super.drain();
+  }
+
+  protected override closeOutput(): void {
+    // What is still inside the compressor (a BYE, a tagged OK) goes out before the end.
+    const socket = this.socket;
+    if (this.deflate) this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => socket.end());
+    else socket.end();
+  }
+
   get compressed(): boolean {
     return this.deflate !== null;
   }
@@ -307,9 +234,9 @@ export class ImapConnection implements ImapIo {
     const inflate = zlib.createInflateRaw();
     const deflate = zlib.createDeflateRaw();
     const socket = this.socket;
-    inflate.on('data', this.onData);
+    inflate.on('data', (chunk: Buffer) => this.input(chunk));
     inflate.on('error', (err) => {
-      this.ctx.deps.log.info({ event: 'imap-inflate-error', protocol: 'imap', remote: this.remote, err: err.message });
+      this.log.info({ event: 'imap-inflate-error', protocol: 'imap', remote: this.remote, err: err.message });
       this.end('protocol-error');
       socket.destroy();
     });
@@ -321,48 +248,15 @@ export class ImapConnection implements ImapIo {
         socket.once('drain', () => deflate.resume());
       }
     });
-    socket.off('data', this.onData);
-    socket.on('data', this.onCompressedData);
     this.inflate = inflate;
     this.deflate = deflate;
     if (pending.length > 0) inflate.write(pending);
   }
 
-  async send(data: Buffer): Promise<void> {
-    if (!this.write(data)) await this.drainSocket();
-  }
-
-  private async drainSocket(): Promise<void> {
-    if (this.deflate) await writableAgain(this.deflate, this.socket);
-    await writableAgain(this.socket, this.socket);
-  }
-
   // ---- state changes
 
-  async startTls(ok: Buffer): Promise<boolean> {
-    const raw = this.socket as net.Socket;
-    raw.pause();
-    this.detach(raw);
-    // RFC 9051 §6.2.1 / CVE-2011-0411: bytes that arrived with or after the command are dropped.
-    const discarded = this.reader.takeBuffered();
-    if (discarded.length > 0) {
-      this.ctx.deps.log.warn({ event: 'imap-starttls-pipelined-input-discarded', protocol: 'imap', remote: this.remote, octets: discarded.length });
-    }
-    await new Promise<void>((resolve) => raw.write(ok, () => resolve()));
-    try {
-      const secure = await upgradeToTls(raw, this.ctx.deps.secureContext);
-      this.socket = secure;
-      this.secure = true;
-      this.attach(secure);
-      secure.setTimeout(this.ctx.preAuthTimeoutMs);
-      return true;
-    } catch (err) {
-      this.ctx.deps.log.info({ event: 'imap-tls-failed', protocol: 'imap', remote: this.remote, err: (err as Error).message });
-      this.endReason ??= 'tls-failed';
-      this.closedFlag = true;
-      raw.destroy();
-      return false;
-    }
+  startTls(ok: Buffer): Promise<boolean> {
+    return this.negotiateTls(ok);
   }
 
   authenticated(maxLiteralBytes: number): void {
@@ -371,11 +265,6 @@ export class ImapConnection implements ImapIo {
       maxNonSyncLiteralBytes: maxLiteralBytes,
       maxCommandBytes: maxLiteralBytes + 64 * 1024,
     });
-    this.socket.setTimeout(this.ctx.idleTimeoutMs);
-  }
-
-  end(reason: EndReason): void {
-    this.endReason ??= reason;
-    this.wake();
+    this.setIdleTimeout(this.ctx.idleTimeoutMs);
   }
 }

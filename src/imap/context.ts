@@ -1,8 +1,8 @@
-// What every IMAP session of the process shares: the server's dependencies, timeouts and
+// What every IMAP session of the process shares: its dependencies (deps.ts), timeouts and
 // metrics. Made once by imapServices() for both listeners.
 
 import { randomUUID } from 'node:crypto';
-import type { ServerDeps } from '../server/deps.ts';
+import type { ImapDeps } from './deps.ts';
 import { holdSlot, type HeldClaim } from '../store/coordination-claims.ts';
 import { AppendBudget } from './append-budget.ts';
 
@@ -13,7 +13,7 @@ export interface ImapMetrics {
 }
 
 export interface ImapContext {
-  deps: ServerDeps;
+  deps: ImapDeps;
   preAuthTimeoutMs: number;
   idleTimeoutMs: number;
   metrics: ImapMetrics;
@@ -33,7 +33,7 @@ export interface ImapContext {
  */
 export const ACCOUNT_SESSION_TTL_MS = 60_000;
 
-export function createImapContext(deps: ServerDeps): ImapContext {
+export function createImapContext(deps: ImapDeps): ImapContext {
   const logins = deps.metrics.counter('posthorn_imap_logins_total', 'IMAP login attempts by result');
   const sessions = deps.metrics.counter('posthorn_imap_sessions_total', 'IMAP connections accepted, by listener');
   const commands = deps.metrics.counter('posthorn_imap_commands_total', 'IMAP commands by name and status');

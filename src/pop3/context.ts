@@ -1,7 +1,7 @@
-// What every POP3 session of the process shares: the server's dependencies, the maildrop locks,
+// What every POP3 session of the process shares: its dependencies (deps.ts), the maildrop locks,
 // the size cache, the clock and the metrics. Made once by pop3Services() for all its listeners.
 
-import type { ServerDeps } from '../server/deps.ts';
+import type { Pop3Deps } from './deps.ts';
 import { MaildropLocks } from './locks.ts';
 import { PopSizeCache } from './sizes.ts';
 
@@ -20,7 +20,7 @@ export interface Pop3Metrics {
 }
 
 export interface Pop3Context {
-  deps: ServerDeps;
+  deps: Pop3Deps;
   now: () => number;
   locks: MaildropLocks;
   sizes: PopSizeCache;
@@ -33,7 +33,7 @@ export interface Pop3Context {
 /** RFC 1939 §3: "at least 10 minutes". */
 export const RFC1939_MIN_IDLE_MS = 10 * 60_000;
 
-export function createPop3Context(deps: ServerDeps, opts: Pop3Options = {}): Pop3Context {
+export function createPop3Context(deps: Pop3Deps, opts: Pop3Options = {}): Pop3Context {
   const logins = deps.metrics.counter('posthorn_pop3_logins_total', 'POP3 login attempts by result');
   const sessions = deps.metrics.counter('posthorn_pop3_sessions_total', 'POP3 connections accepted, by listener');
   const retrieved = deps.metrics.counter('posthorn_pop3_retrieved_bytes_total', 'Octets sent in POP3 RETR responses');

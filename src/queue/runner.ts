@@ -8,7 +8,7 @@
 //   recorded, so a crash in between can at worst bounce twice, never lose the bounce.
 // - One runner per queue store: `running` guards against overlapping passes.
 
-import type { Logger } from '../server/log.ts';
+import type { Logger } from '../observe/log.ts';
 import type { DnsResolver } from '../smtp/dns.ts';
 import type { AttemptOutcome, QueueStore, QueuedMessage, QueuedRecipient } from './store.ts';
 import { resolveRoute, RouteError, type RouteHost } from './route.ts';

@@ -3,28 +3,33 @@
 //
 // Implementation notes:
 // - A listener whose port is 0 is disabled (DESIGN.md §5).
+// - The configuration is read once and never written: the port each listener is bound to is
+//   recorded in `ports` (the runtime record autoconfig reads), which matters with port 0.
 // - Shutdown order: stop accepting and let running commands finish (bounded by
 //   limits.shutdown_grace), then close the store, so no command loses its store mid-way.
 
-import tls from 'node:tls';
 import type { Config } from './config.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger } from './log.ts';
+import type { Logger } from '../observe/log.ts';
 import { Metrics } from './metrics.ts';
 import { loadTls } from './tls.ts';
 import { openConfiguredStore } from './open-store.ts';
-import { bindPort, type ServerDeps, type Service } from './deps.ts';
+import type { ServerDeps } from './deps.ts';
 import { Authenticator } from '../mail/auth.ts';
 import { LocalDelivery } from '../mail/delivery/local-delivery.ts';
 import { inboxRules, type DeliveryRules } from '../mail/delivery/rules.ts';
 import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage } from '../store/blob-gc.ts';
-import { HttpListener } from '../web/server.ts';
-import { clientConfigRoutes } from '../web/clientconfig/index.ts';
-import { protocolServices } from './protocols.ts';
+import { serverSecureContext } from '../net/tls.ts';
+import type { Listener } from '../net/listener.ts';
+import { protocolListeners } from './protocols.ts';
 
 export interface RunningServer {
   deps: ServerDeps;
-  /** Bound port of each listener by name (useful with port 0 in tests). */
+  /**
+   * Bound port of each running listener by name (useful with port 0 in tests); what autoconfig
+   * reports. Written only by whoever starts listeners.
+   */
   ports: Record<string, number>;
   stop(): Promise<void>;
 }
@@ -60,35 +65,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     bus,
     coordination,
     auth: new Authenticator({ store, coordination }),
-    secureContext: tls.createSecureContext({ key: tlsMaterial.key, cert: tlsMaterial.cert }),
+    secureContext: serverSecureContext(tlsMaterial),
     parse,
     delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),
     ephemeralPorts: opts.ephemeralPorts ?? false,
   };
 
   let ready = false;
-  const services: Service[] = [...protocolServices(deps)];
-  if (config.ports.http !== 0) {
-    services.push(new HttpListener({
-      bind: config.bind,
-      port: bindPort(deps, 'http'),
-      ctx: { config, store, auth: deps.auth, log },
-      routes: clientConfigRoutes,
-      metrics,
-      isReady: () => ready,
-    }));
-  }
+  const ports: Record<string, number> = {};
+  const services: Listener[] = protocolListeners(deps, { ports, isReady: () => ready });
 
   metrics.collectedGauge('posthorn_connections', 'Open client connections, by listener', () =>
     services.filter((s) => s.connectionCount !== undefined).map((s) => ({ labels: { listener: s.name }, value: s.connectionCount ?? 0 })),
   );
   metrics.collectedGauge('posthorn_up', '1 while every listener is up', () => [{ labels: {}, value: ready ? 1 : 0 }]);
 
-  const ports: Record<string, number> = {};
   try {
     for (const service of services) {
       ports[service.name] = await service.listen();
-      if (deps.ephemeralPorts) config.ports[service.name] = ports[service.name];
       log.info({ event: 'listening', protocol: service.name, bind: config.bind, port: ports[service.name] });
     }
   } catch (err) {

@@ -1,8 +1,10 @@
-// What every protocol service is given. Only src/server/ knows which backend is behind `store`.
+// What the composition root holds: everything the protocols are built from. Only src/server/
+// knows which backend is behind `store`; each protocol is given its own narrow slice of this
+// (ImapDeps, Pop3Deps, SmtpDeps), made in protocols.ts.
 
 import type tls from 'node:tls';
-import type { Config, PortsConfig } from './config.ts';
-import type { Logger } from './log.ts';
+import type { Config } from './config.ts';
+import type { Logger } from '../observe/log.ts';
 import type { Metrics } from './metrics.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
 import type { Authenticator } from '../mail/auth.ts';
@@ -11,7 +13,8 @@ import type { ParsedMessage } from '../wire/mime/types.ts';
 import type { LocalDelivery } from '../mail/delivery/local-delivery.ts';
 
 export interface ServerDeps {
-  config: Config;
+  /** Read once at start; never written at run time (bound ports are in RunningServer.ports). */
+  readonly config: Config;
   log: Logger;
   metrics: Metrics;
   store: MailStore;
@@ -27,26 +30,8 @@ export interface ServerDeps {
   /** Mail addressed to hosted accounts: ingest, the configured rules, then the mailboxes. */
   delivery: LocalDelivery;
   /**
-   * Tests: bind every enabled listener to an ephemeral port; the bound port is then written
-   * back into config.ports so everything that reports ports (autoconfig …) tells the truth.
+   * Tests: bind every enabled listener to an ephemeral port. The bound ports are reported in
+   * RunningServer.ports (and to autoconfig), never written back into the configuration.
    */
   ephemeralPorts: boolean;
-}
-
-export type ListenerName = keyof PortsConfig;
-
-/** The port a listener binds to: its configured port, or 0 (any free port) in ephemeral mode. */
-export function bindPort(deps: ServerDeps, name: ListenerName): number {
-  return deps.ephemeralPorts ? 0 : deps.config.ports[name];
-}
-
-/** A running listener of any protocol. */
-export interface Service {
-  /** Also the key of its port in config.ports. */
-  readonly name: ListenerName;
-  readonly port: number;
-  /** Open connections, for the posthorn_connections gauge (when the service tracks them). */
-  readonly connectionCount?: number;
-  listen(): Promise<number>;
-  close(graceMs: number): Promise<void>;
 }

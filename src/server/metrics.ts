@@ -1,7 +1,8 @@
 // Prometheus text exposition format 0.0.4 for /metrics. A tiny registry: counters and gauges
-// with labels; gauges may be computed at scrape time.
+// with labels; gauges may be computed at scrape time. Components see it through the
+// MetricsRegistry interface (src/observe/metrics.ts).
 
-type Labels = Record<string, string>;
+import type { Counter, Gauge, Labels, MetricsExposition } from '../observe/metrics.ts';
 
 interface Family {
   name: string;
@@ -17,7 +18,7 @@ function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-export class Metrics {
+export class Metrics implements MetricsExposition {
   private readonly families = new Map<string, Family>();
 
   private family(name: string, help: string, type: 'counter' | 'gauge'): Family {
@@ -29,7 +30,7 @@ export class Metrics {
     return f;
   }
 
-  counter(name: string, help: string): (labels?: Labels, by?: number) => void {
+  counter(name: string, help: string): Counter {
     const f = this.family(name, help, 'counter');
     return (labels = {}, by = 1) => {
       const key = labelKey(labels);
@@ -39,7 +40,7 @@ export class Metrics {
     };
   }
 
-  gauge(name: string, help: string): (labels: Labels, value: number) => void {
+  gauge(name: string, help: string): Gauge {
     const f = this.family(name, help, 'gauge');
     return (labels, value) => {
       f.values.set(labelKey(labels), { labels, value });

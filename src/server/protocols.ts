@@ -1,14 +1,23 @@
-// The protocol listeners, one entry per configured port. Each protocol module contributes its
-// services here; a port of 0 disables that listener (DESIGN.md §5).
+// The listeners, one entry per enabled port. Each protocol contributes its own (SMTP, POP3,
+// IMAP, HTTP) from dependencies of its own, which are made here and only here; a port of 0
+// disables that listener (DESIGN.md §5). Adding a listener is one more entry in
+// `protocolListeners`, not a new case of a closed type.
 
 import { readFileSync } from 'node:fs';
 import type { Config } from './config.ts';
-import type { ServerDeps, Service } from './deps.ts';
+import type { ServerDeps } from './deps.ts';
 import { ConfigError } from './config.ts';
+import type { Listener, BoundPorts } from '../net/listener.ts';
+import { TcpListener, type TcpService } from '../net/tcp-listener.ts';
 import { imapServices } from '../imap/services.ts';
+import type { ImapDeps } from '../imap/deps.ts';
 import { pop3Services } from '../pop3/services.ts';
+import type { Pop3Deps } from '../pop3/deps.ts';
 import { smtpServices, type SmtpOptions } from '../smtp/services.ts';
+import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../smtp/dns.ts';
+import { HttpListener } from '../web/server.ts';
+import { clientConfigRoutes } from '../web/clientconfig/index.ts';
 
 /** Outbound delivery settings from the configuration (queue.*, dns.*). */
 export function smtpOptionsFrom(config: Config): SmtpOptions {
@@ -34,6 +43,132 @@ export function smtpOptionsFrom(config: Config): SmtpOptions {
   };
 }
 
-export function protocolServices(deps: ServerDeps): Service[] {
-  return [...smtpServices(deps, smtpOptionsFrom(deps.config)), ...pop3Services(deps), ...imapServices(deps)];
+/** The port a listener binds to: null when its configured port is 0 (disabled); 0 (any free port) in ephemeral mode. */
+export function listenPort(deps: ServerDeps, configured: number): number | null {
+  if (configured === 0) return null;
+  return deps.ephemeralPorts ? 0 : configured;
+}
+
+/** What every protocol is given as it is. */
+function shared(deps: ServerDeps): Pick<ServerDeps, 'log' | 'metrics' | 'store' | 'blobs' | 'auth' | 'secureContext'> {
+  const { log, metrics, store, blobs, auth, secureContext } = deps;
+  return { log, metrics, store, blobs, auth, secureContext };
+}
+
+export function imapDepsFrom(deps: ServerDeps): ImapDeps {
+  const { config } = deps;
+  const l = config.limits;
+  return {
+    config: {
+      hostname: config.hostname,
+      auth: { allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback },
+      limits: {
+        maxMessageBytes: l.maxMessageBytes,
+        maxLineBytes: l.maxLineBytes,
+        maxLiteralBytes: l.maxLiteralBytes,
+        maxConnectionsPerAccount: l.maxConnectionsPerAccount,
+        appendMemoryBytes: l.appendMemoryBytes,
+        appendWaitSeconds: l.appendWaitSeconds,
+        idleTimeoutSeconds: l.idleTimeoutSeconds,
+        preAuthTimeoutSeconds: l.preAuthTimeoutSeconds,
+      },
+    },
+    ...shared(deps),
+    bus: deps.bus,
+    coordination: deps.coordination,
+    parse: deps.parse,
+    ports: { imap: listenPort(deps, config.ports.imap), imaps: listenPort(deps, config.ports.imaps) },
+  };
+}
+
+export function pop3DepsFrom(deps: ServerDeps): Pop3Deps {
+  const { config } = deps;
+  return {
+    config: {
+      hostname: config.hostname,
+      auth: { allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback },
+      limits: { preAuthTimeoutSeconds: config.limits.preAuthTimeoutSeconds },
+      pop3: { retentionDays: config.pop3.retentionDays },
+    },
+    ...shared(deps),
+    coordination: deps.coordination,
+    ports: { pop3: listenPort(deps, config.ports.pop3), pop3s: listenPort(deps, config.ports.pop3s) },
+  };
+}
+
+export function smtpDepsFrom(deps: ServerDeps): SmtpDeps {
+  const { config } = deps;
+  const l = config.limits;
+  return {
+    config: {
+      hostname: config.hostname,
+      dataDir: config.dataDir,
+      bind: config.bind,
+      auth: { allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback },
+      limits: {
+        maxMessageBytes: l.maxMessageBytes,
+        maxRecipients: l.maxRecipients,
+        maxLineBytes: l.maxLineBytes,
+        maxConnectionsPerIp: l.maxConnectionsPerIp,
+        idleTimeoutSeconds: l.idleTimeoutSeconds,
+        shutdownGraceSeconds: l.shutdownGraceSeconds,
+      },
+    },
+    ...shared(deps),
+    parse: deps.parse,
+    delivery: deps.delivery,
+    ports: {
+      smtp: listenPort(deps, config.ports.smtp),
+      submission: listenPort(deps, config.ports.submission),
+      submissions: listenPort(deps, config.ports.submissions),
+    },
+  };
+}
+
+/** Binds the services of a protocol whose sessions we write ourselves (IMAP, POP3): address, per-IP limit, TLS. */
+export function tcpListeners(deps: ServerDeps, services: readonly TcpService[]): TcpListener[] {
+  return services.map(
+    (service) =>
+      new TcpListener({
+        name: service.name,
+        bind: deps.config.bind,
+        port: service.port,
+        maxConnectionsPerIp: deps.config.limits.maxConnectionsPerIp,
+        secureContext: service.implicitTls ? deps.secureContext : undefined,
+        handshakeTimeoutMs: service.handshakeTimeoutMs,
+        log: deps.log,
+        handler: service.handler,
+      }),
+  );
+}
+
+/** What the HTTP listener reports besides the configuration: bound ports, and whether the server is up. */
+export interface HttpRuntime {
+  ports: BoundPorts;
+  isReady: () => boolean;
+}
+
+export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
+  const port = listenPort(deps, deps.config.ports.http);
+  if (port === null) return [];
+  return [
+    new HttpListener({
+      bind: deps.config.bind,
+      port,
+      ctx: { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log },
+      routes: clientConfigRoutes,
+      metrics: deps.metrics,
+      isReady: runtime.isReady,
+    }),
+  ];
+}
+
+/** Every listener of the server, in the order they start: HTTP last, so autoconfig never names a port not yet bound. */
+export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime): Listener[] {
+  return [
+    ...smtpServices(smtpDepsFrom(deps), smtpOptionsFrom(deps.config)),
+    ...tcpListeners(deps, pop3Services(pop3DepsFrom(deps))),
+    ...tcpListeners(deps, imapServices(imapDepsFrom(deps))),
+    ...httpListeners(deps, runtime),
+  ];
 }

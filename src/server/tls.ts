@@ -1,13 +1,14 @@
-// TLS material for every listener (DESIGN.md §6). Uses the configured certificate and key, or
-// on first start generates a self-signed pair in <dataDir>/tls so STARTTLS and implicit TLS work
-// out of the box; an operator replaces it by setting tls.cert_file / tls.key_file.
+// TLS material for every listener (DESIGN.md §6), from the configuration: the configured
+// certificate and key, or on first start a self-signed pair generated in <dataDir>/tls so
+// STARTTLS and implicit TLS work out of the box; an operator replaces it by setting
+// tls.cert_file / tls.key_file. What is done with the material is src/net/tls.ts.
 
 import { mkdir, readFile, writeFile, rename, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { generate } from 'selfsigned';
 import type { Config } from './config.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../observe/log.ts';
+import { checkKeyPair } from '../net/tls.ts';
 
 export interface TlsMaterial {
   key: string;
@@ -36,27 +37,10 @@ async function readIfExists(path: string): Promise<string | null> {
   }
 }
 
-/** Throws with a clear message when the pair is unreadable or does not belong together. */
-function checkPair(key: string, cert: string, where: string): void {
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (err) {
-    throw new Error(`${where}: certificate is not valid PEM: ${(err as Error).message}`);
-  }
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch (err) {
-    throw new Error(`${where}: private key is not valid PEM: ${(err as Error).message}`);
-  }
-  if (!x509.checkPrivateKey(privateKey)) throw new Error(`${where}: the private key does not match the certificate`);
-}
-
 export async function loadTls(config: Config, log: Logger): Promise<TlsMaterial> {
   if (config.tls.certFile && config.tls.keyFile) {
     const [cert, key] = await Promise.all([readFile(config.tls.certFile, 'utf8'), readFile(config.tls.keyFile, 'utf8')]);
-    checkPair(key, cert, `tls.cert_file ${config.tls.certFile}`);
+    checkKeyPair({ key, cert }, `tls.cert_file ${config.tls.certFile}`);
     return { key, cert, selfSigned: false };
   }
   const dir = join(config.dataDir, 'tls');
@@ -64,7 +48,7 @@ export async function loadTls(config: Config, log: Logger): Promise<TlsMaterial>
   const keyPath = join(dir, 'key.pem');
   const [cert, key] = await Promise.all([readIfExists(certPath), readIfExists(keyPath)]);
   if (cert && key) {
-    checkPair(key, cert, certPath);
+    checkKeyPair({ key, cert }, certPath);
     return { key, cert, selfSigned: true };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });

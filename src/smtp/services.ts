@@ -9,11 +9,11 @@
 // - Shutdown: stop accepting, give sessions limits.shutdown_grace to finish (smtp-server's
 //   closeTimeout, then 421), stop the queue runner after its current pass, close queue.db.
 
-import { once } from 'node:events';
 import { join } from 'node:path';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import { isLoopback } from '../server/tcp-listener.ts';
-import { bindPort, type ServerDeps, type Service, type ListenerName } from '../server/deps.ts';
+import { isLoopback, normaliseIp } from '../net/address.ts';
+import { listenOn, boundPort, type Listener } from '../net/listener.ts';
+import type { SmtpDeps } from './deps.ts';
 import { PosthornSmtpServer } from './wire-server.ts';
 import { SessionHandlers, type SmtpRole } from './session.ts';
 import { replies } from './reply.ts';
@@ -45,7 +45,7 @@ export class OutboundQueue {
   readonly router: MailRouter;
   private users = 0;
 
-  constructor(deps: ServerDeps, opts: SmtpOptions, resolver: DnsResolver) {
+  constructor(deps: SmtpDeps, opts: SmtpOptions, resolver: DnsResolver) {
     this.store = opts.queueStore ?? new SqliteQueueStore(join(deps.config.dataDir, 'queue.db'));
     this.router = new MailRouter({ local: deps.delivery, recipients: deps.store, queue: this.store, log: deps.log, onQueued: () => this.runner.kick() });
     this.runner = new QueueRunner({
@@ -72,19 +72,21 @@ export class OutboundQueue {
   }
 }
 
-export class SmtpService implements Service {
-  readonly name: ListenerName;
+export class SmtpService implements Listener {
+  readonly name: SmtpRole;
   readonly outbound: OutboundQueue;
-  private readonly deps: ServerDeps;
+  private readonly deps: SmtpDeps;
+  private readonly bindPort: number;
   private readonly server: PosthornSmtpServer;
   private readonly perIp = new Map<string, number>();
   private readonly counted = new WeakSet<SMTPServerSession>();
   /** This listener holds a reference on the shared queue runner (taken in listen, given back in close). */
   private holdsQueue = false;
 
-  constructor(deps: ServerDeps, role: SmtpRole, outbound: OutboundQueue, resolver: DnsResolver) {
+  constructor(deps: SmtpDeps, role: SmtpRole, port: number, outbound: OutboundQueue, resolver: DnsResolver) {
     this.name = role;
     this.deps = deps;
+    this.bindPort = port;
     this.outbound = outbound;
     const { config } = deps;
     const handlers = new SessionHandlers({ deps, role, resolver, router: outbound.router });
@@ -131,7 +133,7 @@ export class SmtpService implements Service {
   }
 
   private admit(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
-    const ip = session.remoteAddress.startsWith('::ffff:') ? session.remoteAddress.slice(7) : session.remoteAddress;
+    const ip = normaliseIp(session.remoteAddress);
     const count = this.perIp.get(ip) ?? 0;
     if (count >= this.deps.config.limits.maxConnectionsPerIp) {
       this.deps.log.warn({ event: 'connection-refused', protocol: this.name, remote: ip, reason: 'too-many-connections' });
@@ -149,23 +151,21 @@ export class SmtpService implements Service {
   private leave(session: SMTPServerSession): void {
     if (!this.counted.has(session)) return;
     this.counted.delete(session);
-    const ip = session.remoteAddress.startsWith('::ffff:') ? session.remoteAddress.slice(7) : session.remoteAddress;
+    const ip = normaliseIp(session.remoteAddress);
     const left = (this.perIp.get(ip) ?? 1) - 1;
     if (left <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, left);
   }
 
   get port(): number {
-    const addr = this.server.server.address();
-    return typeof addr === 'object' && addr ? addr.port : 0;
+    return boundPort(this.server.server);
   }
 
   async listen(): Promise<number> {
-    this.server.listen(bindPort(this.deps, this.name), this.deps.config.bind);
-    await once(this.server.server, 'listening');
+    const port = await listenOn(this.server.server, this.bindPort, this.deps.config.bind);
     this.outbound.acquire();
     this.holdsQueue = true;
-    return this.port;
+    return port;
   }
 
   async close(graceMs: number): Promise<void> {
@@ -178,10 +178,15 @@ export class SmtpService implements Service {
   }
 }
 
-export function smtpServices(deps: ServerDeps, opts: SmtpOptions = {}): Service[] {
-  const roles = (['smtp', 'submission', 'submissions'] as const).filter((role) => deps.config.ports[role] !== 0);
-  if (roles.length === 0) return [];
+export function smtpServices(deps: SmtpDeps, opts: SmtpOptions = {}): SmtpService[] {
+  const enabled = SMTP_ROLES.flatMap((role) => {
+    const port = deps.ports[role];
+    return port === null ? [] : [{ role, port }];
+  });
+  if (enabled.length === 0) return [];
   const resolver = opts.resolver ?? systemResolver();
   const outbound = new OutboundQueue(deps, opts, resolver);
-  return roles.map((role) => new SmtpService(deps, role, outbound, resolver));
+  return enabled.map(({ role, port }) => new SmtpService(deps, role, port, outbound, resolver));
 }
+
+const SMTP_ROLES: readonly SmtpRole[] = ['smtp', 'submission', 'submissions'];

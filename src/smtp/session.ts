@@ -13,8 +13,8 @@
 
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import addressparser from 'nodemailer/lib/addressparser';
-import type { ServerDeps } from '../server/deps.ts';
-import { isLoopback } from '../server/tcp-listener.ts';
+import type { SmtpDeps } from './deps.ts';
+import { isLoopback, normaliseIp } from '../net/address.ts';
 import { normaliseAddress, domainOf } from '../mail/address.ts';
 import type { RecipientTarget } from '../store/types.ts';
 import { SmtpReply, replies } from './reply.ts';
@@ -41,22 +41,21 @@ interface Transaction {
 }
 
 export interface SessionHandlersOptions {
-  deps: ServerDeps;
+  deps: SmtpDeps;
   role: SmtpRole;
   resolver: DnsResolver;
   router: MailRouter;
 }
 
 function ipOf(session: SMTPServerSession): string {
-  const ip = session.remoteAddress ?? 'unknown';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return normaliseIp(session.remoteAddress ?? 'unknown');
 }
 
 type Callback = (err?: Error | null) => void;
 type Counter = (labels?: Record<string, string>, by?: number) => void;
 
 /** Runs an async handler and hands its outcome to smtp-server's callback; unexpected errors become 451 4.3.0 and a log line. */
-function settle(deps: ServerDeps, session: SMTPServerSession, what: string, cb: Callback, fn: () => Promise<string | void>, count: Counter): void {
+function settle(deps: SmtpDeps, session: SMTPServerSession, what: string, cb: Callback, fn: () => Promise<string | void>, count: Counter): void {
   fn().then(
     (message) => (cb as (err: null, message?: string) => void)(null, message ?? undefined),
     (err: unknown) => {
@@ -90,7 +89,7 @@ export class SessionHandlers {
     settle(this.deps, session, what, cb, fn, (labels) => this.refusals({ listener: this.opts.role, ...labels }));
   }
 
-  private get deps(): ServerDeps {
+  private get deps(): SmtpDeps {
     return this.opts.deps;
   }
 

@@ -2,22 +2,22 @@
 // (client autoconfiguration now; webmail, JMAP and the admin API later) tried in order.
 
 import http from 'node:http';
-import { once } from 'node:events';
 import type { HttpContext, Route } from './types.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { MetricsExposition } from '../observe/metrics.ts';
+import { listenOn, boundPort, type Listener } from '../net/listener.ts';
 
 export interface HttpServerOptions {
   bind: string;
   port: number;
   ctx: HttpContext;
   routes: Route[];
-  metrics: Metrics;
+  metrics: MetricsExposition;
   /** True once every listener is up; /healthz answers 503 until then and during shutdown. */
   isReady: () => boolean;
 }
 
-export class HttpListener {
-  readonly name = 'http' as const;
+export class HttpListener implements Listener {
+  readonly name = 'http';
   private readonly server: http.Server;
   private readonly opts: HttpServerOptions;
 
@@ -59,15 +59,12 @@ export class HttpListener {
     res.end('Not found\n');
   }
 
-  async listen(): Promise<number> {
-    this.server.listen(this.opts.port, this.opts.bind);
-    await once(this.server, 'listening');
-    return this.port;
+  listen(): Promise<number> {
+    return listenOn(this.server, this.opts.port, this.opts.bind);
   }
 
   get port(): number {
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr ? addr.port : 0;
+    return boundPort(this.server);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -2,13 +2,20 @@
 // tries them in order and answers 404 when none handled the request.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../server/config.ts';
 import type { MailStore } from '../store/types.ts';
 import type { Authenticator } from '../mail/auth.ts';
-import type { Logger } from '../server/log.ts';
+import type { Logger } from '../observe/log.ts';
+import type { BoundPorts } from '../net/listener.ts';
 
 export interface HttpContext {
-  config: Config;
+  /** The name clients connect to (autoconfig documents, profiles). */
+  hostname: string;
+  /**
+   * The port each running listener is bound to, by listener name (imap, submission …); read on
+   * every request, so documents name the ports that actually listen. A listener that is not
+   * running is absent (or 0).
+   */
+  ports: BoundPorts;
   store: MailStore;
   auth: Authenticator;
   log: Logger;

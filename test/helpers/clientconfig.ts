@@ -1,5 +1,5 @@
 // A real HTTP server on 127.0.0.1 in front of the client set-up routes, for their tests. The
-// context is read on every request, so a test may change ctx.config between requests.
+// context is read on every request, so a test may change ctx.ports between requests.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

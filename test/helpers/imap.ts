@@ -58,8 +58,8 @@ export async function startImapServer(env: Record<string, string> = {}, limits: 
   return {
     dir,
     server,
-    imap: config.ports.imap,
-    imaps: config.ports.imaps,
+    imap: server.ports.imap ?? 0,
+    imaps: server.ports.imaps ?? 0,
     async addAccount(address, password, quotaBytes = null) {
       const domain = address.slice(address.indexOf('@') + 1);
       if (!(await deps.store.getDomain(domain))) await deps.store.addDomain(domain);

@@ -14,7 +14,8 @@ import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
 import { hashPassword } from '../../src/mail/password.ts';
 import { ingestMessage } from '../../src/mail/ingest.ts';
-import type { Service } from '../../src/server/deps.ts';
+import type { Listener } from '../../src/net/listener.ts';
+import { pop3DepsFrom, tcpListeners } from '../../src/server/protocols.ts';
 import type { Account, AppendResult, Mailbox } from '../../src/store/types.ts';
 import { pop3Services } from '../../src/pop3/services.ts';
 
@@ -62,7 +63,7 @@ export async function startPop3Server(opts: StartOptions = {}): Promise<Pop3Test
     Object.assign(env, { POSTHORN_CONFIG: file });
   }
   let server!: RunningServer;
-  let clocked: Service[] = [];
+  let clocked: Listener[] = [];
   const result: Pop3TestServer = {
     dir,
     server,
@@ -100,7 +101,7 @@ export async function startPop3Server(opts: StartOptions = {}): Promise<Pop3Test
     result.pop3 = server.ports.pop3 ?? 0;
     result.pop3s = server.ports.pop3s ?? 0;
     if (opts.now) {
-      clocked = pop3Services(server.deps, { now: opts.now });
+      clocked = tcpListeners(server.deps, pop3Services(pop3DepsFrom(server.deps), { now: opts.now }));
       for (const s of clocked) {
         const port = await s.listen();
         if (s.name === 'pop3') result.pop3 = port;

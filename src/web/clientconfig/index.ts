@@ -1,6 +1,6 @@
 // Client set-up over HTTP (issue 6): a user adds an account to Thunderbird, Outlook, Apple Mail or
 // an Android client with only address and password. Every answer is generated per request from
-// the live configuration through `clientServices`, so a port change shows up at once.
+// the ports the listeners are bound to, through `clientServices`.
 //
 // Routes (tried in this order by src/web/server.ts):
 //   GET  /.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=…   Thunderbird, on DOMAIN
@@ -63,7 +63,7 @@ export const autoconfigRoute: Route = async (req, res, url, ctx) => {
     if (!found.ok) return refuse(res, found.status, found.message);
     domain = found.domain;
   }
-  const services = clientServices(ctx.config);
+  const services = clientServices(ctx);
   if (!autoconfigUsable(services)) return refuse(res, 404, 'This server offers no incoming or no outgoing mail service to clients.');
   ctx.log.debug({ event: 'autoconfig', domain, ip: remoteIp(req), protocol: 'http' });
   send(res, 200, AUTOCONFIG_CONTENT_TYPE, thunderbirdAutoconfig(domain, services));
@@ -108,7 +108,7 @@ export const autodiscoverRoute: Route = async (req, res, url, ctx) => {
     return autodiscoverFail(res, 404, 500, 'The email address is not hosted on this server');
   }
   ctx.log.debug({ event: 'autodiscover', domain: found.domain, ip: remoteIp(req), protocol: 'http' });
-  send(res, 200, AUTODISCOVER_CONTENT_TYPE, autodiscoverResponse(found.address, clientServices(ctx.config)));
+  send(res, 200, AUTODISCOVER_CONTENT_TYPE, autodiscoverResponse(found.address, clientServices(ctx)));
   return true;
 };
 
@@ -145,8 +145,8 @@ export const mobileconfigRoute: Route = async (req, res, url, ctx) => {
   }
   const profile = appleMobileconfig({
     address: hosted.address,
-    hostname: ctx.config.hostname,
-    services: clientServices(ctx.config),
+    hostname: ctx.hostname,
+    services: clientServices(ctx),
     password: wantsPassword ? credentials.password : undefined,
   });
   if (!profile) return refuse(res, 404, 'This server offers no incoming or no outgoing mail service to clients.');
@@ -178,7 +178,7 @@ export const settingsRoute: Route = async (req, res, url, ctx) => {
     if (!found.ok) return refuse(res, found.status, found.message);
     address = found.address;
   }
-  const doc = settingsDocument(ctx.config.hostname, clientServices(ctx.config), address);
+  const doc = settingsDocument(ctx.hostname, clientServices(ctx), address);
   if (json) send(res, 200, 'application/json; charset=utf-8', settingsJson(doc));
   else send(res, 200, 'text/html; charset=utf-8', settingsHtml(doc), { headers: HTML_SECURITY_HEADERS });
   return true;

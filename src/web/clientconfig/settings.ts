@@ -1,16 +1,15 @@
-// The one list of mail services a client may use, computed from the live configuration.
-// Every document in this directory (Thunderbird autoconfig, Outlook autodiscover, Apple profile,
-// the help-desk page, the DNS records) is generated from `clientServices`, so none of them can
-// disagree with the listeners that actually run.
+// The one list of mail services a client may use, computed from the ports the listeners are
+// bound to (or, for the DNS records, configured on). Every document in this directory
+// (Thunderbird autoconfig, Outlook autodiscover, Apple profile, the help-desk page, the DNS
+// records) is generated from `clientServices`, so none of them can disagree with the listeners
+// that actually run.
 //
 // Rules kept here:
-// - A port of 0 disables that listener (DESIGN.md §5): it is never offered.
+// - A listener that is not running (port 0 or absent, DESIGN.md §5) is never offered.
 // - Implicit TLS comes before STARTTLS for each protocol (RFC 8314 §3: implicit TLS is preferred
 //   for submission and access). Clients take the first usable entry.
 // - Authentication is a password sent in the clear inside TLS (SASL PLAIN, RFC 4616; IMAP LOGIN,
 //   POP3 USER/PASS); the user name is the full email address.
-
-import type { Config } from '../../server/config.ts';
 
 export type MailProtocol = 'imap' | 'pop3' | 'smtp';
 
@@ -30,34 +29,32 @@ export interface MailService {
   authentication: 'password';
 }
 
-interface ServiceDefinition {
-  service: ServiceName;
-  protocol: MailProtocol;
-  security: TransportSecurity;
-  port: (config: Config) => number;
+/**
+ * Where clients connect: the host name, and the port of each listener by its name (the service
+ * name). The running server gives the bound ports; the DNS records, the configured ones.
+ */
+export interface ServiceEndpoints {
+  hostname: string;
+  ports: Readonly<Partial<Record<ServiceName, number>>>;
 }
 
 /** In the order clients should try them: per protocol, implicit TLS first, STARTTLS second. */
-const SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
-  { service: 'imaps', protocol: 'imap', security: 'tls', port: (c) => c.ports.imaps },
-  { service: 'imap', protocol: 'imap', security: 'starttls', port: (c) => c.ports.imap },
-  { service: 'pop3s', protocol: 'pop3', security: 'tls', port: (c) => c.ports.pop3s },
-  { service: 'pop3', protocol: 'pop3', security: 'starttls', port: (c) => c.ports.pop3 },
-  { service: 'submissions', protocol: 'smtp', security: 'tls', port: (c) => c.ports.submissions },
-  { service: 'submission', protocol: 'smtp', security: 'starttls', port: (c) => c.ports.submission },
+export const ALL_SERVICES: readonly { service: ServiceName; protocol: MailProtocol; security: TransportSecurity }[] = [
+  { service: 'imaps', protocol: 'imap', security: 'tls' },
+  { service: 'imap', protocol: 'imap', security: 'starttls' },
+  { service: 'pop3s', protocol: 'pop3', security: 'tls' },
+  { service: 'pop3', protocol: 'pop3', security: 'starttls' },
+  { service: 'submissions', protocol: 'smtp', security: 'tls' },
+  { service: 'submission', protocol: 'smtp', security: 'starttls' },
 ];
 
-/** Every service name, enabled or not, in preference order (for the DNS SRV records of disabled ones). */
-export const ALL_SERVICES: readonly { service: ServiceName; protocol: MailProtocol; security: TransportSecurity }[] =
-  SERVICE_DEFINITIONS.map(({ service, protocol, security }) => ({ service, protocol, security }));
-
 /** The enabled client services, IMAP, then POP3, then SMTP submission; implicit TLS before STARTTLS. */
-export function clientServices(config: Config): MailService[] {
+export function clientServices(endpoints: ServiceEndpoints): MailService[] {
   const out: MailService[] = [];
-  for (const def of SERVICE_DEFINITIONS) {
-    const port = def.port(config);
+  for (const def of ALL_SERVICES) {
+    const port = endpoints.ports[def.service] ?? 0;
     if (!Number.isInteger(port) || port <= 0 || port > 65535) continue;
-    out.push({ service: def.service, protocol: def.protocol, host: config.hostname, port, security: def.security, authentication: 'password' });
+    out.push({ service: def.service, protocol: def.protocol, host: endpoints.hostname, port, security: def.security, authentication: 'password' });
   }
   return out;
 }

@@ -8,10 +8,13 @@
 //   command in progress, say goodbye and close), and after the grace period destroys the rest.
 
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { once } from 'node:events';
-import type { Logger } from './log.ts';
-import type { ListenerName } from './deps.ts';
+import type { Logger } from '../observe/log.ts';
+import type { Listener } from './listener.ts';
+import { listenOn, boundPort } from './listener.ts';
+import { remoteIp } from './address.ts';
+import { upgradeToTls } from './tls.ts';
 
 export interface ConnectionInfo {
   id: number;
@@ -31,8 +34,20 @@ export interface ProtocolHandler {
   onRefused(socket: net.Socket, reason: 'too-many-connections'): void;
 }
 
+/** What a protocol contributes for one of its listeners; src/server adds where and how to bind. */
+export interface TcpService {
+  name: string;
+  /** 0: any free port. */
+  port: number;
+  /** RFC 8314 implicit TLS: TLS from the first byte. */
+  implicitTls: boolean;
+  /** A client that does not finish the implicit-TLS handshake in this time is dropped. */
+  handshakeTimeoutMs: number;
+  handler: ProtocolHandler;
+}
+
 export interface TcpListenerOptions {
-  name: ListenerName;
+  name: string;
   bind: string;
   port: number;
   /**
@@ -48,18 +63,8 @@ export interface TcpListenerOptions {
   log: Logger;
 }
 
-/** Normalises "::ffff:127.0.0.1" to "127.0.0.1" so limits and logs see one form per client. */
-export function remoteIp(socket: net.Socket): string {
-  const addr = socket.remoteAddress ?? 'unknown';
-  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-}
-
-export function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.');
-}
-
-export class TcpListener {
-  readonly name: ListenerName;
+export class TcpListener implements Listener {
+  readonly name: string;
   private readonly opts: TcpListenerOptions;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -94,15 +99,12 @@ export class TcpListener {
     );
   }
 
-  async listen(): Promise<number> {
-    this.server.listen(this.opts.port, this.opts.bind);
-    await once(this.server, 'listening');
-    return this.port;
+  listen(): Promise<number> {
+    return listenOn(this.server, this.opts.port, this.opts.bind);
   }
 
   get port(): number {
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr ? addr.port : 0;
+    return boundPort(this.server);
   }
 
   get connectionCount(): number {
@@ -157,38 +159,4 @@ export class TcpListener {
     }
     await closed;
   }
-}
-
-/**
- * STARTTLS / STLS (RFC 3207, RFC 2595, RFC 9051 §6.2.1): wraps a plaintext socket in TLS.
- * The caller must have discarded any bytes the client pipelined after the command (the
- * CVE-2011-0411 injection) before calling this.
- */
-export async function upgradeToTls(socket: net.Socket, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
-  const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
-  await new Promise<void>((resolve, reject) => {
-    secure.once('secure', resolve);
-    secure.once('error', reject);
-    secure.once('close', () => reject(new Error('connection closed during TLS handshake')));
-  });
-  secure.on('error', () => secure.destroy());
-  return secure;
-}
-
-/**
- * Output backpressure for a session: resolves once `stream` has room again (after write()
- * returned false), or when the connection closes, so a slow reader makes the session wait
- * instead of the server buffering without bound.
- */
-export async function writableAgain(stream: NodeJS.WritableStream & { writableNeedDrain: boolean }, socket: net.Socket): Promise<void> {
-  if (!stream.writableNeedDrain || socket.destroyed) return;
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    socket.on('close', done);
-  });
 }
