@@ -40,7 +40,7 @@ async function session(): Promise<RawSmtp> {
 
 /** Subjects and flags of the messages in one mailbox, over IMAP. */
 async function overImap(user: string, mailbox: string): Promise<{ subject: string | undefined; flags: string[] }[]> {
-  const c = new ImapFlow({ host: '127.0.0.1', port: h.config.ports.imap, secure: false, auth: { user, pass: PASSWORD }, tls: { rejectUnauthorized: false }, logger: false });
+  const c = new ImapFlow({ host: '127.0.0.1', port: h.ports.imap, secure: false, auth: { user, pass: PASSWORD }, tls: { rejectUnauthorized: false }, logger: false });
   await c.connect();
   try {
     const lock = await c.getMailboxLock(mailbox);
