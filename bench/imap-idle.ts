@@ -23,8 +23,8 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/server/config.ts';
 import { startServer } from '../src/server/app.ts';
 import { silentLogger } from '../src/server/log.ts';
-import { hashPassword } from '../src/mail/password.ts';
-import { ingestMessage } from '../src/mail/ingest.ts';
+import { hashPassword } from '../src/auth/password.ts';
+import { ingestMessage } from '../src/delivery/explicit-target.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {

@@ -36,7 +36,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/server/config.ts';
 import { startServer } from '../src/server/app.ts';
 import { silentLogger } from '../src/server/log.ts';
-import { hashPassword } from '../src/mail/password.ts';
+import { hashPassword } from '../src/auth/password.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {

@@ -176,13 +176,13 @@ async function main(): Promise<void> {
   const { silentLogger } = await import('../src/server/log.ts');
   const { Metrics } = await import('../src/server/metrics.ts');
   const { openConfiguredStore } = await import('../src/server/open-store.ts');
-  const { Authenticator } = await import('../src/mail/auth.ts');
+  const { Authenticator } = await import('../src/auth/authenticator.ts');
   const { parseMessage } = await import('../src/wire/mime/parse.ts');
   const { smtpServices } = await import('../src/smtp/services.ts');
   const { smtpDepsFrom } = await import('../src/server/protocols.ts');
-  const { staticResolver } = await import('../src/smtp/dns.ts');
-  const { LocalDelivery } = await import('../src/mail/delivery/local-delivery.ts');
-  const { inboxRules } = await import('../src/mail/delivery/rules.ts');
+  const { staticResolver } = await import('../src/net/dns.ts');
+  const { LocalDelivery } = await import('../src/delivery/local-delivery.ts');
+  const { inboxRules } = await import('../src/delivery/rules.ts');
 
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-bench-smtp-'));
   const children: ChildProcess[] = [];

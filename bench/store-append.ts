@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
-import { ingestMessage } from '../src/mail/ingest.ts';
+import { ingestMessage } from '../src/delivery/explicit-target.ts';
 import { fakeParse } from '../test/helpers/store-fixtures.ts';
 
 const { values } = parseArgs({

@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Authenticator, DEFAULT_AUTH_LIMITS } from '../src/mail/auth.ts';
-import { hashPassword, verifyPassword } from '../src/mail/password.ts';
+import { Authenticator, DEFAULT_AUTH_LIMITS } from '../src/auth/authenticator.ts';
+import { hashPassword, verifyPassword } from '../src/auth/password.ts';
 import { InProcessCoordination } from '../src/store/coordination-memory.ts';
 import type { Account, MailStore } from '../src/store/types.ts';
 

@@ -10,7 +10,7 @@ import { defaultConfig } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import { normaliseAddress } from '../src/mail/address.ts';
 import type { MailStore } from '../src/store/types.ts';
-import type { Authenticator, AuthContext, AuthResult } from '../src/mail/auth.ts';
+import type { Authenticator, AuthContext, AuthResult } from '../src/auth/authenticator.ts';
 import type { HttpContext } from '../src/web/types.ts';
 import { serveClientConfig } from './helpers/clientconfig.ts';
 

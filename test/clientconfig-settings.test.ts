@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { defaultConfig } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import type { MailStore } from '../src/store/types.ts';
-import type { Authenticator } from '../src/mail/auth.ts';
+import type { Authenticator } from '../src/auth/authenticator.ts';
 import type { HttpContext } from '../src/web/types.ts';
 import { serveClientConfig } from './helpers/clientconfig.ts';
 

@@ -1,4 +1,4 @@
-// The local delivery pipeline (src/mail/delivery/) on a real SQLite store in a temp directory:
+// The local delivery pipeline (src/delivery/) on a real SQLite store in a temp directory:
 // one blob and one parse however many accounts, rules that choose mailboxes by name and by
 // role and set flags, the fallback to INBOX, discard, quota per account, one copy per account,
 // and the router's "queue first, then local" around it.
@@ -12,9 +12,9 @@ import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { parseMessage } from '../src/wire/mime/parse.ts';
-import { LocalDelivery, type DeliveryLog, type LocalRecipient } from '../src/mail/delivery/local-delivery.ts';
-import { inboxRules, KEEP_IN_INBOX, type DeliveryRuleInput, type DeliveryRules, type DeliveryDecision } from '../src/mail/delivery/rules.ts';
-import { ingestMessages } from '../src/mail/ingest.ts';
+import { LocalDelivery, type DeliveryLog, type LocalRecipient } from '../src/delivery/local-delivery.ts';
+import { inboxRules, KEEP_IN_INBOX, type DeliveryRuleInput, type DeliveryRules, type DeliveryDecision } from '../src/delivery/rules.ts';
+import { ingestMessages } from '../src/delivery/explicit-target.ts';
 import { MailRouter } from '../src/smtp/delivery.ts';
 import type { Account, MailStore } from '../src/store/types.ts';
 import { assertCountersConsistent } from './helpers/store-fixtures.ts';

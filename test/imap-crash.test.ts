@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/server/config.ts';
 import { openConfiguredStore } from '../src/server/open-store.ts';
-import { hashPassword } from '../src/mail/password.ts';
+import { hashPassword } from '../src/auth/password.ts';
 import { RawImap } from './helpers/imap.ts';
 import { spawnTestServer } from './helpers/child-process.ts';
 

@@ -26,7 +26,7 @@ import { startImapServer, RawImap, message } from './helpers/imap.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
-import { hashPassword } from '../src/mail/password.ts';
+import { hashPassword } from '../src/auth/password.ts';
 import type { AccountId, BlobStore, MailStore } from '../src/store/types.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { imapTestConfig } from './helpers/imap.ts';
 import { startServer } from '../src/server/app.ts';
 import { silentLogger } from '../src/server/log.ts';
-import { hashPassword } from '../src/mail/password.ts';
+import { hashPassword } from '../src/auth/password.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {

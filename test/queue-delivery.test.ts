@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { startHarness, startPeer, submit, nextDelivery, message, codes, freePort, type Harness, type Peer, type PeerOptions } from './smtp-harness.ts';
-import { staticResolver } from '../src/smtp/dns.ts';
+import { staticResolver } from '../src/net/dns.ts';
 import type { SmtpOptions } from '../src/smtp/services.ts';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
 import { startHarness, RawSmtp, sendRaw, message, codes, type Harness } from './smtp-harness.ts';
-import { staticResolver } from '../src/smtp/dns.ts';
+import { staticResolver } from '../src/net/dns.ts';
 
 const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const p = key.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { startHarness, RawSmtp, sendRaw, message, codes, PASSWORD, type Harness } from './smtp-harness.ts';
-import type { DeliveryRules } from '../src/mail/delivery/rules.ts';
+import type { DeliveryRules } from '../src/delivery/rules.ts';
 
 let h: Harness;
 

@@ -13,14 +13,14 @@ import { execFileSync } from 'node:child_process';
 import { loadConfig, type Config } from '../src/server/config.ts';
 import { silentLogger } from '../src/server/log.ts';
 import { startServer } from '../src/server/app.ts';
-import { hashPassword } from '../src/mail/password.ts';
+import { hashPassword } from '../src/auth/password.ts';
 import type { ServerDeps } from '../src/server/deps.ts';
 import { smtpServices, type SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
 import type { SmtpRole } from '../src/smtp/session.ts';
 import { smtpDepsFrom } from '../src/server/protocols.ts';
-import { staticResolver, type DnsResolver } from '../src/smtp/dns.ts';
+import { staticResolver, type DnsResolver } from '../src/net/dns.ts';
 import type { Account } from '../src/store/types.ts';
-import type { DeliveryRules } from '../src/mail/delivery/rules.ts';
+import type { DeliveryRules } from '../src/delivery/rules.ts';
 
 export const HOSTNAME = 'mx.posthorn.test';
 

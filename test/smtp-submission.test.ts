@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { dkimVerify } from 'mailauth';
 import { startHarness, RawSmtp, sendRaw, message, codes, freePort, PASSWORD, type Harness } from './smtp-harness.ts';
-import { staticResolver } from '../src/smtp/dns.ts';
+import { staticResolver } from '../src/net/dns.ts';
 
 let h: Harness;
 const dkim = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChangeEvent } from '../src/store/types.ts';
 import { collectGarbage } from '../src/store/blob-gc.ts';
-import { ingestMessage } from '../src/mail/ingest.ts';
+import { ingestMessage } from '../src/delivery/explicit-target.ts';
 import { fakeParse, rawMessage, sha256 } from './helpers/store-fixtures.ts';
 import { rejectsWith, withStore, type OpenTestStore } from './helpers/store-contract-kit.ts';
 import { accountsContract } from './store-contract-accounts.ts';

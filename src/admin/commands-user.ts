@@ -1,7 +1,7 @@
 // posthorn user add|list|passwd|quota|retention|remove (DESIGN.md §5).
 
 import { normaliseAddress, domainOf } from '../mail/address.ts';
-import { hashPassword } from '../mail/password.ts';
+import { hashPassword } from '../auth/password.ts';
 import { parseSize, formatSize } from '../mail/size.ts';
 import type { Account } from '../store/types.ts';
 import { CliError, print, table, readNewPassword, type CommandContext } from './cli-support.ts';

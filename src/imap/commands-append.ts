@@ -4,7 +4,7 @@
 // (DESIGN.md: nothing accepted is ever lost). Size, mailbox and quota are checked before the literal is
 // read (refuseAppendLiteral, through session.refuseLiteral) and again here, where they count.
 
-import { ingestMessages } from '../mail/ingest.ts';
+import { ingestMessages } from '../delivery/explicit-target.ts';
 import { normaliseFlags } from '../mail/flags.ts';
 import { compressSequence, decodeMailbox, type Token } from '../wire/imap/index.ts';
 import { normaliseMailboxName } from '../mail/mailbox-name.ts';

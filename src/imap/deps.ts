@@ -6,7 +6,7 @@ import type { Logger } from '../observe/log.ts';
 import type { MetricsRegistry } from '../observe/metrics.ts';
 import type { ListenerPorts } from '../net/listener.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
-import type { Authenticator } from '../mail/auth.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
 

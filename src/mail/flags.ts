@@ -2,7 +2,7 @@
 // are atoms compared case-insensitively. \Recent is session state, never stored (RFC 9051 drops
 // it; RFC 3501 §2.3.2 defined it per session), so it is silently discarded here.
 
-import { StoreError } from '../store/types.ts';
+import { StoreError } from './errors.ts';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'] as const;
 export type SystemFlag = (typeof SYSTEM_FLAGS)[number];

@@ -3,7 +3,7 @@
 // and then passes the result through normaliseMailboxName, so a name that could escape the
 // account, confuse LIST or break the hierarchy is refused in one place (SECURITY-CASES.md).
 
-import { StoreError } from '../store/types.ts';
+import { StoreError } from './errors.ts';
 
 export const MAILBOX_SEPARATOR = '/';
 export const MAX_MAILBOX_NAME_BYTES = 255;

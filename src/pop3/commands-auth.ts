@@ -3,7 +3,7 @@
 // server, and Posthorn stores only memory-hard hashes (DESIGN.md §6).
 
 import { multiline, okLine, errLine, continuationLine } from '../wire/pop3/response.ts';
-import type { AuthResult } from '../mail/auth.ts';
+import type { AuthResult } from '../auth/authenticator.ts';
 import { Pop3Error, badCommand } from './errors.ts';
 import { capabilities } from './capabilities.ts';
 import type { Pop3Command, Pop3Session } from './session.ts';

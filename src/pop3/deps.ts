@@ -6,7 +6,7 @@ import type { Logger } from '../observe/log.ts';
 import type { MetricsRegistry } from '../observe/metrics.ts';
 import type { ListenerPorts } from '../net/listener.ts';
 import type { MailStore, BlobStore } from '../store/types.ts';
-import type { Authenticator } from '../mail/auth.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 
 /** The settings POP3 reads; the same names as in the server configuration. */

@@ -3,7 +3,7 @@
 // (RFC 7505: one record with exchange ".") means the domain accepts no mail at all.
 
 import net from 'node:net';
-import { isNoSuchRecord, type DnsResolver, type MxRecord } from '../smtp/dns.ts';
+import { isNoSuchRecord, type DnsResolver, type MxRecord } from '../net/dns.ts';
 
 export interface RouteHost {
   /** The host name as published (for SNI, logs and the DSN's Remote-MTA). */

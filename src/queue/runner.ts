@@ -9,7 +9,7 @@
 // - One runner per queue store: `running` guards against overlapping passes.
 
 import type { Logger } from '../observe/log.ts';
-import type { DnsResolver } from '../smtp/dns.ts';
+import type { DnsResolver } from '../net/dns.ts';
 import type { AttemptOutcome, QueueStore, QueuedMessage, QueuedRecipient } from './store.ts';
 import { resolveRoute, RouteError, type RouteHost } from './route.ts';
 import { sendToHost, HostUnreachable, type ClientOptions, type RecipientResult } from './client.ts';

@@ -7,10 +7,10 @@ import type { Config } from './config.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from './metrics.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
-import type { Authenticator } from '../mail/auth.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
-import type { LocalDelivery } from '../mail/delivery/local-delivery.ts';
+import type { LocalDelivery } from '../delivery/local-delivery.ts';
 
 export interface ServerDeps {
   /** Read once at start; never written at run time (bound ports are in RunningServer.ports). */

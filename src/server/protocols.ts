@@ -15,7 +15,7 @@ import { pop3Services } from '../pop3/services.ts';
 import type { Pop3Deps } from '../pop3/deps.ts';
 import { smtpServices, type SmtpOptions } from '../smtp/services.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
-import { systemResolver } from '../smtp/dns.ts';
+import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
 

@@ -6,7 +6,7 @@
 import { authenticate, dkimSign, spf } from 'mailauth';
 import { splitHeader } from './trace.ts';
 import type { MailStore } from '../store/types.ts';
-import type { DnsResolver } from './dns.ts';
+import type { DnsResolver } from '../net/dns.ts';
 
 export interface VerifyInput {
   message: Buffer;

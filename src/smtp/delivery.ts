@@ -1,5 +1,5 @@
 // Where an accepted message goes: hosted recipients through the local delivery pipeline
-// (src/mail/delivery/), everything else into the outbound queue. Shared by inbound SMTP,
+// (src/delivery/), everything else into the outbound queue. Shared by inbound SMTP,
 // submission and the queue's own bounces.
 //
 // Implementation notes (rules every change must keep):
@@ -14,7 +14,7 @@
 
 import type { AccountId, MailStore, RecipientTarget } from '../store/types.ts';
 import type { QueueStore } from '../queue/store.ts';
-import type { DeliveryLog, LocalDelivery, LocalRecipient } from '../mail/delivery/local-delivery.ts';
+import type { DeliveryLog, LocalDelivery, LocalRecipient } from '../delivery/local-delivery.ts';
 
 export interface RoutedRecipient {
   /** The address as given in RCPT TO. */

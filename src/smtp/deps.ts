@@ -6,8 +6,8 @@ import type { Logger } from '../observe/log.ts';
 import type { MetricsRegistry } from '../observe/metrics.ts';
 import type { ListenerPorts } from '../net/listener.ts';
 import type { MailStore, BlobStore } from '../store/types.ts';
-import type { Authenticator } from '../mail/auth.ts';
-import type { LocalDelivery } from '../mail/delivery/local-delivery.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { LocalDelivery } from '../delivery/local-delivery.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
 import type { SmtpRole } from './session.ts';
 

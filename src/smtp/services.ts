@@ -17,7 +17,7 @@ import type { SmtpDeps } from './deps.ts';
 import { PosthornSmtpServer } from './wire-server.ts';
 import { SessionHandlers, type SmtpRole } from './session.ts';
 import { replies } from './reply.ts';
-import { systemResolver, type DnsResolver } from './dns.ts';
+import { systemResolver, type DnsResolver } from '../net/dns.ts';
 import { MailRouter } from './delivery.ts';
 import { SqliteQueueStore, type QueueStore } from '../queue/store.ts';
 import { QueueRunner, DEFAULT_SCHEDULE, type QueueSchedule } from '../queue/runner.ts';

@@ -21,7 +21,7 @@ import { SmtpReply, replies } from './reply.ts';
 import { readData } from './data.ts';
 import { receivedField, missingSubmissionFields, withoutForgedResults, splitHeader, fieldValue } from './trace.ts';
 import { verifyMessage, dkimSignatureFor } from './authentication.ts';
-import type { DnsResolver } from './dns.ts';
+import type { DnsResolver } from '../net/dns.ts';
 import type { MailRouter, RoutedRecipient } from './delivery.ts';
 import { buildDsn } from '../queue/dsn.ts';
 

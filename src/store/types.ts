@@ -32,24 +32,7 @@ export type * from './directory-types.ts';
 export type * from './mail-types.ts';
 export type * from './change-types.ts';
 
-/** Thrown by the store; protocols map these to their own replies (IMAP NO [..], SMTP 5xx, …). */
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
-  }
-}
-
-export type StoreErrorCode =
-  | 'NOT_FOUND' // no such account/mailbox/domain/alias
-  | 'ALREADY_EXISTS'
-  | 'OVER_QUOTA'
-  | 'INVALID' // malformed name or argument
-  | 'CANNOT' // forbidden operation (delete INBOX, rename into own child …)
-  | 'HAS_CHILDREN' // domain with accounts
-  | 'UNAVAILABLE'; // temporary: database locked, disk full
+export { StoreError, type StoreErrorCode } from '../mail/errors.ts';
 
 /** The mail data of accounts: what IMAP, POP3 and JMAP read and change. */
 export interface MailData extends MailboxStore, MessageStore, ChangeLog {}

@@ -3,7 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MailStore } from '../store/types.ts';
-import type { Authenticator } from '../mail/auth.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { Logger } from '../observe/log.ts';
 import type { BoundPorts } from '../net/listener.ts';
 

@@ -11,8 +11,8 @@ import { execFile } from 'node:child_process';
 import { loadConfig, type Config } from '../../src/server/config.ts';
 import { startServer, type RunningServer } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
-import { hashPassword } from '../../src/mail/password.ts';
-import { ingestMessage } from '../../src/mail/ingest.ts';
+import { hashPassword } from '../../src/auth/password.ts';
+import { ingestMessage } from '../../src/delivery/explicit-target.ts';
 import type { Account, AppendResult, Mailbox } from '../../src/store/types.ts';
 
 export interface ImapTestServer {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../../src/store/change-bus.ts';
-import { ingestMessage } from '../../src/mail/ingest.ts';
+import { ingestMessage } from '../../src/delivery/explicit-target.ts';
 import { fakeParse } from './store-fixtures.ts';
 
 const [dir, accountArg, mailboxArg, concurrencyArg] = process.argv.slice(2);

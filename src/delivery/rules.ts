@@ -3,8 +3,8 @@
 // once and gets one copy). Sieve (RFC 5228) implements this interface; until then the default
 // rule keeps every message in INBOX, which is Sieve's implicit keep (RFC 5228 §2.10.2).
 
-import type { Account, SpecialUse } from '../../store/types.ts';
-import type { ParsedMessage } from '../../wire/mime/types.ts';
+import type { Account, SpecialUse } from '../store/types.ts';
+import type { ParsedMessage } from '../wire/mime/types.ts';
 
 /** The SMTP envelope as it concerns one account. */
 export interface DeliveryEnvelope {

@@ -19,7 +19,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Account, MailStore } from '../store/types.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import { verifyPassword, dummyPasswordHash } from './password.ts';
-import { normaliseAddress } from './address.ts';
+import { normaliseAddress } from '../mail/address.ts';
 
 export interface AuthLimits {
   windowMs: number;

@@ -1,7 +1,7 @@
 // Local delivery of new mail, for every way mail arrives addressed to accounts (SMTP inbound and
 // submission, the queue's bounces to hosted senders, later JMAP EmailSubmission, Sieve redirect
 // and the importer): ingest → per-account rules → mailbox. Callers that chose the mailbox
-// themselves (IMAP APPEND, JMAP Email/import) skip the rules: src/mail/ingest.ts.
+// themselves (IMAP APPEND, JMAP Email/import) skip the rules: src/delivery/explicit-target.ts.
 //
 // Implementation notes (rules every change must keep):
 // - Durable before success: the blob is put (fsynced) and the message parsed once for all
@@ -16,9 +16,9 @@
 // - An account fails only when nothing could be stored for it (today: over quota); a placement
 //   refused while another was stored is logged, and the account counts as delivered.
 
-import type { Account, AccountId, MailboxId, MailStore, Mailbox } from '../../store/types.ts';
-import { StoreError } from '../../store/types.ts';
-import { canonicalFlag, normaliseFlags } from '../flags.ts';
+import type { Account, AccountId, MailboxId, MailStore, Mailbox } from '../store/types.ts';
+import { StoreError } from '../store/types.ts';
+import { canonicalFlag, normaliseFlags } from '../mail/flags.ts';
 import { appendOne, type AppendStore } from './append.ts';
 import { ingest, type IngestDeps, type IngestedMessage } from './ingest.ts';
 import { describeChoice, INBOX, KEEP_IN_INBOX, type DeliveryDecision, type DeliveryEnvelope, type DeliveryRules, type MailboxChoice, type Placement } from './rules.ts';

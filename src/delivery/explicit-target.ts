@@ -1,11 +1,11 @@
 // Storing new messages in a mailbox the caller chose (IMAP APPEND, later JMAP Email/import and
 // the importer): the delivery pipeline's ingest and mailbox stages without its rules, since the
 // client already decided where the message goes. Mail addressed to accounts goes through
-// LocalDelivery (src/mail/delivery/local-delivery.ts) instead.
+// LocalDelivery (src/delivery/local-delivery.ts) instead.
 
 import type { AccountId, AppendResult, MailboxId } from '../store/types.ts';
-import { appendAll, appendOne, type AppendStore } from './delivery/append.ts';
-import { ingest, type IngestDeps as IngestStageDeps } from './delivery/ingest.ts';
+import { appendAll, appendOne, type AppendStore } from './append.ts';
+import { ingest, type IngestDeps as IngestStageDeps } from './ingest.ts';
 
 export interface IngestDeps extends IngestStageDeps {
   store: AppendStore;

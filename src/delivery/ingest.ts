@@ -3,8 +3,8 @@
 // refers to it yet: when a later stage stores nothing (quota, a rule's discard), the blob stays
 // unreferenced and blob GC removes it.
 
-import type { BlobStore } from '../../store/types.ts';
-import type { ParsedMessage } from '../../wire/mime/types.ts';
+import type { BlobStore } from '../store/types.ts';
+import type { ParsedMessage } from '../wire/mime/types.ts';
 
 export interface IngestDeps {
   blobs: Pick<BlobStore, 'put'>;

@@ -2,7 +2,7 @@
 // the store commits (and fsyncs) the rows, then publishes on the ChangeBus, which wakes IDLE and
 // JMAP sessions. Quota is checked by the store inside the same transaction (OVER_QUOTA).
 
-import type { AccountId, AppendInput, AppendResult, MailboxId, MailStore } from '../../store/types.ts';
+import type { AccountId, AppendInput, AppendResult, MailboxId, MailStore } from '../store/types.ts';
 import type { IngestedMessage } from './ingest.ts';
 
 export type AppendStore = Pick<MailStore, 'appendMessage' | 'appendMessages'>;
