@@ -1,9 +1,9 @@
 // Entry point of the `posthorn` command: `serve` runs the server, everything else is an admin verb.
+// The server (listeners, smtp-server, mailauth, pino …) is imported only by `serve`, so an admin
+// verb starts without loading it.
 
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from './server/config.ts';
-import { createLogger } from './server/log.ts';
-import { startServer } from './server/app.ts';
 import { runAdminCommand, USAGE } from './admin/cli.ts';
 
 async function serve(argv: string[]): Promise<number> {
@@ -18,6 +18,7 @@ async function serve(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const [{ createLogger }, { startServer }] = await Promise.all([import('./server/log.ts'), import('./server/app.ts')]);
   const log = createLogger(config.log.level);
   let server;
   try {
