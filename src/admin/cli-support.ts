@@ -1,6 +1,7 @@
-// What every admin command shares: a usage error type, the I/O it writes to, and reading a
-// password from stdin or an interactive prompt (never from the command line, which leaks into
-// shell history and `ps`).
+// What every admin command line verb shares: a usage error type, the I/O it writes to, and
+// reading a password from stdin or an interactive prompt (never from the command line, which
+// leaks into shell history and `ps`). The verbs themselves are thin: parse argv, call a use case
+// (./use-cases/), format its result.
 
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -65,11 +66,9 @@ async function promptHidden(io: CliIo, question: string): Promise<string> {
   }
 }
 
-export const MIN_PASSWORD_LENGTH = 8;
-
 /**
  * The new password: the first line of stdin with --password-stdin, else asked twice on the
- * terminal. Refuses short passwords.
+ * terminal. Whether it is long enough is the use case's rule, not the terminal's.
  */
 export async function readNewPassword(ctx: CommandContext): Promise<string> {
   let password: string;
@@ -82,6 +81,5 @@ export async function readNewPassword(ctx: CommandContext): Promise<string> {
   } else {
     throw new CliError('no terminal to ask for the password: pipe it in with --password-stdin', 2);
   }
-  if (password.length < MIN_PASSWORD_LENGTH) throw new CliError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   return password;
 }

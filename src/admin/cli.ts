@@ -1,24 +1,25 @@
-// The `posthorn` command line (DESIGN.md §5): serve, and the admin verbs on domains, users and
-// aliases. Admin verbs open the same store as the running server (SQLite in WAL mode allows
+// The `posthorn` command line (DESIGN.md §5): the admin verbs on domains, users, aliases and
+// the queue. Admin verbs open the same store as the running server (SQLite in WAL mode allows
 // both at once), so a change takes effect immediately: nothing is cached across requests.
+//
+// A verb loads only what it needs: its group's module and the store, never the listeners, the
+// SMTP library or the logger (`serve` loads those, see src/main.ts). So this module imports
+// nothing heavy itself, and the groups and the store are imported when a verb runs.
 
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '../server/config.ts';
-import { openConfiguredStore } from '../server/open-store.ts';
 import { StoreError } from '../store/types.ts';
 import { CliError, type CliIo, type CommandContext } from './cli-support.ts';
-import { domainAdd, domainList, domainRemove, domainDns } from './commands-domain.ts';
-import { userAdd, userList, userPasswd, userQuota, userRetention, userRemove } from './commands-user.ts';
-import { aliasAdd, aliasList, aliasRemove } from './commands-alias.ts';
-import { queueCommands } from '../queue/cli.ts';
+import { AdminError } from './use-cases/errors.ts';
 
 type Command = (ctx: CommandContext) => Promise<void>;
+type CommandGroup = Record<string, Command>;
 
-const COMMANDS: Record<string, Record<string, Command>> = {
-  domain: { add: domainAdd, list: domainList, remove: domainRemove, dns: domainDns },
-  user: { add: userAdd, list: userList, passwd: userPasswd, quota: userQuota, retention: userRetention, remove: userRemove },
-  alias: { add: aliasAdd, list: aliasList, remove: aliasRemove },
-  queue: queueCommands,
+const GROUPS: Record<string, () => Promise<CommandGroup>> = {
+  domain: async () => (await import('./commands-domain.ts')).domainCommands,
+  user: async () => (await import('./commands-user.ts')).userCommands,
+  alias: async () => (await import('./commands-alias.ts')).aliasCommands,
+  queue: async () => (await import('../queue/cli.ts')).queueCommands,
 };
 
 export const USAGE = `usage: posthorn COMMAND [options]
@@ -54,8 +55,15 @@ const STORE_MESSAGES: Record<string, string> = {
   UNAVAILABLE: 'the store is busy; try again',
 };
 
+/** What the command line adds to a use case's refusal: the command that gets the user further. */
+function adminErrorText(err: AdminError): string {
+  if (err.code === 'NOT_HOSTED') return `${err.message}; add it first: posthorn domain add ${err.subject}`;
+  if (err.code === 'HAS_CHILDREN') return `${err.message}; remove them first (posthorn user list ${err.subject})`;
+  return err.message;
+}
+
 /** Runs one admin command; returns the process exit status. */
-export async function runAdminCommand(argv: string[], io: CliIo): Promise<number> {
+export async function runAdminCommand(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // "-5MB" is a (negative, refused later with a clear message) value, not a short option.
   const NEGATIVE = /^-\d/;
   const MARK = '\u0000';
@@ -79,14 +87,17 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
   }
   const [group, verb, ...args] = parsed.positionals.map(unmark);
   if (typeof parsed.values.quota === 'string') parsed.values.quota = unmark(parsed.values.quota);
-  const command = group ? COMMANDS[group]?.[verb ?? ''] : undefined;
+  const loadGroup = group && Object.hasOwn(GROUPS, group) ? GROUPS[group] : undefined;
+  const commands = loadGroup && !parsed.values.help ? await loadGroup() : undefined;
+  const command = commands && Object.hasOwn(commands, verb ?? '') ? commands[verb ?? ''] : undefined;
   if (parsed.values.help || !command) {
-    const known = group && COMMANDS[group] ? `posthorn ${group}: unknown command "${verb ?? ''}"\n` : group ? `posthorn: unknown command "${group}"\n` : '';
+    const known = loadGroup ? `posthorn ${group}: unknown command "${verb ?? ''}"\n` : group ? `posthorn: unknown command "${group}"\n` : '';
     (parsed.values.help ? io.stdout : io.stderr).write(`${parsed.values.help ? '' : known}${USAGE}\n`);
     return parsed.values.help ? 0 : 2;
   }
   try {
-    const config = loadConfig({ file: parsed.values.config });
+    const config = loadConfig({ file: parsed.values.config, env });
+    const { openConfiguredStore } = await import('../server/open-store.ts');
     const { store } = await openConfiguredStore(config);
     try {
       await command({ store, config, io, args, flags: parsed.values });
@@ -95,6 +106,10 @@ export async function runAdminCommand(argv: string[], io: CliIo): Promise<number
     }
     return 0;
   } catch (err) {
+    if (err instanceof AdminError) {
+      io.stderr.write(`posthorn: ${adminErrorText(err)}\n`);
+      return 1;
+    }
     if (err instanceof CliError) {
       io.stderr.write(`posthorn: ${err.message}\n`);
       return err.exitCode;
