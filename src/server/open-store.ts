@@ -10,6 +10,7 @@ import { FileBlobStore } from '../store/blob-files.ts';
 import { InProcessChangeBus } from '../store/change-bus.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import { InProcessCoordination } from '../store/coordination-memory.ts';
+import { carryLegacyQueue } from '../queue/legacy-queue.ts';
 
 export interface OpenedStore {
   store: MailStore;
@@ -23,6 +24,13 @@ export async function openConfiguredStore(config: Config): Promise<OpenedStore> 
   const bus = new InProcessChangeBus();
   const store = await openSqliteStore({ path: join(config.dataDir, 'posthorn.db'), bus });
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+  // An older Posthorn kept the outbound queue in <dataDir>/queue.db: carried in on first open.
+  try {
+    await carryLegacyQueue(config.dataDir, store.queue, blobs);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // In memory, like the bus: one process serves the embedded store (coordination-memory.ts).
   return { store, blobs, bus, coordination: new InProcessCoordination() };
 }
