@@ -58,6 +58,7 @@ test('the old queue.db is carried into the store once, bodies as blobs, and rena
   const config = loadConfig({ env: { POSTHORN_DATA_DIR: dir } });
 
   const first = await openConfiguredStore(config);
+  assert.equal(first.carriedQueueMessages, 2);
   const list = await first.store.queue.list();
   assert.deepEqual(list.map((m) => [m.sender, m.createdAt, m.isBounce, m.size]), [['alice@posthorn.test', 1000, false, Buffer.byteLength(OLD_BODY)], ['', 2000, true, 4]]);
   assert.deepEqual(list[0].recipients.map((r) => [r.address, r.state, r.attempts, r.nextAttemptAt, r.lastError, r.lastStatus, r.lastRemote]), [
@@ -74,10 +75,12 @@ test('the old queue.db is carried into the store once, bodies as blobs, and rena
   // Opened again: nothing more. The same file back in place (a crash after the commit, before
   // the rename) is recognised and only renamed.
   const second = await openConfiguredStore(config);
+  assert.equal(second.carriedQueueMessages, 0);
   assert.equal((await second.store.queue.list()).length, 2);
   await second.store.close();
   renameSync(join(dir, 'queue.db.migrated'), join(dir, 'queue.db'));
   const third = await openConfiguredStore(config);
+  assert.equal(third.carriedQueueMessages, 0);
   assert.equal((await third.store.queue.list()).length, 2, 'not carried twice');
   assert.ok(!existsSync(join(dir, 'queue.db')));
   await third.store.close();

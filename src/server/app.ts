@@ -55,7 +55,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus, coordination } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination, carriedQueueMessages } = await openConfiguredStore(config);
+  if (carriedQueueMessages > 0) log.info({ event: 'queue-carried-in', protocol: 'smtp-out', messages: carriedQueueMessages, from: 'queue.db' });
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
     maxParts: config.limits.mimeMaxParts,

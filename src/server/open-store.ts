@@ -17,6 +17,8 @@ export interface OpenedStore {
   blobs: BlobStore;
   bus: ChangeBus;
   coordination: Coordination;
+  /** Messages carried in from an older version's queue.db on this open (usually 0). */
+  carriedQueueMessages: number;
 }
 
 export async function openConfiguredStore(config: Config): Promise<OpenedStore> {
@@ -25,12 +27,13 @@ export async function openConfiguredStore(config: Config): Promise<OpenedStore> 
   const store = await openSqliteStore({ path: join(config.dataDir, 'posthorn.db'), bus });
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
   // An older Posthorn kept the outbound queue in <dataDir>/queue.db: carried in on first open.
+  let carriedQueueMessages: number;
   try {
-    await carryLegacyQueue(config.dataDir, store.queue, blobs);
+    carriedQueueMessages = await carryLegacyQueue(config.dataDir, store.queue, blobs);
   } catch (err) {
     await store.close();
     throw err;
   }
   // In memory, like the bus: one process serves the embedded store (coordination-memory.ts).
-  return { store, blobs, bus, coordination: new InProcessCoordination() };
+  return { store, blobs, bus, coordination: new InProcessCoordination(), carriedQueueMessages };
 }
