@@ -179,6 +179,7 @@ async function main(): Promise<void> {
   const { Authenticator } = await import('../src/auth/authenticator.ts');
   const { parseMessage } = await import('../src/wire/mime/parse.ts');
   const { smtpServices } = await import('../src/smtp/services.ts');
+  const { OutboundQueue } = await import('../src/queue/outbound.ts');
   const { smtpDepsFrom } = await import('../src/server/protocols.ts');
   const { staticResolver } = await import('../src/net/dns.ts');
   const { LocalDelivery } = await import('../src/delivery/local-delivery.ts');
@@ -218,7 +219,8 @@ async function main(): Promise<void> {
       recipients.push(address);
     }
     // No DNS in benchmarks: SPF/DKIM/DMARC lookups get NXDOMAIN at once.
-    const [service] = smtpServices(smtpDepsFrom(deps), { resolver: staticResolver({}) });
+    const smtpDeps = smtpDepsFrom(deps);
+    const [service] = smtpServices(smtpDeps, new OutboundQueue(smtpDeps, { resolver: staticResolver({}) }));
     const port = await service.listen();
 
     console.log(`smtp-ingest: ${sessions} sessions, ${messages} messages of ${size} bytes per run, ${runs} runs, persistent sessions, PIPELINING`);

@@ -1,5 +1,5 @@
-// posthorn queue list|retry|drop, as functions over a queue database (the lead wires them into
-// src/admin/cli.ts), and the queue's persistence across a close and reopen.
+// posthorn queue list|retry|drop, as functions over the store's outbound queue (src/admin/cli.ts
+// wires them in), and the queue's persistence across a close and reopen of the store.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig, type Config } from '../src/server/config.ts';
+import { openConfiguredStore } from '../src/server/open-store.ts';
 import { queueCommands } from '../src/queue/cli.ts';
-import { SqliteQueueStore } from '../src/queue/store.ts';
+import { Outbox } from '../src/queue/outbox.ts';
 import { CliError, type CommandContext } from '../src/admin/cli-support.ts';
 
 let dir: string;
@@ -24,26 +25,32 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Runs a verb the way src/admin/cli.ts does: on a store opened for the command, closed after. */
 async function run(verb: string, args: string[], flags: Record<string, boolean> = {}): Promise<string> {
   const stdout = new PassThrough();
   let out = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const ctx = { store: null as never, config, io: { stdin: new PassThrough(), stdout, stderr: new PassThrough() }, args, flags } as CommandContext;
-  await queueCommands[verb](ctx);
+  const { store } = await openConfiguredStore(config);
+  try {
+    const ctx: CommandContext = { store, config, io: { stdin: new PassThrough(), stdout, stderr: new PassThrough() }, args, flags };
+    await queueCommands[verb](ctx);
+  } finally {
+    await store.close();
+  }
   return out;
 }
 
-test('the queue survives closing and reopening its database', async () => {
-  const q = new SqliteQueueStore(join(dir, 'queue.db'));
-  const id = await q.enqueue({ sender: 'alice@posthorn.test', recipients: ['a@remote.test', 'b@other.test'], body: Buffer.from('Subject: persisted\r\n\r\nx\r\n'), now: 1000 });
-  await q.close();
-  const again = new SqliteQueueStore(join(dir, 'queue.db'));
-  const list = await again.list();
+test('the queue survives closing and reopening the store; the body is a blob', async () => {
+  const first = await openConfiguredStore(config);
+  const id = await new Outbox(first.store.queue, first.blobs).enqueue({ sender: 'alice@posthorn.test', recipients: ['a@remote.test', 'b@Other.test'], body: Buffer.from('Subject: persisted\r\n\r\nx\r\n'), now: 1000 });
+  await first.store.close();
+  const again = await openConfiguredStore(config);
+  const list = await again.store.queue.list();
   assert.equal(list.length, 1);
   assert.equal(list[0].id, id);
-  assert.deepEqual(list[0].recipients.map((r) => [r.address, r.domain, r.state]), [['a@remote.test', 'remote.test', 'pending'], ['b@other.test', 'other.test', 'pending']]);
-  assert.equal((await again.getBody(id)).toString(), 'Subject: persisted\r\n\r\nx\r\n');
-  await again.close();
+  assert.deepEqual(list[0].recipients.map((r) => [r.address, r.domain, r.state]), [['a@remote.test', 'remote.test', 'pending'], ['b@Other.test', 'other.test', 'pending']]);
+  assert.equal((await again.blobs.get(list[0].blobId)).toString(), 'Subject: persisted\r\n\r\nx\r\n');
+  await again.store.close();
 });
 
 test('queue list shows each recipient; --json gives the entries', async () => {
@@ -56,21 +63,29 @@ test('queue list shows each recipient; --json gives the entries', async () => {
 });
 
 test('queue retry makes pending recipients due now; an unknown id is an error', async () => {
-  const q = new SqliteQueueStore(join(dir, 'queue.db'));
-  const [entry] = await q.list();
-  await q.recordAttempts(entry.recipients.map((r) => ({ recipientId: r.id, state: 'pending' as const, nextAttemptAt: Date.now() + 3600_000, error: '451 4.4.1 no answer' })));
-  assert.equal((await q.due(Date.now(), 10)).length, 0);
+  const { store } = await openConfiguredStore(config);
+  const queue = store.queue;
+  const [entry] = await queue.list();
+  // As a runner would: claim, attempt, record a temporary failure an hour ahead.
+  const claimed = await queue.claimDue({ owner: 'test-runner', now: Date.now(), leaseMs: 60_000, limit: 10 });
+  assert.equal(claimed.length, 2);
+  await queue.recordAttempts('test-runner', claimed.map((r) => ({ recipientId: r.id, state: 'pending' as const, nextAttemptAt: Date.now() + 3600_000, error: '451 4.4.1 no answer' })));
+  assert.equal((await queue.claimDue({ owner: 'test-runner', now: Date.now(), leaseMs: 60_000, limit: 10 })).length, 0);
+  await store.close();
   assert.match(await run('retry', [String(entry.id)]), /^2 recipients due now/);
-  assert.equal((await q.due(Date.now(), 10)).length, 2);
-  await q.close();
+  assert.match(await run('list', []), /a@remote\.test\s+pending\s+1\s+\S+\s+451 4\.4\.1 no answer/);
+  const reopened = await openConfiguredStore(config);
+  assert.equal((await reopened.store.queue.claimDue({ owner: 'test-runner', now: Date.now(), leaseMs: 60_000, limit: 10 })).length, 2);
+  await reopened.store.queue.releaseClaims('test-runner', (await reopened.store.queue.list())[0].recipients.map((r) => r.id));
+  await reopened.store.close();
   await assert.rejects(run('retry', ['999']), (err: unknown) => err instanceof CliError && /no queued message 999/.test(err.message));
   await assert.rejects(run('retry', ['x1']), (err: unknown) => err instanceof CliError && err.exitCode === 2);
 });
 
 test('queue drop removes a message without bouncing; the queue is then empty', async () => {
-  const q = new SqliteQueueStore(join(dir, 'queue.db'));
-  const [entry] = await q.list();
-  await q.close();
+  const { store } = await openConfiguredStore(config);
+  const [entry] = await store.queue.list();
+  await store.close();
   assert.match(await run('drop', [String(entry.id)]), /dropped queued message \d+ \(no bounce is sent\)/);
   assert.equal(await run('list', []), 'the queue is empty\n');
   await assert.rejects(run('drop', [String(entry.id)]), CliError);

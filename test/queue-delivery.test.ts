@@ -127,8 +127,8 @@ test('delay notice: one "delayed" DSN after the configured time, and the message
 
 test('never a bounce to the null sender: a failing message from <> is dropped, nothing sent back', async () => {
   const { h } = await setup({ rcpt: () => [550, '5.1.1 no such user'] });
-  const queue = h.services[0].outbound.store;
-  await queue.enqueue({ sender: '', recipients: ['ghost@remote.test'], body: Buffer.from(message({ subject: 'from null' })) });
+  const { outbox, store: queue } = h.services[0].outbound;
+  await outbox.enqueue({ sender: '', recipients: ['ghost@remote.test'], body: Buffer.from(message({ subject: 'from null' })) });
   await settled(h);
   assert.deepEqual(await queue.list(), []);
   assert.equal((await h.inbox('alice@posthorn.test')).length, 0);

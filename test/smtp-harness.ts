@@ -73,17 +73,17 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     POSTHORN_SUBMISSIONS_PORT: roles.includes('submissions') ? '1' : '0',
     ...opts.env,
   };
-  // The real server with its SMTP listeners off; ours are then made from its deps, so a second
-  // argument (resolver, MX port, schedule) can reach smtpServices.
+  // The real server with its SMTP listeners off (given our outbound settings: resolver, MX port,
+  // schedule); ours are then made from its deps and its outbound queue.
   const config = loadConfig({ env: { ...env, POSTHORN_SMTP_PORT: '0', POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
   Object.assign(config.limits, opts.limits);
-  const server = await startServer(config, { ephemeralPorts: true, log: silentLogger(), deliveryRules: opts.deliveryRules });
+  const smtpOpts: SmtpOptions = { resolver: staticResolver({}), ...opts.smtp };
+  const server = await startServer(config, { ephemeralPorts: true, log: silentLogger(), deliveryRules: opts.deliveryRules, outbound: smtpOpts });
   const deps: ServerDeps = server.deps;
   const { store, blobs } = deps;
-  const smtpOpts: SmtpOptions = { resolver: staticResolver({}), ...opts.smtp };
   const enabled = (role: SmtpRole): number | null => (env[`POSTHORN_${role.toUpperCase()}_PORT`] === '0' ? null : 0);
   const smtpDeps = { ...smtpDepsFrom(deps), ports: { smtp: enabled('smtp'), submission: enabled('submission'), submissions: enabled('submissions') } };
-  const services = smtpServices(smtpDeps, smtpOpts);
+  const services = smtpServices(smtpDeps, server.outbound);
   // The runtime record of bound ports, as the server keeps it for its own listeners.
   const ports = server.ports;
   for (const s of services) ports[s.name] = await s.listen();

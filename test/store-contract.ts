@@ -12,6 +12,7 @@ import { accountsContract } from './store-contract-accounts.ts';
 import { mailboxesContract } from './store-contract-mailboxes.ts';
 import { messagesContract } from './store-contract-messages.ts';
 import { emailsContract } from './store-contract-emails.ts';
+import { queueContract } from './store-contract-queue.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
 
@@ -24,6 +25,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('change bus and change log', () => changesContract(open));
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));
+    describe('outbound queue', () => queueContract(open));
   });
 }
 

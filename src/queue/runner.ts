@@ -4,17 +4,25 @@
 // (RFC 5321 §4.5.5), and never for a bounce we generated ourselves.
 //
 // Implementation notes:
+// - A recipient is attempted only under this runner's claim (DeliveryQueue.claimDue): other
+//   runners, in this process or on other nodes sharing the store, skip it. The claim is renewed
+//   while the attempt runs; results are recorded only while it is held, and what was claimed
+//   but not attempted (stop) is given back.
+// - A group whose attempt throws (a database error, a body gone) keeps its claim until the lease
+//   runs out: that is its back-off, instead of a pass that fails again at once.
 // - The DSN is handed to `submitBounce` (local delivery or the queue) BEFORE the failure is
 //   recorded, so a crash in between can at worst bounce twice, never lose the bounce.
-// - One runner per queue store: `running` guards against overlapping passes.
+// - `running` guards against overlapping passes of one runner.
 
 import type { Logger } from '../observe/log.ts';
 import type { DnsResolver } from '../net/dns.ts';
-import type { AttemptOutcome, QueueStore, QueuedMessage, QueuedRecipient } from './store.ts';
+import type { BlobStore } from '../store/types.ts';
+import type { AttemptOutcome, DeliveryQueue, QueuedMessage, QueuedRecipient } from '../store/queue-types.ts';
 import { resolveRoute, RouteError, type RouteHost } from './route.ts';
 import { sendToHost, HostUnreachable, type ClientOptions, type RecipientResult } from './client.ts';
 import { buildDsn, type DsnRecipient } from './dsn.ts';
 import net from 'node:net';
+import { randomUUID } from 'node:crypto';
 
 export interface QueueSchedule {
   /** Delays between attempts, ms; the last one repeats (RFC 5321 §4.5.4.1: at least 30 minutes is usual). */
@@ -31,8 +39,18 @@ export const DEFAULT_SCHEDULE: QueueSchedule = {
   delayNoticeAfterMs: 4 * 3600_000,
 };
 
+/** How long a claim lasts unless renewed; renewed every third of it while an attempt runs. */
+export const DEFAULT_LEASE_MS = 5 * 60_000;
+/** Recipients claimed per pass. */
+const CLAIM_LIMIT = 1000;
+
 export interface QueueRunnerOptions {
-  store: QueueStore;
+  store: DeliveryQueue;
+  /** Where the bodies of queued messages are. */
+  blobs: BlobStore;
+  /** This runner's name in its claims; unique by default (host, process, random). */
+  owner?: string;
+  leaseMs?: number;
   resolver: DnsResolver;
   log: Logger;
   hostname: string;
@@ -60,9 +78,15 @@ export class QueueRunner {
   private again = false;
   private stopped = true;
   private readonly listeners = new Set<() => void>();
+  readonly owner: string;
+  private readonly leaseMs: number;
+  /** Claimed recipients whose results are not recorded yet. */
+  private readonly held = new Set<number>();
 
   constructor(opts: QueueRunnerOptions) {
     this.opts = opts;
+    this.owner = opts.owner ?? `${opts.hostname}/${process.pid}/${randomUUID()}`;
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   private now(): number {
@@ -127,32 +151,59 @@ export class QueueRunner {
   }
 
   private async pass(): Promise<void> {
-    const due = await this.opts.store.due(this.now(), 1000);
-    const groups = new Map<string, Group>();
-    for (const r of due) {
-      const key = `${r.messageId} ${r.domain}`;
-      let group = groups.get(key);
-      if (!group) {
-        const message = await this.opts.store.getMessage(r.messageId);
-        if (!message) continue;
-        group = { message, domain: r.domain, recipients: [] };
-        groups.set(key, group);
-      }
-      group.recipients.push(r);
-    }
-    const work = [...groups.values()];
-    const workers = Array.from({ length: Math.min(this.opts.concurrency, work.length) }, async () => {
-      for (let g = work.shift(); g && !this.stopped; g = work.shift()) {
-        try {
-          await this.deliverGroup(g);
-        } catch (err) {
-          // One group's failure (a message dropped by `queue drop` mid-attempt, a database error)
-          // leaves its recipients due as they were; the other groups go on.
-          this.opts.log.error({ event: 'queue-attempt-failed', protocol: 'smtp-out', queueId: g.message.id, domain: g.domain, err: (err as Error).message });
+    const claimed = await this.opts.store.claimDue({ owner: this.owner, now: this.now(), leaseMs: this.leaseMs, limit: CLAIM_LIMIT });
+    if (claimed.length === CLAIM_LIMIT) this.again = true;
+    for (const r of claimed) this.held.add(r.id);
+    const renewal = setInterval(() => this.renewClaims(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    renewal.unref();
+    try {
+      const groups = new Map<string, Group>();
+      for (const r of claimed) {
+        const key = `${r.messageId} ${r.domain}`;
+        let group = groups.get(key);
+        if (!group) {
+          const message = await this.opts.store.getMessage(r.messageId);
+          if (!message) {
+            this.held.delete(r.id); // dropped meanwhile: its recipients went with it
+            continue;
+          }
+          group = { message, domain: r.domain, recipients: [] };
+          groups.set(key, group);
         }
+        group.recipients.push(r);
       }
-    });
-    await Promise.all(workers);
+      const work = [...groups.values()];
+      const workers = Array.from({ length: Math.min(this.opts.concurrency, work.length) }, async () => {
+        for (let g = work.shift(); g && !this.stopped; g = work.shift()) {
+          try {
+            await this.deliverGroup(g);
+          } catch (err) {
+            // One group's failure (a message dropped by `queue drop` mid-attempt, a database
+            // error) leaves its recipients pending under a claim that runs out; the others go on.
+            for (const r of g.recipients) this.held.delete(r.id);
+            this.opts.log.error({ event: 'queue-attempt-failed', protocol: 'smtp-out', queueId: g.message.id, domain: g.domain, err: (err as Error).message });
+          }
+        }
+      });
+      await Promise.all(workers);
+    } finally {
+      clearInterval(renewal);
+      // Claimed but not attempted (the runner is stopping): due again at once for whoever runs.
+      const unattempted = [...this.held];
+      this.held.clear();
+      await this.opts.store.releaseClaims(this.owner, unattempted);
+    }
+  }
+
+  private renewClaims(): void {
+    const ids = [...this.held];
+    if (ids.length === 0) return;
+    this.opts.store.renewClaims(this.owner, ids, this.now() + this.leaseMs).then(
+      (still) => {
+        if (still.length < ids.length) this.opts.log.warn({ event: 'queue-claim-lost', protocol: 'smtp-out', owner: this.owner, lost: ids.length - still.length });
+      },
+      (err: unknown) => this.opts.log.error({ event: 'queue-claim-renewal-failed', protocol: 'smtp-out', err: (err as Error).message }),
+    );
   }
 
   private async route(domain: string): Promise<RouteHost[]> {
@@ -176,7 +227,7 @@ export class QueueRunner {
       const reply = (err as Error).message;
       return { results: addresses.map((address) => ({ address, kind: permanent ? 'permanent' : 'temporary', status, reply })), remote: null };
     }
-    const body = await this.opts.store.getBody(group.message.id);
+    const body = await this.opts.blobs.get(group.message.blobId);
     let lastError = 'no mail host answered';
     for (const host of hosts) {
       try {
@@ -228,7 +279,13 @@ export class QueueRunner {
     for (const list of [bounce, delayed]) {
       if (list.length > 0) await this.notifySender(group.message, list, now);
     }
-    await this.opts.store.recordAttempts(outcomes);
+    const recorded = new Set(await this.opts.store.recordAttempts(this.owner, outcomes));
+    for (const r of group.recipients) this.held.delete(r.id);
+    if (recorded.size < outcomes.length) {
+      // Another runner took the claim over (this attempt outlived its lease) or the message was
+      // dropped: the newer state stands.
+      this.opts.log.warn({ event: 'queue-claim-lost', protocol: 'smtp-out', queueId: group.message.id, domain: group.domain, owner: this.owner, unrecorded: outcomes.length - recorded.size });
+    }
   }
 
   private async notifySender(message: QueuedMessage, recipients: DsnRecipient[], now: number): Promise<void> {
@@ -237,7 +294,7 @@ export class QueueRunner {
       this.opts.log.warn({ event: 'queue-bounce-suppressed', protocol: 'smtp-out', queueId: message.id, reason: message.sender === '' ? 'null-sender' : 'bounce-of-bounce' });
       return;
     }
-    const original = await this.opts.store.getBody(message.id);
+    const original = await this.opts.blobs.get(message.blobId);
     const dsn = buildDsn({ reportingMta: this.opts.hostname, to: message.sender, arrivalDate: message.createdAt, recipients, original, now });
     await this.opts.submitBounce(message.sender, dsn);
   }

@@ -7,6 +7,8 @@
 //   recorded in `ports` (the runtime record autoconfig reads), which matters with port 0.
 // - Shutdown order: stop accepting and let running commands finish (bounded by
 //   limits.shutdown_grace), then close the store, so no command loses its store mid-way.
+// - The outbound queue runner starts once every listener is up and stops (after its current
+//   pass, giving back what it claimed) before the store closes.
 
 import type { Config } from './config.ts';
 import { createLogger } from './log.ts';
@@ -22,10 +24,12 @@ import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
 import type { Listener } from '../net/listener.ts';
-import { protocolListeners } from './protocols.ts';
+import { protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
+import { OutboundQueue, type OutboundOptions } from '../queue/outbound.ts';
 
 export interface RunningServer {
   deps: ServerDeps;
+  outbound: OutboundQueue;
   /**
    * Bound port of each running listener by name (useful with port 0 in tests); what autoconfig
    * reports. Written only by whoever starts listeners.
@@ -43,13 +47,16 @@ export interface StartOptions {
   ephemeralPorts?: boolean;
   /** Where local deliveries are filed; every message into INBOX by default. */
   deliveryRules?: DeliveryRules;
+  /** Over the configured outbound settings (tests: a fixed resolver, a peer's port, a short schedule). */
+  outbound?: OutboundOptions;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus, coordination } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination, carriedQueueMessages } = await openConfiguredStore(config);
+  if (carriedQueueMessages > 0) log.info({ event: 'queue-carried-in', protocol: 'smtp-out', messages: carriedQueueMessages, from: 'queue.db' });
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
     maxParts: config.limits.mimeMaxParts,
@@ -73,7 +80,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
 
   let ready = false;
   const ports: Record<string, number> = {};
-  const services: Listener[] = protocolListeners(deps, { ports, isReady: () => ready });
+  const outbound = new OutboundQueue(smtpDepsFrom(deps), { ...smtpOptionsFrom(config), ...opts.outbound });
+  const services: Listener[] = protocolListeners(deps, { ports, isReady: () => ready }, outbound);
 
   metrics.collectedGauge('posthorn_connections', 'Open client connections, by listener', () =>
     services.filter((s) => s.connectionCount !== undefined).map((s) => ({ labels: { listener: s.name }, value: s.connectionCount ?? 0 })),
@@ -98,12 +106,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }, BLOB_GC_INTERVAL_MS);
   gcTimer.unref();
 
+  outbound.start();
   ready = true;
   log.info({ event: 'ready', hostname: config.hostname, dataDir: config.dataDir, ports, selfSignedTls: tlsMaterial.selfSigned });
 
   let stopping: Promise<void> | null = null;
   return {
     deps,
+    outbound,
     ports,
     stop() {
       stopping ??= (async () => {
@@ -111,6 +121,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         clearInterval(gcTimer);
         const graceMs = config.limits.shutdownGraceSeconds * 1000;
         await Promise.allSettled(services.map((s) => s.close(graceMs)));
+        await outbound.stop();
         await store.close();
         log.info({ event: 'stopped' });
       })();

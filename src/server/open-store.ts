@@ -10,12 +10,15 @@ import { FileBlobStore } from '../store/blob-files.ts';
 import { InProcessChangeBus } from '../store/change-bus.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import { InProcessCoordination } from '../store/coordination-memory.ts';
+import { carryLegacyQueue } from '../queue/legacy-queue.ts';
 
 export interface OpenedStore {
   store: MailStore;
   blobs: BlobStore;
   bus: ChangeBus;
   coordination: Coordination;
+  /** Messages carried in from an older version's queue.db on this open (usually 0). */
+  carriedQueueMessages: number;
 }
 
 export async function openConfiguredStore(config: Config): Promise<OpenedStore> {
@@ -23,6 +26,14 @@ export async function openConfiguredStore(config: Config): Promise<OpenedStore> 
   const bus = new InProcessChangeBus();
   const store = await openSqliteStore({ path: join(config.dataDir, 'posthorn.db'), bus });
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+  // An older Posthorn kept the outbound queue in <dataDir>/queue.db: carried in on first open.
+  let carriedQueueMessages: number;
+  try {
+    carriedQueueMessages = await carryLegacyQueue(config.dataDir, store.queue, blobs);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // In memory, like the bus: one process serves the embedded store (coordination-memory.ts).
-  return { store, blobs, bus, coordination: new InProcessCoordination() };
+  return { store, blobs, bus, coordination: new InProcessCoordination(), carriedQueueMessages };
 }

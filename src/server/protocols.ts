@@ -14,6 +14,7 @@ import type { ImapDeps } from '../imap/deps.ts';
 import { pop3Services } from '../pop3/services.ts';
 import type { Pop3Deps } from '../pop3/deps.ts';
 import { smtpServices, type SmtpOptions } from '../smtp/services.ts';
+import type { OutboundQueue } from '../queue/outbound.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
@@ -102,7 +103,6 @@ export function smtpDepsFrom(deps: ServerDeps): SmtpDeps {
   return {
     config: {
       hostname: config.hostname,
-      dataDir: config.dataDir,
       bind: config.bind,
       auth: { allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback },
       limits: {
@@ -164,9 +164,9 @@ export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListe
 }
 
 /** Every listener of the server, in the order they start: HTTP last, so autoconfig never names a port not yet bound. */
-export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime): Listener[] {
+export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime, outbound: OutboundQueue): Listener[] {
   return [
-    ...smtpServices(smtpDepsFrom(deps), smtpOptionsFrom(deps.config)),
+    ...smtpServices(smtpDepsFrom(deps), outbound),
     ...tcpListeners(deps, pop3Services(pop3DepsFrom(deps))),
     ...tcpListeners(deps, imapServices(imapDepsFrom(deps))),
     ...httpListeners(deps, runtime),

@@ -3,7 +3,7 @@
 // submission and the queue's own bounces.
 //
 // Implementation notes (rules every change must keep):
-// - Durable before success: external recipients are committed to the queue database and local
+// - Durable before success: external recipients are committed to the queue (Outbox) and local
 //   ones stored by LocalDelivery (blob fsynced once, rows committed) before route() resolves;
 //   only then does the caller answer 250.
 // - Queue first, then local: a local failure must not leave remote recipients unsent, and a
@@ -13,7 +13,7 @@
 //   discarded counts as delivered.
 
 import type { AccountId, MailStore, RecipientTarget } from '../store/types.ts';
-import type { QueueStore } from '../queue/store.ts';
+import type { Outbox } from '../queue/outbox.ts';
 import type { DeliveryLog, LocalDelivery, LocalRecipient } from '../delivery/local-delivery.ts';
 
 export interface RoutedRecipient {
@@ -33,7 +33,7 @@ export interface MailRouterOptions {
   local: LocalDelivery;
   /** Where a bounce's recipient lives (hosted, unknown or elsewhere). */
   recipients: Pick<MailStore, 'resolveRecipient'>;
-  queue: Pick<QueueStore, 'enqueue'>;
+  queue: Pick<Outbox, 'enqueue'>;
   log: DeliveryLog;
   /** Called after something was queued, so the runner tries it right away. */
   onQueued: () => void;

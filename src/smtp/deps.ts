@@ -15,8 +15,6 @@ import type { SmtpRole } from './session.ts';
 export interface SmtpConfig {
   /** Announced in the greeting and EHLO, written into Received fields. */
   hostname: string;
-  /** Where the queue database lives. */
-  dataDir: string;
   /** Address the listeners bind to. */
   bind: string;
   auth: {

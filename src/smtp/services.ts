@@ -1,15 +1,14 @@
 // The SMTP listeners (DESIGN.md §5): `smtp` (MX, port 25's role: no AUTH, STARTTLS offered),
 // `submission` (STARTTLS, AUTH required) and `submissions` (implicit TLS, AUTH required), each
-// only when its port is non-zero; and the outbound queue runner, which runs while at least one
-// of them is listening.
+// only when its port is non-zero. They hand accepted mail to the server's OutboundQueue
+// (src/queue/outbound.ts), whose runner the server starts and stops.
 //
 // Implementation notes:
 // - Per-IP connection limit (limits.max_connections_per_ip) is counted per listener in
 //   onConnect, before the greeting; the refusal is "421 4.7.0".
 // - Shutdown: stop accepting, give sessions limits.shutdown_grace to finish (smtp-server's
-//   closeTimeout, then 421), stop the queue runner after its current pass, close queue.db.
+//   closeTimeout, then 421).
 
-import { join } from 'node:path';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { isLoopback, normaliseIp } from '../net/address.ts';
 import { listenOn, boundPort, type Listener } from '../net/listener.ts';
@@ -17,60 +16,11 @@ import type { SmtpDeps } from './deps.ts';
 import { PosthornSmtpServer } from './wire-server.ts';
 import { SessionHandlers, type SmtpRole } from './session.ts';
 import { replies } from './reply.ts';
-import { systemResolver, type DnsResolver } from '../net/dns.ts';
-import { MailRouter } from './delivery.ts';
-import { SqliteQueueStore, type QueueStore } from '../queue/store.ts';
-import { QueueRunner, DEFAULT_SCHEDULE, type QueueSchedule } from '../queue/runner.ts';
-import type { RelayHost } from '../queue/client.ts';
+import type { DnsResolver } from '../net/dns.ts';
+import type { OutboundQueue, OutboundOptions } from '../queue/outbound.ts';
 
-export interface SmtpOptions {
-  /** DNS for SPF/DKIM/DMARC and MX lookups; the system resolver by default. Tests give fixed answers. */
-  resolver?: DnsResolver;
-  /** Port of remote MX hosts (25); tests point it at a peer on loopback. */
-  mxPort?: number;
-  schedule?: QueueSchedule;
-  /** Smarthost instead of MX delivery. */
-  relay?: RelayHost | null;
-  queueConcurrency?: number;
-  /** Outbound connect/greeting timeout. */
-  connectTimeoutMs?: number;
-  /** Queue persistence; <dataDir>/queue.db by default. */
-  queueStore?: QueueStore;
-}
-
-/** The outbound side shared by all SMTP listeners: queue store, runner and router. */
-export class OutboundQueue {
-  readonly store: QueueStore;
-  readonly runner: QueueRunner;
-  readonly router: MailRouter;
-  private users = 0;
-
-  constructor(deps: SmtpDeps, opts: SmtpOptions, resolver: DnsResolver) {
-    this.store = opts.queueStore ?? new SqliteQueueStore(join(deps.config.dataDir, 'queue.db'));
-    this.router = new MailRouter({ local: deps.delivery, recipients: deps.store, queue: this.store, log: deps.log, onQueued: () => this.runner.kick() });
-    this.runner = new QueueRunner({
-      store: this.store,
-      resolver,
-      log: deps.log,
-      hostname: deps.config.hostname,
-      schedule: opts.schedule ?? DEFAULT_SCHEDULE,
-      client: { connectTimeoutMs: opts.connectTimeoutMs ?? 30_000, socketTimeoutMs: 10 * 60_000, relay: opts.relay ?? null },
-      mxPort: opts.mxPort ?? 25,
-      submitBounce: (to, message) => this.router.submitBounce(to, message),
-      concurrency: opts.queueConcurrency ?? 10,
-    });
-  }
-
-  acquire(): void {
-    if (this.users++ === 0) this.runner.start();
-  }
-
-  async release(): Promise<void> {
-    if (--this.users > 0) return;
-    await this.runner.stop();
-    await this.store.close();
-  }
-}
+/** The outbound settings (resolver, MX port, schedule, smarthost) the SMTP side is configured with. */
+export type SmtpOptions = OutboundOptions;
 
 export class SmtpService implements Listener {
   readonly name: SmtpRole;
@@ -80,8 +30,6 @@ export class SmtpService implements Listener {
   private readonly server: PosthornSmtpServer;
   private readonly perIp = new Map<string, number>();
   private readonly counted = new WeakSet<SMTPServerSession>();
-  /** This listener holds a reference on the shared queue runner (taken in listen, given back in close). */
-  private holdsQueue = false;
 
   constructor(deps: SmtpDeps, role: SmtpRole, port: number, outbound: OutboundQueue, resolver: DnsResolver) {
     this.name = role;
@@ -162,31 +110,22 @@ export class SmtpService implements Listener {
   }
 
   async listen(): Promise<number> {
-    const port = await listenOn(this.server.server, this.bindPort, this.deps.config.bind);
-    this.outbound.acquire();
-    this.holdsQueue = true;
-    return port;
+    return listenOn(this.server.server, this.bindPort, this.deps.config.bind);
   }
 
   async close(graceMs: number): Promise<void> {
     this.server.options.closeTimeout = Math.max(1, graceMs);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.holdsQueue) {
-      this.holdsQueue = false;
-      await this.outbound.release();
-    }
   }
 }
 
-export function smtpServices(deps: SmtpDeps, opts: SmtpOptions = {}): SmtpService[] {
+/** One resolver for the inbound checks and the outbound MX lookups (dns.ts): the outbound queue's. */
+export function smtpServices(deps: SmtpDeps, outbound: OutboundQueue): SmtpService[] {
   const enabled = SMTP_ROLES.flatMap((role) => {
     const port = deps.ports[role];
     return port === null ? [] : [{ role, port }];
   });
-  if (enabled.length === 0) return [];
-  const resolver = opts.resolver ?? systemResolver();
-  const outbound = new OutboundQueue(deps, opts, resolver);
-  return enabled.map(({ role, port }) => new SmtpService(deps, role, port, outbound, resolver));
+  return enabled.map(({ role, port }) => new SmtpService(deps, role, port, outbound, outbound.resolver));
 }
 
 const SMTP_ROLES: readonly SmtpRole[] = ['smtp', 'submission', 'submissions'];

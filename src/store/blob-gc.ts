@@ -1,4 +1,5 @@
-// Garbage collection of blobs no message refers to (DESIGN.md §3).
+// Garbage collection of blobs that no message and no queued message refers to (DESIGN.md §3;
+// MailStore.isBlobReferenced answers for both).
 //
 // A blob is written (put) before the message row that refers to it is committed, so a blob
 // without a reference may be one whose append is still on its way. Only blobs older than the

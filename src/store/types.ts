@@ -6,6 +6,7 @@
 // - directory-types.ts  domains, accounts, aliases, recipient resolution
 // - mail-types.ts       mailboxes, messages, Emails and threads (the message model is there)
 // - change-types.ts     the change log (IMAP QRESYNC and JMAP /changes) and the change bus
+// - queue-types.ts      the outbound queue: recipients claimed before an attempt, bodies as blobs
 // - BlobStore (below)   message bodies, content-addressed
 // A protocol depends on the parts it uses; MailStore is what one backend offers as a whole.
 //
@@ -26,6 +27,7 @@
 import type { DirectoryStore } from './directory-types.ts';
 import type { MailboxStore, MessageStore } from './mail-types.ts';
 import type { ChangeLog } from './change-types.ts';
+import type { DeliveryQueue } from './queue-types.ts';
 
 export type * from './ids.ts';
 export type * from './directory-types.ts';
@@ -38,7 +40,9 @@ export { StoreError, type StoreErrorCode } from '../mail/errors.ts';
 export interface MailData extends MailboxStore, MessageStore, ChangeLog {}
 
 export interface MailStore extends DirectoryStore, MailData {
-  /** Blob ids referenced by no message (for BlobStore garbage collection). */
+  /** The outbound queue (queue-types.ts). */
+  readonly queue: DeliveryQueue;
+  /** Whether a message or a queued message refers to the blob (for BlobStore garbage collection). */
   isBlobReferenced(blobId: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { mailboxOps } from './mailboxes.ts';
 import { messageOps } from './messages.ts';
 import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
+import { queueOps } from './queue.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -34,6 +35,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...messageOps(db),
     ...emailOps(db),
     ...changeOps(db),
+    queue: queueOps(db),
 
     quota: (accountId) =>
       db.read(() => {
@@ -44,7 +46,11 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
         return { usedBytes: r.used_bytes, limitBytes: r.quota_bytes, messageCount: r.message_count };
       }),
 
-    isBlobReferenced: (blobId) => db.read(() => db.get('SELECT 1 AS x FROM message WHERE blob_id = ? LIMIT 1', blobId) !== undefined),
+    // A queued body counts like a stored message: blob GC must never take mail still waiting to go out.
+    isBlobReferenced: (blobId) =>
+      db.read(() =>
+        db.get('SELECT 1 AS x FROM message WHERE blob_id = ? UNION ALL SELECT 1 FROM queue_message WHERE blob_id = ? LIMIT 1', blobId, blobId) !== undefined,
+      ),
 
     close: () => db.close(),
   };

@@ -239,6 +239,47 @@ END;
     sql: EMAIL_MODEL_SQL,
     run: backfillEmails,
   },
+  {
+    version: 8,
+    description: 'outbound queue (store/sqlite/queue.ts): messages, recipients with claims, carried-in sources',
+    // The queue used to be a database of its own (queue.db) with the bodies inside; now bodies
+    // are blobs and the rows live here, so every node sharing the store shares the queue.
+    sql: `
+CREATE TABLE queue_message (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sender TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  is_bounce INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX queue_message_blob ON queue_message(blob_id);
+
+CREATE TABLE queue_recipient (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id INTEGER NOT NULL REFERENCES queue_message(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  last_status TEXT,
+  last_remote TEXT,
+  delay_notified INTEGER NOT NULL DEFAULT 0,
+  claim_owner TEXT,
+  claim_until INTEGER
+);
+CREATE INDEX queue_recipient_due ON queue_recipient(state, next_attempt_at);
+CREATE INDEX queue_recipient_message ON queue_recipient(message_id);
+
+CREATE TABLE queue_carried_source (
+  source TEXT PRIMARY KEY,
+  carried_at INTEGER NOT NULL,
+  messages INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
