@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   const { Authenticator } = await import('../src/auth/authenticator.ts');
   const { parseMessage } = await import('../src/wire/mime/parse.ts');
   const { smtpServices } = await import('../src/smtp/services.ts');
-  const { OutboundQueue } = await import('../src/queue/outbound.ts');
+  const { OutboundQueue } = await import('../src/server/outbound.ts');
   const { smtpDepsFrom } = await import('../src/server/protocols.ts');
   const { staticResolver } = await import('../src/net/dns.ts');
   const { LocalDelivery } = await import('../src/delivery/local-delivery.ts');

@@ -15,7 +15,7 @@ import { parseMessage } from '../src/wire/mime/parse.ts';
 import { LocalDelivery, type DeliveryLog, type LocalRecipient } from '../src/delivery/local-delivery.ts';
 import { inboxRules, KEEP_IN_INBOX, type DeliveryRuleInput, type DeliveryRules, type DeliveryDecision } from '../src/delivery/rules.ts';
 import { ingestMessages } from '../src/delivery/explicit-target.ts';
-import { MailRouter } from '../src/smtp/delivery.ts';
+import { MailRouter } from '../src/delivery/router.ts';
 import type { Account, MailStore } from '../src/store/types.ts';
 import { assertCountersConsistent } from './helpers/store-fixtures.ts';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig, type Config } from '../src/server/config.ts';
 import { openConfiguredStore } from '../src/server/open-store.ts';
-import { queueCommands } from '../src/queue/cli.ts';
+import { queueCommands } from '../src/admin/commands-queue.ts';
 import { Outbox } from '../src/queue/outbox.ts';
 import { CliError, type CommandContext } from '../src/admin/cli-support.ts';
 

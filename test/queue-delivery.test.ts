@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { startHarness, startPeer, submit, nextDelivery, message, codes, freePort, type Harness, type Peer, type PeerOptions } from './smtp-harness.ts';
 import { staticResolver } from '../src/net/dns.ts';
-import type { SmtpOptions } from '../src/smtp/services.ts';
+import type { OutboundOptions } from '../src/server/outbound.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function setup(peerOpts: PeerOptions = {}, smtp: Partial<SmtpOptions> = {}): Promise<{ h: Harness; peer: Peer }> {
+async function setup(peerOpts: PeerOptions = {}, smtp: Partial<OutboundOptions> = {}): Promise<{ h: Harness; peer: Peer }> {
   const peer = await startPeer(peerOpts);
   const resolver = staticResolver({
     'remote.test': { MX: [{ exchange: 'mx2.remote.test', priority: 20 }, { exchange: 'mx1.remote.test', priority: 10 }] },
@@ -46,7 +46,7 @@ async function setup(peerOpts: PeerOptions = {}, smtp: Partial<SmtpOptions> = {}
 
 /** Runs one more queue pass and waits for it: everything the previous pass started is recorded. */
 async function settled(h: Harness): Promise<void> {
-  const runner = h.services[0].outbound.runner;
+  const runner = h.outbound.runner;
   const done = runner.passCompleted();
   runner.kick();
   await done;
@@ -64,7 +64,7 @@ test('success: two recipients of one domain in one transaction, over STARTTLS, D
   assert.match(got.raw.split('\r\nReceived:')[0], /\bs=q1;/);
   assert.match(got.raw, /Subject: outbound one/);
   await settled(h);
-  assert.deepEqual(await h.services[0].outbound.store.list(), []);
+  assert.deepEqual(await h.outbound.store.list(), []);
 });
 
 test('temporary failure then success: 451 at RCPT, retried on schedule, delivered once', async () => {
@@ -74,7 +74,7 @@ test('temporary failure then success: 451 at RCPT, retried on schedule, delivere
   assert.deepEqual(got.to, ['erin@remote.test']);
   assert.deepEqual(peer.rcptLog, ['erin@remote.test', 'erin@remote.test']);
   await settled(h);
-  assert.deepEqual(await h.services[0].outbound.store.list(), []);
+  assert.deepEqual(await h.outbound.store.list(), []);
   assert.equal(peer.messages.length, 1);
 });
 
@@ -95,7 +95,7 @@ test('permanent failure: 550 5.1.1 at RCPT → one RFC 3464 DSN in the sender IN
   assert.ok(!dsn.includes('frank@remote.test\r\nAction'), 'only the failed recipient is reported');
   assert.match(dsn, /Content-Type: text\/rfc822-headers\r\n\r\n[^]*Subject: half bounce/);
   await settled(h);
-  assert.deepEqual(await h.services[0].outbound.store.list(), []);
+  assert.deepEqual(await h.outbound.store.list(), []);
 });
 
 test('expiry: a temporary failure past the maximum age bounces with a 5.x.x status', async () => {
@@ -119,7 +119,7 @@ test('delay notice: one "delayed" DSN after the configured time, and the message
   assert.match(inbox[0], /Action: delayed\r\nStatus: 4\.4\.5/);
   assert.match(inbox[0], /Will-Retry-Until: /);
   await settled(h);
-  const queued = await h.services[0].outbound.store.list();
+  const queued = await h.outbound.store.list();
   assert.equal(queued.length, 1);
   assert.equal(queued[0].recipients[0].state, 'pending');
   assert.equal(queued[0].recipients[0].delayNotified, true);
@@ -127,7 +127,7 @@ test('delay notice: one "delayed" DSN after the configured time, and the message
 
 test('never a bounce to the null sender: a failing message from <> is dropped, nothing sent back', async () => {
   const { h } = await setup({ rcpt: () => [550, '5.1.1 no such user'] });
-  const { outbox, store: queue } = h.services[0].outbound;
+  const { outbox, store: queue } = h.outbound;
   await outbox.enqueue({ sender: '', recipients: ['ghost@remote.test'], body: Buffer.from(message({ subject: 'from null' })) });
   await settled(h);
   assert.deepEqual(await queue.list(), []);
@@ -191,7 +191,7 @@ test('the queue survives a restart: queued while the peer is down, delivered by 
   await first.addAccount('alice@posthorn.test');
   await submit(first, 'alice@posthorn.test', ['carol@remote.test'], message({ from: 'alice@posthorn.test', subject: 'survives restart' }));
   await settled(first);
-  const before = await first.services[0].outbound.store.list();
+  const before = await first.outbound.store.list();
   assert.equal(before.length, 1);
   assert.equal(before[0].recipients[0].attempts, 1);
   await first.stop(true);
@@ -202,8 +202,8 @@ test('the queue survives a restart: queued while the peer is down, delivered by 
     await peer.close();
   });
   // As `posthorn queue retry` would: due now, then the runner is told.
-  assert.equal(await second.services[0].outbound.store.retry(null), 1);
-  second.services[0].outbound.runner.kick();
+  assert.equal(await second.outbound.store.retry(null), 1);
+  second.outbound.runner.kick();
   const [got] = await peer.received(1);
   assert.match(got.raw, /Subject: survives restart/);
 });

@@ -15,7 +15,8 @@ import { silentLogger } from '../src/server/log.ts';
 import { startServer } from '../src/server/app.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import type { ServerDeps } from '../src/server/deps.ts';
-import { smtpServices, type SmtpService, type SmtpOptions } from '../src/smtp/services.ts';
+import { smtpServices, type SmtpService } from '../src/smtp/services.ts';
+import type { OutboundOptions, OutboundQueue } from '../src/server/outbound.ts';
 import type { SmtpRole } from '../src/smtp/session.ts';
 import { smtpDepsFrom } from '../src/server/protocols.ts';
 import { staticResolver, type DnsResolver } from '../src/net/dns.ts';
@@ -29,6 +30,8 @@ export interface Harness {
   config: Config;
   deps: ServerDeps;
   services: SmtpService[];
+  /** The server's outbound side: outbox, queue, runner (their runner delivers what the listeners accept). */
+  outbound: OutboundQueue;
   ports: Record<string, number>;
   /** Stops everything; removes the data directory unless `keep`. */
   stop(keep?: boolean): Promise<void>;
@@ -39,7 +42,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   env?: Record<string, string>;
-  smtp?: SmtpOptions;
+  smtp?: OutboundOptions;
   roles?: ('smtp' | 'submission' | 'submissions')[];
   limits?: Partial<Config['limits']>;
   /** Reuse a data directory (a restart); by default a new one. */
@@ -77,7 +80,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   // schedule); ours are then made from its deps and its outbound queue.
   const config = loadConfig({ env: { ...env, POSTHORN_SMTP_PORT: '0', POSTHORN_SUBMISSION_PORT: '0', POSTHORN_SUBMISSIONS_PORT: '0' } });
   Object.assign(config.limits, opts.limits);
-  const smtpOpts: SmtpOptions = { resolver: staticResolver({}), ...opts.smtp };
+  const smtpOpts: OutboundOptions = { resolver: staticResolver({}), ...opts.smtp };
   const server = await startServer(config, { ephemeralPorts: true, log: silentLogger(), deliveryRules: opts.deliveryRules, outbound: smtpOpts });
   const deps: ServerDeps = server.deps;
   const { store, blobs } = deps;
@@ -92,6 +95,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     config,
     deps,
     services,
+    outbound: server.outbound,
     ports,
     async stop(keep = false) {
       await Promise.all(services.map((s) => s.close(100)));

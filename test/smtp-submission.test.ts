@@ -77,7 +77,7 @@ test('Python smtplib: STARTTLS, AUTH PLAIN/LOGIN offered, local recipient delive
   const got = (await h.inbox('bob@posthorn.test')).find((m) => m.includes('Subject: from python'));
   assert.ok(got);
   assert.match(got, /with ESMTPSA id/);
-  const queued = await h.services[0].outbound.store.list();
+  const queued = await h.outbound.store.list();
   assert.ok(queued.some((q) => q.sender === 'alice@posthorn.test' && q.recipients.some((r) => r.address === 'carol@remote.test')));
 });
 

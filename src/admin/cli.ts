@@ -19,7 +19,7 @@ const GROUPS: Record<string, () => Promise<CommandGroup>> = {
   domain: async () => (await import('./commands-domain.ts')).domainCommands,
   user: async () => (await import('./commands-user.ts')).userCommands,
   alias: async () => (await import('./commands-alias.ts')).aliasCommands,
-  queue: async () => (await import('../queue/cli.ts')).queueCommands,
+  queue: async () => (await import('./commands-queue.ts')).queueCommands,
 };
 
 export const USAGE = `usage: posthorn COMMAND [options]

@@ -25,7 +25,7 @@ import { collectGarbage } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
 import type { Listener } from '../net/listener.ts';
 import { protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
-import { OutboundQueue, type OutboundOptions } from '../queue/outbound.ts';
+import { OutboundQueue, type OutboundOptions } from './outbound.ts';
 
 export interface RunningServer {
   deps: ServerDeps;

@@ -13,15 +13,16 @@ import { imapServices } from '../imap/services.ts';
 import type { ImapDeps } from '../imap/deps.ts';
 import { pop3Services } from '../pop3/services.ts';
 import type { Pop3Deps } from '../pop3/deps.ts';
-import { smtpServices, type SmtpOptions } from '../smtp/services.ts';
-import type { OutboundQueue } from '../queue/outbound.ts';
+import { smtpServices } from '../smtp/services.ts';
+import type { OutboundOptions } from './outbound.ts';
+import type { OutboundQueue } from './outbound.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
 
 /** Outbound delivery settings from the configuration (queue.*, dns.*). */
-export function smtpOptionsFrom(config: Config): SmtpOptions {
+export function smtpOptionsFrom(config: Config): OutboundOptions {
   const q = config.queue;
   let password: string | undefined;
   if (q.relayPasswordFile) {

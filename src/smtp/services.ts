@@ -1,7 +1,7 @@
 // The SMTP listeners (DESIGN.md §5): `smtp` (MX, port 25's role: no AUTH, STARTTLS offered),
 // `submission` (STARTTLS, AUTH required) and `submissions` (implicit TLS, AUTH required), each
-// only when its port is non-zero. They hand accepted mail to the server's OutboundQueue
-// (src/queue/outbound.ts), whose runner the server starts and stops.
+// only when its port is non-zero. They hand accepted mail to the router the server gives them
+// (src/delivery/router.ts: hosted recipients through local delivery, the rest into the queue).
 //
 // Implementation notes:
 // - Per-IP connection limit (limits.max_connections_per_ip) is counted per listener in
@@ -17,27 +17,28 @@ import { PosthornSmtpServer } from './wire-server.ts';
 import { SessionHandlers, type SmtpRole } from './session.ts';
 import { replies } from './reply.ts';
 import type { DnsResolver } from '../net/dns.ts';
-import type { OutboundQueue, OutboundOptions } from '../queue/outbound.ts';
+import type { MailRouter } from '../delivery/router.ts';
 
-/** The outbound settings (resolver, MX port, schedule, smarthost) the SMTP side is configured with. */
-export type SmtpOptions = OutboundOptions;
+/** Where accepted mail goes, and the resolver shared by the inbound checks and the MX lookups. */
+export interface SmtpOutbound {
+  router: MailRouter;
+  resolver: DnsResolver;
+}
 
 export class SmtpService implements Listener {
   readonly name: SmtpRole;
-  readonly outbound: OutboundQueue;
   private readonly deps: SmtpDeps;
   private readonly bindPort: number;
   private readonly server: PosthornSmtpServer;
   private readonly perIp = new Map<string, number>();
   private readonly counted = new WeakSet<SMTPServerSession>();
 
-  constructor(deps: SmtpDeps, role: SmtpRole, port: number, outbound: OutboundQueue, resolver: DnsResolver) {
+  constructor(deps: SmtpDeps, role: SmtpRole, port: number, outbound: SmtpOutbound) {
     this.name = role;
     this.deps = deps;
     this.bindPort = port;
-    this.outbound = outbound;
     const { config } = deps;
-    const handlers = new SessionHandlers({ deps, role, resolver, router: outbound.router });
+    const handlers = new SessionHandlers({ deps, role, resolver: outbound.resolver, router: outbound.router });
     const options: SMTPServerOptions = {
       name: config.hostname,
       banner: 'Posthorn',
@@ -119,13 +120,13 @@ export class SmtpService implements Listener {
   }
 }
 
-/** One resolver for the inbound checks and the outbound MX lookups (dns.ts): the outbound queue's. */
-export function smtpServices(deps: SmtpDeps, outbound: OutboundQueue): SmtpService[] {
+/** The enabled SMTP listeners, all handing mail to one router with one resolver. */
+export function smtpServices(deps: SmtpDeps, outbound: SmtpOutbound): SmtpService[] {
   const enabled = SMTP_ROLES.flatMap((role) => {
     const port = deps.ports[role];
     return port === null ? [] : [{ role, port }];
   });
-  return enabled.map(({ role, port }) => new SmtpService(deps, role, port, outbound, outbound.resolver));
+  return enabled.map(({ role, port }) => new SmtpService(deps, role, port, outbound));
 }
 
 const SMTP_ROLES: readonly SmtpRole[] = ['smtp', 'submission', 'submissions'];

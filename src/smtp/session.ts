@@ -22,7 +22,7 @@ import { readData } from './data.ts';
 import { receivedField, missingSubmissionFields, withoutForgedResults, splitHeader, fieldValue } from './trace.ts';
 import { verifyMessage, dkimSignatureFor } from './authentication.ts';
 import type { DnsResolver } from '../net/dns.ts';
-import type { MailRouter, RoutedRecipient } from './delivery.ts';
+import type { MailRouter, RoutedRecipient } from '../delivery/router.ts';
 import { buildDsn } from '../queue/dsn.ts';
 
 export type SmtpRole = 'smtp' | 'submission' | 'submissions';

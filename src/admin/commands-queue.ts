@@ -3,7 +3,7 @@
 // running server's queue runner looks for due work at least once a minute, so `retry` takes
 // effect within a minute without signalling it.
 
-import { CliError, print, table, type CommandContext } from '../admin/cli-support.ts';
+import { CliError, print, table, type CommandContext } from './cli-support.ts';
 
 function idArg(raw: string | undefined, usage: string): number {
   if (raw === undefined || !/^\d+$/.test(raw)) throw new CliError(`usage: posthorn queue ${usage}`, 2);

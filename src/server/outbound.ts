@@ -1,7 +1,8 @@
-// The outbound side of one Posthorn process: the outbox that SMTP (and bounces) put messages
-// into, the router that splits local from remote recipients, and the runner that attempts what
-// is due. The server (src/server/app.ts) creates it with the store, starts the runner once its
-// listeners are up and stops it before the store closes; the SMTP listeners only use it.
+// The outbound side of one Posthorn process, wired here at the composition root: the outbox
+// that SMTP (and bounces) put messages into, the router that splits local from remote
+// recipients (src/delivery/router.ts), and the runner that attempts what is due (src/queue/).
+// The server (app.ts) creates it with the store, starts the runner once its listeners are up
+// and stops it before the store closes; the SMTP listeners get only the router and resolver.
 //
 // Every node that shares the store may run a runner: claims (DeliveryQueue.claimDue) keep two
 // of them from attempting the same recipient.
@@ -9,10 +10,10 @@
 import type { SmtpDeps } from '../smtp/deps.ts';
 import type { DeliveryQueue } from '../store/queue-types.ts';
 import { systemResolver, type DnsResolver } from '../net/dns.ts';
-import { MailRouter } from '../smtp/delivery.ts';
-import { QueueRunner, DEFAULT_SCHEDULE, type QueueSchedule } from './runner.ts';
-import { Outbox } from './outbox.ts';
-import type { RelayHost } from './client.ts';
+import { MailRouter } from '../delivery/router.ts';
+import { QueueRunner, DEFAULT_SCHEDULE, type QueueSchedule } from '../queue/runner.ts';
+import { Outbox } from '../queue/outbox.ts';
+import type { RelayHost } from '../queue/client.ts';
 
 export interface OutboundOptions {
   /** DNS for SPF/DKIM/DMARC and MX lookups; the system resolver by default. Tests give fixed answers. */

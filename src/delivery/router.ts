@@ -14,7 +14,7 @@
 
 import type { AccountId, MailStore, RecipientTarget } from '../store/types.ts';
 import type { Outbox } from '../queue/outbox.ts';
-import type { DeliveryLog, LocalDelivery, LocalRecipient } from '../delivery/local-delivery.ts';
+import type { DeliveryLog, LocalDelivery, LocalRecipient } from './local-delivery.ts';
 
 export interface RoutedRecipient {
   /** The address as given in RCPT TO. */
