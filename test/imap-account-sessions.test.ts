@@ -10,6 +10,7 @@ import { imapServices } from '../src/imap/services.ts';
 import { ACCOUNT_SESSION_TTL_MS } from '../src/imap/context.ts';
 import { InProcessCoordination } from '../src/store/coordination-memory.ts';
 import type { Coordination } from '../src/store/coordination-types.ts';
+import { cutOffWhen } from './helpers/coordination.ts';
 import type { Listener } from '../src/net/listener.ts';
 import { imapDepsFrom, tcpListeners } from '../src/server/protocols.ts';
 
@@ -23,15 +24,7 @@ let nodeB = 0;
 const LIMIT_TEXT = 'NO [LIMIT] Too many connections for this account, close another client first';
 
 /** Node A's view of the backend: every call fails while A is cut off (dead or partitioned). */
-function cutOffWhenUnreachable(backend: Coordination): Coordination {
-  return new Proxy(backend, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => (nodeAReachable ? value.apply(target, args) : Promise.reject(new Error('node A cannot reach the backend')));
-    },
-  });
-}
+const cutOffWhenUnreachable = (backend: Coordination): Coordination => cutOffWhen(backend, () => !nodeAReachable);
 
 async function startNode(coordination: Coordination): Promise<number> {
   const deps = srv.server.deps;

@@ -10,6 +10,7 @@ import { pop3Services } from '../src/pop3/services.ts';
 import { MAILDROP_LOCK_TTL_MS } from '../src/pop3/locks.ts';
 import { InProcessCoordination } from '../src/store/coordination-memory.ts';
 import type { Coordination } from '../src/store/coordination-types.ts';
+import { cutOffWhen } from './helpers/coordination.ts';
 import type { Listener } from '../src/net/listener.ts';
 import { pop3DepsFrom, tcpListeners } from '../src/server/protocols.ts';
 
@@ -22,15 +23,7 @@ let nodeA = 0;
 let nodeB = 0;
 
 /** Node A's view of the backend: every call fails while A is cut off (dead or partitioned). */
-function cutOffWhenUnreachable(backend: Coordination): Coordination {
-  return new Proxy(backend, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => (nodeAReachable ? value.apply(target, args) : Promise.reject(new Error('node A cannot reach the backend')));
-    },
-  });
-}
+const cutOffWhenUnreachable = (backend: Coordination): Coordination => cutOffWhen(backend, () => !nodeAReachable);
 
 async function startNode(coordination: Coordination): Promise<number> {
   const deps = srv.server.deps;
