@@ -66,7 +66,7 @@ async function serve(): Promise<void> {
   const out = (o: object): void => {
     process.stdout.write(JSON.stringify(o) + '\n');
   };
-  out({ port: config.ports.imap });
+  out({ port: server.ports.imap });
   let seq = 0;
   for await (const line of createInterface({ input: process.stdin })) {
     const cmd = JSON.parse(line) as { cmd: string; account?: number };

@@ -85,7 +85,7 @@ async function serve(): Promise<void> {
   const { store } = server.deps;
   await store.addDomain('example.com');
   await store.createAccount({ address: USER, passwordHash: await hashPassword(PASSWORD) });
-  process.stdout.write(JSON.stringify({ port: config.ports.imap }) + '\n');
+  process.stdout.write(JSON.stringify({ port: server.ports.imap }) + '\n');
   // The parent closes our stdin when it is done with us.
   process.stdin.resume();
   await new Promise((resolve) => process.stdin.on('end', resolve));

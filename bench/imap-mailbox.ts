@@ -96,7 +96,7 @@ async function serve(): Promise<void> {
     if (pending.length >= 500) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
-  process.stdout.write(JSON.stringify({ port: config.ports.imap, fillSeconds: (Date.now() - t0) / 1000 }) + '\n');
+  process.stdout.write(JSON.stringify({ port: server.ports.imap, fillSeconds: (Date.now() - t0) / 1000 }) + '\n');
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'stop') {
       await server.stop();
