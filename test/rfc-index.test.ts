@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { citationsIn, citationsInFiles, filesUnder, indexRows, withoutSections, type RfcCitation } from './helpers/rfc-references.ts';
+import { citationsIn, citationsInFiles, filesCell, filesUnder, indexRows, withoutSections, type RfcCitation } from './helpers/rfc-references.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const INDEX = 'docs/rfc.md';
@@ -64,8 +64,8 @@ test(`the Files column of ${INDEX} names paths that exist and cite the RFC`, () 
   const wrong: string[] = [];
   for (const row of rows) {
     const files = [...new Set((cited.get(row.rfc) ?? []).map((c) => c.file))];
+    const where = files.length ? `; it is cited in ${filesCell(files)}` : '';
     for (const path of row.paths) {
-      const where = files.length ? ` (cited in ${files.join(', ')})` : '';
       if (!existsSync(join(ROOT, path))) {
         wrong.push(`${INDEX}:${row.line}: RFC ${row.rfc}: ${path} does not exist${where}`);
         continue;

@@ -124,3 +124,21 @@ export function indexRows(markdown: string): IndexRow[] {
   });
   return rows;
 }
+
+/**
+ * A Files cell for the files citing an RFC: a directory stands for its files when three or more
+ * of them cite it, so the cell stays short and survives files moving within a directory.
+ */
+export function filesCell(files: string[]): string {
+  const byDir = new Map<string, string[]>();
+  for (const f of [...new Set(files)].sort()) {
+    const dir = f.slice(0, f.lastIndexOf('/'));
+    byDir.set(dir, [...(byDir.get(dir) ?? []), f]);
+  }
+  const parts: string[] = [];
+  for (const [dir, list] of [...byDir].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    if (list.length >= 3) parts.push(`\`${dir}/\``);
+    else parts.push(...list.map((f) => `\`${f}\``));
+  }
+  return parts.join(', ');
+}
