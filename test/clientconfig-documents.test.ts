@@ -13,6 +13,7 @@ import type { MailStore } from '../src/store/types.ts';
 import type { Authenticator } from '../src/auth/authenticator.ts';
 import type { HttpContext } from '../src/web/types.ts';
 import { serveClientConfig } from './helpers/clientconfig.ts';
+import { requirePythonFor } from './helpers/tools.ts';
 
 // ---- harness: the routes behind a tiny dispatcher, a store that knows one domain
 
@@ -53,7 +54,7 @@ print(json.dumps(conv(ET.fromstring(sys.stdin.buffer.read()))))
 `;
 
 function parseXml(doc: string): Node {
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY_XML], { input: doc }).toString()) as Node;
+  return JSON.parse(execFileSync(requirePythonFor(PY_XML), ['-c', PY_XML], { input: doc }).toString()) as Node;
 }
 const local = (n: Node): string => n.tag.replace(/^\{[^}]*\}/, '');
 const kids = (n: Node, name: string): Node[] => n.children.filter((c) => local(c) === name);

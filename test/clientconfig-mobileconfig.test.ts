@@ -13,6 +13,7 @@ import type { MailStore } from '../src/store/types.ts';
 import type { Authenticator, AuthContext, AuthResult } from '../src/auth/authenticator.ts';
 import type { HttpContext } from '../src/web/types.ts';
 import { serveClientConfig } from './helpers/clientconfig.ts';
+import { requirePythonFor } from './helpers/tools.ts';
 
 const PASSWORD = 'correct horse <battery> & "staple"';
 const ACCOUNTS: Record<string, { password: string; disabled: boolean }> = {
@@ -66,7 +67,7 @@ type Plist = Record<string, unknown> & { PayloadContent: Record<string, unknown>
 /** plistlib.loads: fails on anything that is not a well-formed property list. */
 function parsePlist(doc: string): Plist {
   const py = 'import sys, json, plistlib\nprint(json.dumps(plistlib.loads(sys.stdin.buffer.read())))';
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', py], { input: doc }).toString()) as Plist;
+  return JSON.parse(execFileSync(requirePythonFor(py), ['-c', py], { input: doc }).toString()) as Plist;
 }
 
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/;

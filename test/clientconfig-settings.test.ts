@@ -12,6 +12,7 @@ import type { MailStore } from '../src/store/types.ts';
 import type { Authenticator } from '../src/auth/authenticator.ts';
 import type { HttpContext } from '../src/web/types.ts';
 import { serveClientConfig } from './helpers/clientconfig.ts';
+import { requirePythonFor } from './helpers/tools.ts';
 
 let server: Server;
 let base: string;
@@ -96,7 +97,7 @@ test('settings page: HTML for people, matching the configuration, everything esc
   const html = await res.text();
   assert.doesNotMatch(html, /o'b&r/, 'raw input never appears');
   assert.match(html, /o&apos;b&amp;r@example\.com/);
-  const { rows, h2 } = JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY_TABLES], { input: html }).toString()) as { rows: string[][]; h2: string[] };
+  const { rows, h2 } = JSON.parse(execFileSync(requirePythonFor(PY_TABLES), ['-c', PY_TABLES], { input: html }).toString()) as { rows: string[][]; h2: string[] };
   assert.deepEqual(h2, ['IMAP (incoming mail)', 'POP3 (incoming mail)', 'SMTP submission (outgoing mail)']);
   const want = (['imap', 'pop3', 'smtp'] as const).flatMap((p) => expected(ctx, p).map(([port, tls]) => [ctx.hostname, String(port), tls ? 'SSL/TLS' : 'STARTTLS', "o'b&r@example.com"]));
   assert.deepEqual(rows.map((r) => [r[1], r[2], r[3], r[5]]), want);

@@ -130,7 +130,7 @@ async function appendUntilKilled(dir: string, life: number, killAfter: number, s
   }
 }
 
-test('kill -9 during pipelined APPENDs, three times: every OK survives exactly once, byte-identical, nothing half-visible, UIDs never reused', { timeout: 60_000 }, async () => {
+test('kill -9 during pipelined APPENDs, three times: every OK survives exactly once, byte-identical, nothing half-visible, UIDs never reused', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-imap-crash-'));
   const config = loadConfig({ env: { POSTHORN_DATA_DIR: dir, POSTHORN_HOSTNAME: 'imap.test' } });
   try {

@@ -1,4 +1,4 @@
-// IMAP end to end with curl (Debian's /usr/bin/curl, installed by .ci/run), a client nobody here
+// IMAP end to end with curl (Debian's curl, installed by .ci/run), a client nobody here
 // wrote, speaking RFC 5092 IMAP URLs: LIST (imap://host/), FETCH by UID (/INBOX;UID=n, with a
 // SECTION), SEARCH (/INBOX?criteria), a custom command (-X 'EXAMINE INBOX'), APPEND (-T),
 // STARTTLS (--ssl-reqd) and implicit TLS (imaps://, --insecure for the self-signed
@@ -6,21 +6,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startImapServer, message, type ImapTestServer } from './helpers/imap.ts';
+import { requireTool } from './helpers/tools.ts';
 import type { Account } from '../src/store/types.ts';
 
-const CURL = '/usr/bin/curl';
-const curlMissing = spawnSync(CURL, ['--version']).status === 0 ? false : `${CURL} is not installed (.ci/run installs Debian's curl)`;
-
+let CURL: string;
 let srv: ImapTestServer; // plaintext LOGIN allowed on loopback, STARTTLS and imaps available
 const work = mkdtempSync(join(tmpdir(), 'posthorn-imap-curl-'));
 
 before(async () => {
-  if (curlMissing) return;
+  CURL = requireTool('curl');
   srv = await startImapServer({ POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' });
 });
 
@@ -61,7 +60,7 @@ async function flagsOf(a: Account, uid: number): Promise<string[]> {
   return m.flags;
 }
 
-const testOpts = { skip: curlMissing, timeout: 60_000 };
+const testOpts = { timeout: 60_000 };
 
 test('curl imap://host/ lists every mailbox of the account, and imap://host/INBOX just the INBOX', testOpts, async () => {
   const { account: a, user } = await account('list');

@@ -23,6 +23,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { startImapServer, RawImap, message } from './helpers/imap.ts';
+import { findTool, requireTool } from './helpers/tools.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
@@ -195,9 +196,11 @@ test('database locked by another connection: APPEND, COPY and STORE answer NO [U
 /**
  * unshare flags that let this process mount a tmpfs in a private mount namespace: as root a
  * mount namespace is enough, otherwise an unprivileged user namespace is needed. Null when
- * neither works here.
+ * neither works here (a property of the kernel and sandbox), or when unshare itself is missing
+ * (then the test runs and fails, saying what to install).
  */
 function mountNamespace(): string[] | null {
+  if (findTool('unshare') === null) return null;
   const flags = process.getuid?.() === 0
     ? ['--mount', '--propagation', 'private']
     : ['--user', '--map-root-user', '--mount', '--propagation', 'private'];
@@ -261,8 +264,9 @@ const WRAPPER = [
 ].join('\n');
 
 test('disk full (tmpfs data directory): APPEND, COPY and STORE answer NO [UNAVAILABLE], store nothing, then succeed',
-  { timeout: 60_000, skip: NAMESPACE ? false : 'cannot mount a tmpfs in a private mount namespace here (needs root or unprivileged user namespaces)' },
+  { timeout: 60_000, skip: NAMESPACE || findTool('unshare') === null ? false : 'cannot mount a tmpfs in a private mount namespace here (needs root or unprivileged user namespaces)' },
   async () => {
+    requireTool('unshare');
     const root = mkdtempSync(join(tmpdir(), 'posthorn-imap-faults-'));
     const [data, template, after] = ['data', 'template', 'after'].map((d) => join(root, d));
     for (const d of [data, template, after]) mkdirSync(d);

@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startImapServer, message, type ImapTestServer } from './helpers/imap.ts';
 import type { Account } from '../src/store/types.ts';
+import { requireTool } from './helpers/tools.ts';
 
 const run = promisify(execFile);
 let srv: ImapTestServer;
@@ -18,6 +19,7 @@ let user: Account;
 let local: string;
 
 before(async () => {
+  requireTool('mbsync');
   srv = await startImapServer();
   user = await srv.addAccount('mb@example.com', 'mb password');
   local = mkdtempSync(join(tmpdir(), 'posthorn-mbsync-'));
@@ -53,8 +55,8 @@ SyncState *
 });
 
 after(async () => {
-  await srv.stop();
-  rmSync(local, { recursive: true, force: true });
+  await srv?.stop();
+  if (local) rmSync(local, { recursive: true, force: true });
 });
 
 async function mbsync(): Promise<void> {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPop3Server, runPython, run, message, type Pop3TestServer } from './helpers/pop3.ts';
 import type { Account } from '../src/store/types.ts';
+import { requireTool } from './helpers/tools.ts';
 
 let loose: Pop3TestServer; // plaintext allowed on loopback
 let strict: Pop3TestServer; // TLS required for passwords
@@ -115,6 +116,7 @@ test('poplib in plaintext on loopback when allowed; refused without TLS otherwis
 });
 
 test('curl pop3:// (plaintext on loopback), pop3:// with --ssl-reqd (STLS) and pop3s://: LIST and RETR by URL', async () => {
+  requireTool('curl');
   const a = await loose.addAccount('curl@example.com', 'pw');
   await loose.deliver(a, message('c1', 'one'));
   await loose.deliver(a, message('c2', 'two\n.dot'));
@@ -152,6 +154,7 @@ function fetchmailRc(opts: { port: number; ssl: boolean; user: string; password:
 }
 
 async function fetchmail(name: string, rc: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  requireTool('fetchmail');
   const rcFile = join(work, `${name}.rc`);
   writeFileSync(rcFile, rc);
   chmodSync(rcFile, 0o600);

@@ -22,6 +22,7 @@ import { smtpDepsFrom } from '../src/server/protocols.ts';
 import { staticResolver, type DnsResolver } from '../src/net/dns.ts';
 import type { Account } from '../src/store/types.ts';
 import type { DeliveryRules } from '../src/delivery/rules.ts';
+import { requireTool } from './helpers/tools.ts';
 
 export const HOSTNAME = 'mx.posthorn.test';
 
@@ -59,7 +60,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   // A certificate made with openssl: the tests then do not depend on certificate generation.
   const certFile = join(dir, 'test-cert.pem');
   const keyFile = join(dir, 'test-key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${HOSTNAME}`, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  execFileSync(requireTool('openssl'), ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${HOSTNAME}`, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
   const env: Record<string, string> = {
     POSTHORN_DATA_DIR: dir,
     POSTHORN_BIND: '127.0.0.1',

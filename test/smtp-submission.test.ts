@@ -11,6 +11,7 @@ import nodemailer from 'nodemailer';
 import { dkimVerify } from 'mailauth';
 import { startHarness, RawSmtp, sendRaw, message, codes, freePort, PASSWORD, type Harness } from './smtp-harness.ts';
 import { staticResolver } from '../src/net/dns.ts';
+import { requirePythonFor, requireSwaksWithTls } from './helpers/tools.ts';
 
 let h: Harness;
 const dkim = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -64,7 +65,7 @@ print(json.dumps(out))
 `;
 
 async function pySend(user: string, password: string, sender: string, rcpts: string[], msg: string): Promise<Record<string, unknown>> {
-  const r = await run('/usr/bin/python3', ['-c', PY_SEND, String(h.ports.submission), user, password, sender, rcpts.join(','), msg], msg);
+  const r = await run(requirePythonFor(PY_SEND), ['-c', PY_SEND, String(h.ports.submission), user, password, sender, rcpts.join(','), msg], msg);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
@@ -188,11 +189,12 @@ test('nodemailer over implicit TLS (submissions) with AUTH LOGIN', async () => {
 
 test('swaks: STARTTLS + AUTH LOGIN delivers; without AUTH the transcript shows 530 5.7.0', async () => {
   const base = ['--server', `127.0.0.1:${h.ports.submission}`, '--from', 'alice@posthorn.test', '--to', 'bob@posthorn.test', '--header', 'Subject: from swaks', '--tls'];
-  const ok = await run('swaks', [...base, '--auth', 'LOGIN', '--auth-user', 'alice@posthorn.test', '--auth-password', PASSWORD]);
+  const swaks = requireSwaksWithTls();
+  const ok = await run(swaks, [...base, '--auth', 'LOGIN', '--auth-user', 'alice@posthorn.test', '--auth-password', PASSWORD]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /<~\s+250 2\.6\.0/);
   assert.ok((await h.inbox('bob@posthorn.test')).some((m) => m.includes('Subject: from swaks')));
-  const noAuth = await run('swaks', base);
+  const noAuth = await run(swaks, base);
   assert.notEqual(noAuth.code, 0);
   assert.match(noAuth.stdout, /<~\* 530 5\.7\.0 Authentication required/);
 });

@@ -118,7 +118,7 @@ async function writeQuota(s: ImapSession): Promise<void> {
   s.write(quotaResponse('', resources));
 }
 
-// RFC 9208 §4.2
+// RFC 9208 §4.1.1
 const getQuota = command({
   name: 'GETQUOTA',
   states: AUTHENTICATED,
@@ -128,7 +128,7 @@ const getQuota = command({
   },
 });
 
-// RFC 9208 §4.3
+// RFC 9208 §4.1.2
 const getQuotaRoot = command({
   name: 'GETQUOTAROOT',
   states: AUTHENTICATED,

@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/server/log.ts';
 import { hashPassword } from '../../src/auth/password.ts';
 import { ingestMessage } from '../../src/delivery/explicit-target.ts';
 import type { Account, AppendResult, Mailbox } from '../../src/store/types.ts';
+import { requirePythonFor } from './tools.ts';
 
 export interface ImapTestServer {
   dir: string;
@@ -218,11 +219,12 @@ export class RawImap {
 
 /** Runs a Python script with imaplib; returns its stdout (throws with stderr on failure). */
 export function python(script: string, args: string[] = []): Promise<string> {
+  const python3 = requirePythonFor(script);
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-imap-py-'));
   const file = join(dir, 'script.py');
   writeFileSync(file, script);
   return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', [file, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(python3, [file, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
       rmSync(dir, { recursive: true, force: true });
       if (err) reject(new Error(`python failed: ${err.message}\n${stderr}\n${stdout}`));
       else resolve(stdout);

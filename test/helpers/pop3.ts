@@ -18,6 +18,7 @@ import type { Listener } from '../../src/net/listener.ts';
 import { pop3DepsFrom, tcpListeners } from '../../src/server/protocols.ts';
 import type { Account, AppendResult, Mailbox } from '../../src/store/types.ts';
 import { pop3Services } from '../../src/pop3/services.ts';
+import { requirePythonFor } from './tools.ts';
 
 export interface Pop3TestServer {
   dir: string;
@@ -221,12 +222,13 @@ export class RawPop3 {
 
 /** Runs a Python script with Debian's /usr/bin/python3; returns its parsed JSON stdout. */
 export async function runPython<T>(script: string, args: string[] = []): Promise<T> {
+  const python3 = requirePythonFor(script);
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-py-'));
   const file = join(dir, 'client.py');
   writeFileSync(file, script);
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile('/usr/bin/python3', [file, ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, out, errOut) => {
+      execFile(python3, [file, ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, out, errOut) => {
         if (err) reject(new Error(`python failed: ${err.message}\n${errOut}`));
         else resolve(out);
       });

@@ -163,14 +163,14 @@ export function namespaceResponse(
   return b.line();
 }
 
-/** "* QUOTA "" (STORAGE 10 512 MESSAGE 3 1000)" (RFC 9208 §5.1): usage and limit per resource. */
+/** "* QUOTA "" (STORAGE 10 512 MESSAGE 3 1000)" (RFC 9208 §4.2.1): usage and limit per resource. */
 export function quotaResponse(root: string, resources: readonly { resource: string; usage: number; limit: number }[]): Buffer {
   const b = new ResponseBuilder().raw('* QUOTA ').astring(root).raw(' (');
   b.raw(resources.map((r) => `${r.resource} ${r.usage} ${r.limit}`).join(' '));
   return b.raw(')').line();
 }
 
-/** "* QUOTAROOT INBOX """ (RFC 9208 §5.2). */
+/** "* QUOTAROOT INBOX """ (RFC 9208 §4.2.2). */
 export function quotaRootResponse(mailbox: string, roots: readonly string[], options: EncodeOptions = {}): Buffer {
   const b = new ResponseBuilder(options).raw('* QUOTAROOT ').mailbox(mailbox);
   for (const r of roots) b.sp().astring(r);
