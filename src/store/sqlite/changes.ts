@@ -50,7 +50,7 @@ function existing(db: Db, type: ChangedObjectType, accountId: number, ids: numbe
     const table = type === 'Email' ? 'email' : 'thread';
     const visible = type === 'Email'
       ? 'EXISTS (SELECT 1 FROM message m WHERE m.email_id = o.id AND m.deleted = 0)'
-      : 'EXISTS (SELECT 1 FROM message m WHERE m.thread_id = o.id AND m.deleted = 0)';
+      : 'EXISTS (SELECT 1 FROM email e JOIN message m ON m.email_id = e.id WHERE e.thread_id = o.id AND m.deleted = 0)';
     const rows = db.rows(
       `SELECT o.id, o.created_modseq FROM ${table} o WHERE o.account_id = ? AND o.id IN (SELECT value FROM json_each(?)) AND ${visible}`,
       accountId, list,
