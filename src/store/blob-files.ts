@@ -61,7 +61,7 @@ export interface FileSyncStats {
  * but not started yet (it will see every rename done before the request); otherwise it
  * schedules a new one for the next turn of the event loop, so the renames of this turn join.
  */
-class DirSync {
+export class DirSync {
   private readonly waiting = new Map<string, Promise<void>>();
   private readonly stats: FileSyncStats;
 
