@@ -3,14 +3,14 @@
 // Its own config, passwd-file users and mail store under a temp folder; never /etc/dovecot.
 // Loopback only, stopped by the PID in its master.pid.
 
-import { mkdirSync, writeFileSync, readFileSync, chownSync, existsSync, chmodSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, readdirSync, chownSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 
 export interface DovecotLmtp {
   port: number;
-  /** Messages in the users' Maildir new/ folders (to check the run delivered everything). */
+  /** Messages in the users' Maildirs (to check the runs delivered everything). */
   delivered(): number;
   stop(): Promise<void>;
 }
@@ -92,8 +92,12 @@ protocol lmtp {
   return {
     port,
     delivered: () => {
-      const out = execFileSync('find', [mail, '-path', '*/Maildir/new/*', '-type', 'f']).toString();
-      return out.split('\n').filter(Boolean).length;
+      let n = 0;
+      for (const u of users) {
+        const box = join(mail, u, 'Maildir');
+        for (const sub of ['new', 'cur']) if (existsSync(join(box, sub))) n += readdirSync(join(box, sub)).length;
+      }
+      return n;
     },
     stop: async () => {
       const pid = Number(readFileSync(join(run, 'master.pid'), 'utf8').trim());
