@@ -101,6 +101,7 @@ describe('TieredBlobStore', () => {
       const before = blobs.syncCount();
       const results = await Promise.all(bodies(n, 10_240).map((b) => blobs.put(b)));
       assert.equal(blobs.table.stats.commits, 1);
+      assert.equal(blobs.table.stats.walSyncs, 1);
       assert.equal(blobs.syncCount() - before, 1, `${n} puts, one fsync`);
       assert.equal(new Set(results.map((r) => r.id)).size, n);
       for (const [i, b] of bodies(n, 10_240).entries()) assert.deepEqual(await blobs.get(results[i].id), b);

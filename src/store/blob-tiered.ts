@@ -85,7 +85,7 @@ export class TieredBlobStore implements BlobStore {
 
   /** Counted durability work, for tests and benchmarks: fsyncs issued so far. */
   syncCount(): number {
-    return this.table.stats.commits + this.files.stats.fileSyncs + this.files.stats.dirSyncs;
+    return this.table.stats.walSyncs + this.files.stats.fileSyncs + this.files.stats.dirSyncs;
   }
 
   async close(): Promise<void> {
