@@ -172,6 +172,12 @@ async function smtpSource(port: number, sessions: number, messages: number, size
   return messages / ((performance.now() - t0) / 1000);
 }
 
+/** fsyncs the blob store has issued, where it counts them (blob-tiered.ts syncCount). */
+function blobSyncs(blobs: unknown): number | null {
+  const counted = blobs as { syncCount?: () => number };
+  return typeof counted.syncCount === 'function' ? counted.syncCount() : null;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { sessions: { type: 'string' }, messages: { type: 'string' }, size: { type: 'string' }, runs: { type: 'string' }, 'no-reference': { type: 'boolean' } } });
   const sessions = Number(values.sessions ?? 50);
@@ -243,6 +249,7 @@ async function main(): Promise<void> {
       cleanups.push(() => rmSync(dovecotDir, { recursive: true, force: true }));
       dovecot = await startDovecotLmtp(dovecotDir, await freePort(), recipients.map((r) => r.split('@')[0]));
     }
+    const syncsBefore = blobSyncs(blobs);
     const rates: number[] = [];
     const p50s: number[] = [];
     const p99s: number[] = [];
@@ -270,6 +277,7 @@ async function main(): Promise<void> {
     let stored = 0;
     for (const a of recipients) stored += (await store.getAccountByAddress(a))!.messageCount;
     console.log(`  stored messages: ${stored} (expected ${messages * runs})`);
+    if (syncsBefore !== null) console.log(`  blob store fsyncs per message: ${((blobSyncs(blobs)! - syncsBefore) / (messages * runs)).toFixed(3)} (the mail database's COMMITs add one per batch)`);
     if (stored !== messages * runs) process.exitCode = 1;
     const lmtp = lmtpRates.length ? median(lmtpRates) : NaN;
     console.log('');
