@@ -139,10 +139,13 @@ describe('TieredBlobStore', () => {
       const outcomes = await Promise.allSettled(batch.map((b) => blobs.put(b)));
       assert.deepEqual(outcomes.map((o) => o.status), batch.map(() => 'rejected'));
       for (const b of batch) assert.equal(await blobs.has(sha256(b)), false, 'nothing of the failed batch is stored');
+      assert.equal(blobs.table.stats.rowsWritten, 0);
+      assert.equal(blobs.table.stats.commits, 0);
       other.exec('DROP TRIGGER fail');
       other.close();
       const again = await Promise.all(batch.map((b) => blobs.put(b)));
       for (const [i, r] of again.entries()) assert.deepEqual(await blobs.get(r.id), batch[i]);
+      assert.equal(blobs.table.stats.rowsWritten, batch.length);
       await blobs.close();
     }));
 

@@ -98,6 +98,8 @@ export class BlobTable {
   private unsynced: { waiters: Waiter[]; value: unknown }[] = [];
   private syncing = false;
   private walFd: number | null = null;
+  /** Rows inserted by the batch being written (counted once it commits). */
+  private batchRows = 0;
 
   constructor(path: string, opts: { busyTimeoutMs?: number } = {}) {
     this.path = path;
@@ -176,7 +178,7 @@ export class BlobTable {
         const advanced = this.stmt('UPDATE blob SET mtime = max(?, mtime + 1) WHERE id = ?').run(now, id);
         if (Number(advanced.changes) > 0) return undefined;
         this.stmt('INSERT INTO blob (id, mtime, content) VALUES (?, ?, ?)').run(id, now, content);
-        this.stats.rowsWritten++;
+        this.batchRows++;
         return undefined;
       },
     };
@@ -273,9 +275,11 @@ export class BlobTable {
     let error: unknown = begun === 'ok' ? null : begun.error;
     if (error === null) {
       try {
+        this.batchRows = 0;
         for (const w of batch) values.push(w.run());
         this.db.exec('COMMIT');
         this.stats.commits++;
+        this.stats.rowsWritten += this.batchRows;
       } catch (err) {
         error = translate(err);
         if (this.db.isTransaction) {
