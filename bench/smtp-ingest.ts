@@ -1,14 +1,17 @@
 // bench/smtp-ingest: concurrent SMTP sessions delivering 10 KB messages to local accounts through
-// Posthorn's MX listener, durable (250 only after blob fsync + row commit). Prints messages/s
-// and p50/p99 time-to-250 (end-of-data sent → 250 received), then the same client against
-// Postfix's smtp-sink (accepts and discards: the client/network ceiling), and Postfix's own
-// C load generator smtp-source against both, in the same run.
+// Posthorn's MX listener, durable (250 only after the blob and the row are durable). Prints, in
+// the same run: the disk's own fsync rate, Posthorn's messages/s and p50/p99 time-to-250
+// (end-of-data sent → 250 received), the same client speaking LMTP to a private Dovecot that
+// delivers durably into Maildir (runs interleaved with Posthorn's), and the ratio. Then, when
+// Postfix's tools are installed, the same client against smtp-sink (accepts and discards: the
+// client/network ceiling) and Postfix's C load generator smtp-source against both.
 //
 //   node_modules/.bin/node bench/smtp-ingest.ts [--sessions 50] [--messages 10000] [--size 10240] [--runs 3]
 //                                               [--no-reference]
 //
-// Needs Debian's postfix package for smtp-sink/smtp-source (only the binaries; the daemon is
-// not configured or started). Without it the reference rows say so and the Posthorn rows stay.
+// Dovecot: Debian's dovecot-lmtpd (bench/dovecot-lmtp.ts starts its own instance). Postfix's
+// smtp-sink/smtp-source: Debian's postfix package (only the binaries; no daemon is configured).
+// Without either, its rows say so and the Posthorn rows stay.
 
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -20,6 +23,8 @@ import { once } from 'node:events';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { fsyncRate } from './disk-fsync.ts';
+import { startDovecotLmtp, dovecotBinary, type DovecotLmtp } from './dovecot-lmtp.ts';
 
 interface ClientJob {
   port: number;
@@ -27,6 +32,8 @@ interface ClientJob {
   messages: number;
   size: number;
   recipients: string[];
+  /** Speak LMTP (RFC 2033: LHLO, one reply per recipient after the data) instead of SMTP. */
+  lmtp?: boolean;
 }
 
 interface ClientResult {
@@ -75,7 +82,7 @@ async function runClient(job: ClientJob): Promise<ClientResult> {
     const replies = (n: number): Promise<string[]> =>
       pending.length >= n ? Promise.resolve(pending.splice(0, n)) : new Promise((resolve) => (waiting = { n, got: [], resolve }));
     await replies(1);
-    socket.write('EHLO load.test\r\n');
+    socket.write(job.lmtp ? 'LHLO load.test\r\n' : 'EHLO load.test\r\n');
     await replies(1);
     while (next < job.messages) {
       const n = next++;
@@ -165,6 +172,12 @@ async function smtpSource(port: number, sessions: number, messages: number, size
   return messages / ((performance.now() - t0) / 1000);
 }
 
+/** fsyncs the blob store has issued, where it counts them (blob-tiered.ts syncCount). */
+function blobSyncs(blobs: unknown): number | null {
+  const counted = blobs as { syncCount?: () => number };
+  return typeof counted.syncCount === 'function' ? counted.syncCount() : null;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { sessions: { type: 'string' }, messages: { type: 'string' }, size: { type: 'string' }, runs: { type: 'string' }, 'no-reference': { type: 'boolean' } } });
   const sessions = Number(values.sessions ?? 50);
@@ -187,6 +200,7 @@ async function main(): Promise<void> {
 
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-bench-smtp-'));
   const children: ChildProcess[] = [];
+  const cleanups: (() => void)[] = [];
   try {
     const certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
@@ -224,23 +238,51 @@ async function main(): Promise<void> {
     const port = await service.listen();
 
     console.log(`smtp-ingest: ${sessions} sessions, ${messages} messages of ${size} bytes per run, ${runs} runs, persistent sessions, PIPELINING`);
+    const diskFsyncs = fsyncRate(dir, 2);
+    console.log(`  disk: ${diskFsyncs.toFixed(0)} fsync/s (append 4 KB + fsync, in the data folder)`);
+    let dovecot: DovecotLmtp | null = null;
+    if (values['no-reference']) console.log('  dovecot LMTP skipped (--no-reference)');
+    else if (!dovecotBinary()) console.log('  dovecot not found (apt-get install -y dovecot-lmtpd): no LMTP reference');
+    else {
+      // A folder of its own: Dovecot delivers as an unprivileged user, who cannot enter `dir`.
+      const dovecotDir = mkdtempSync(join(tmpdir(), 'posthorn-bench-dovecot-'));
+      cleanups.push(() => rmSync(dovecotDir, { recursive: true, force: true }));
+      dovecot = await startDovecotLmtp(dovecotDir, await freePort(), recipients.map((r) => r.split('@')[0]));
+    }
+    const syncsBefore = blobSyncs(blobs);
     const rates: number[] = [];
     const p50s: number[] = [];
     const p99s: number[] = [];
-    for (let run = 1; run <= runs; run++) {
-      const r = await clientInWorker({ port, sessions, messages, size, recipients });
+    const lmtpRates: number[] = [];
+    const line = (who: string, run: number, r: ClientResult): number => {
       const sorted = [...r.latenciesMs].sort((a, b) => a - b);
-      const rate = messages / r.seconds;
-      rates.push(rate);
-      p50s.push(percentile(sorted, 50));
-      p99s.push(percentile(sorted, 99));
-      console.log(`  posthorn   run ${run}: ${rate.toFixed(0).padStart(6)} msg/s  p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  failures ${r.failures.length}${r.failures.length ? ` (${r.failures[0]})` : ''}`);
+      const rate = (messages - r.failures.length) / r.seconds;
+      console.log(`  ${who.padEnd(13)} run ${run}: ${rate.toFixed(0).padStart(6)} msg/s  p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  failures ${r.failures.length}${r.failures.length ? ` (${r.failures[0]})` : ''}`);
+      return rate;
+    };
+    try {
+      for (let run = 1; run <= runs; run++) {
+        const r = await clientInWorker({ port, sessions, messages, size, recipients });
+        const sorted = [...r.latenciesMs].sort((a, b) => a - b);
+        rates.push(line('posthorn', run, r));
+        p50s.push(percentile(sorted, 50));
+        p99s.push(percentile(sorted, 99));
+        if (dovecot) lmtpRates.push(line('dovecot lmtp', run, await clientInWorker({ port: dovecot.port, sessions, messages, size, recipients, lmtp: true })));
+      }
+      if (dovecot) console.log(`  dovecot delivered: ${dovecot.delivered()} (expected ${messages * runs})`);
+    } finally {
+      await dovecot?.stop();
     }
     // Durable and complete: every 250 is a stored message.
     let stored = 0;
     for (const a of recipients) stored += (await store.getAccountByAddress(a))!.messageCount;
     console.log(`  stored messages: ${stored} (expected ${messages * runs})`);
+    if (syncsBefore !== null) console.log(`  blob store fsyncs per message: ${((blobSyncs(blobs)! - syncsBefore) / (messages * runs)).toFixed(3)} (the mail database's COMMITs add one per batch)`);
     if (stored !== messages * runs) process.exitCode = 1;
+    const lmtp = lmtpRates.length ? median(lmtpRates) : NaN;
+    console.log('');
+    console.log(`disk fsync/s ${diskFsyncs.toFixed(0)} | posthorn ingest msg/s ${median(rates).toFixed(0)} | dovecot lmtp msg/s ${lmtp.toFixed(0)} | posthorn/dovecot ${(median(rates) / lmtp).toFixed(2)} (medians of ${runs})`);
+    console.log('');
 
     const sink = which('smtp-sink');
     let sinkRate = NaN;
@@ -293,6 +335,7 @@ async function main(): Promise<void> {
     await store.close();
   } finally {
     for (const c of children) c.kill();
+    for (const f of cleanups) f();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,11 +1,15 @@
 // Store append benchmark (CONVENTIONS.md "Benchmarks").
-//   node bench/store-append.ts [--count N] [--concurrency C] [--seconds S] [--repeat R]
+//   node bench/store-append.ts [--count N] [--concurrency C] [--seconds S] [--repeat R] [--sections 1,2,3,4,5]
 // Measures on the disk that holds the data (a temp dir on the same device as this checkout):
 //   1. raw fsyncs/s: append 4 KB + fsync in a loop
 //   2. durable file creates/s: write, fsync, rename, fsync dir (what one blob put costs)
 //   3. store appends of 10 KB messages through the ingest path (blob put + appendMessage, every
 //      append durable before it resolves), sequential and with C concurrent appenders, with and
 //      without group commit. Figures: messages/s and p50/p99 latency.
+//   4. appendMessage alone.
+//   5. blob puts alone, C concurrent, by size: as files (FileBlobStore: temp file, fsync,
+//      rename, fsync dir) and as rows (BlobTable: group commit, one WAL fsync per batch), with
+//      fsyncs per put and the main thread's share (blob-tiered.ts quotes these figures).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +19,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
+import { TieredBlobStore } from '../src/store/blob-tiered.ts';
+import { BlobTable } from '../src/store/blob-table.ts';
+import { blobIdOf } from '../src/store/blob-files.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { ingestMessage } from '../src/delivery/explicit-target.ts';
 import { fakeParse } from '../test/helpers/store-fixtures.ts';
@@ -25,6 +32,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '3' },
     repeat: { type: 'string', default: '3' },
+    sections: { type: 'string', default: '1,2,3,4,5' },
   },
 });
 const COUNT = Number(values.count);
@@ -32,6 +40,7 @@ const CONCURRENCY = Number(values.concurrency);
 const SECONDS = Number(values.seconds);
 const REPEAT = Math.max(1, Number(values.repeat));
 const MESSAGE_BYTES = 10 * 1024;
+const SECTIONS = new Set(values.sections.split(','));
 
 /** A temp dir on the same device as the repository (where ./data lives by default). */
 function benchDir(): string {
@@ -102,7 +111,7 @@ interface RunStats {
 async function storeAppends(dir: string, concurrency: number, groupCommit: boolean): Promise<RunStats> {
   const sub = fs.mkdtempSync(path.join(dir, 'store-'));
   const store = await openSqliteStore({ path: path.join(sub, 'posthorn.db'), bus: new InProcessChangeBus(), groupCommit });
-  const blobs = new FileBlobStore(path.join(sub, 'blobs'));
+  const blobs = new TieredBlobStore(path.join(sub, 'blobs'));
   await store.addDomain('bench.example');
   const acc = await store.createAccount({ address: 'bench@bench.example', passwordHash: 'x' });
   const inbox = (await store.getMailbox(acc.id, 'INBOX'))!;
@@ -114,7 +123,7 @@ async function storeAppends(dir: string, concurrency: number, groupCommit: boole
   const commitLat: number[] = [];
   // Time the two halves of ingest separately: the blob put (fsyncs on the thread pool) and
   // the append (one SQLite COMMIT with a WAL fsync, on the main thread, shared under group commit).
-  const timedBlobs = Object.create(blobs) as FileBlobStore;
+  const timedBlobs = Object.create(blobs) as TieredBlobStore;
   timedBlobs.put = async (content: Uint8Array) => {
     const t = performance.now();
     const r = await blobs.put(content);
@@ -146,6 +155,7 @@ async function storeAppends(dir: string, concurrency: number, groupCommit: boole
   const q = await store.quota(acc.id);
   if (q.messageCount !== COUNT) throw new Error(`expected ${COUNT} messages, found ${q.messageCount}`);
   await store.close();
+  await blobs.close();
   fs.rmSync(sub, { recursive: true, force: true });
   const p = (xs: number[], q: number) => percentile([...xs].sort((a, b) => a - b), q);
   return {
@@ -200,20 +210,66 @@ async function storeBenchmarks(dir: string): Promise<void> {
   });
 }
 
+interface PutStats {
+  rate: number;
+  syncsPerPut: number;
+  busy: number;
+}
+
+/** C concurrent putters storing COUNT blobs of `size` bytes as files or as table rows. */
+async function blobPuts(dir: string, size: number, shape: 'files' | 'table'): Promise<PutStats> {
+  const sub = fs.mkdtempSync(path.join(dir, 'blobs-'));
+  const files = new FileBlobStore(path.join(sub, 'files'));
+  fs.mkdirSync(path.join(sub, 'files'));
+  const table = new BlobTable(path.join(sub, 'blobs.db'));
+  const count = Math.max(50, Math.min(COUNT, Math.floor((64 * 1024 * 1024) / size)));
+  const bodies = Array.from({ length: count }, () => randomBytes(size));
+  const put = shape === 'files' ? (b: Buffer) => files.put(b) : (b: Buffer) => table.put(blobIdOf(b), b, Date.now());
+  let next = 0;
+  const elu0 = performance.eventLoopUtilization();
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) await put(bodies[next++]);
+    }),
+  );
+  const elapsed = performance.now() - start;
+  const elu = performance.eventLoopUtilization(elu0);
+  const syncs = shape === 'files' ? files.stats.fileSyncs + files.stats.dirSyncs : table.stats.walSyncs;
+  await table.close();
+  fs.rmSync(sub, { recursive: true, force: true });
+  return { rate: (count / elapsed) * 1000, syncsPerPut: syncs / count, busy: elu.utilization };
+}
+
+async function blobBenchmarks(dir: string): Promise<void> {
+  console.log(`5. blob puts only, ${CONCURRENCY} concurrent, median of ${REPEAT} runs (files: temp, fsync, rename, fsync dir; table: one WAL fsync per batch):`);
+  for (const size of [10 * 1024, 64 * 1024, 128 * 1024, 256 * 1024, 1024 * 1024]) {
+    for (const shape of ['files', 'table'] as const) {
+      const runs: PutStats[] = [];
+      for (let r = 0; r < REPEAT; r++) runs.push(await blobPuts(dir, size, shape));
+      const m = (f: (s: PutStats) => number) => median(runs.map(f));
+      console.log(
+        `   ${String(size / 1024).padStart(5)} KB as ${shape.padEnd(5)}: ${m((s) => s.rate).toFixed(0).padStart(6)} puts/s   ${m((s) => s.syncsPerPut).toFixed(2)} fsyncs/put   main thread busy ${(m((s) => s.busy) * 100).toFixed(0)}%`,
+      );
+    }
+  }
+}
+
 const dir = benchDir();
 try {
   console.log(`posthorn store-append benchmark — node ${process.version}, ${os.cpus().length} CPUs, dir ${dir}, ${COUNT} messages per store run`);
-  rawFsyncs(dir);
-  durableCreates(dir);
-  await storeBenchmarks(dir);
-  console.log(`4. appendMessage only (blob already stored), median of ${REPEAT} runs:`);
-  for (const concurrency of [1, CONCURRENCY]) {
+  if (SECTIONS.has('1')) rawFsyncs(dir);
+  if (SECTIONS.has('2')) durableCreates(dir);
+  if (SECTIONS.has('3')) await storeBenchmarks(dir);
+  if (SECTIONS.has('4')) console.log(`4. appendMessage only (blob already stored), median of ${REPEAT} runs:`);
+  for (const concurrency of SECTIONS.has('4') ? [1, CONCURRENCY] : []) {
     for (const groupCommit of [false, true]) {
       const rates: number[] = [];
       for (let r = 0; r < REPEAT; r++) rates.push(await appendOnly(dir, concurrency, groupCommit));
       console.log(`   ${String(concurrency).padStart(2)} appender(s), group commit ${groupCommit ? 'on ' : 'off'}: ${median(rates).toFixed(0).padStart(6)} appends/s`);
     }
   }
+  if (SECTIONS.has('5')) await blobBenchmarks(dir);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -25,7 +25,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { startImapServer, RawImap, message } from './helpers/imap.ts';
 import { findTool, requireTool } from './helpers/tools.ts';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
-import { FileBlobStore } from '../src/store/blob-files.ts';
+import { TieredBlobStore } from '../src/store/blob-tiered.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import type { AccountId, BlobStore, MailStore } from '../src/store/types.ts';
@@ -359,7 +359,7 @@ test('disk full (tmpfs data directory): APPEND, COPY and STORE answer NO [UNAVAI
 
       const opened = await openSqliteStore({ path: join(after, 'posthorn.db'), bus: new InProcessChangeBus() });
       try {
-        assert.deepEqual(await storedState(opened, new FileBlobStore(join(after, 'blobs')), account.id), {
+        assert.deepEqual(await storedState(opened, new TieredBlobStore(join(after, 'blobs')), account.id), {
           INBOX: [
             { uid: 1, flags: ['\\Flagged'], sha: sha(one) },
             { uid: 2, flags: [], sha: sha(two) },

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
-import { FileBlobStore } from '../src/store/blob-files.ts';
+import { TieredBlobStore } from '../src/store/blob-tiered.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { assertBlobsIntact, assertCountersConsistent, summaryFor } from './helpers/store-fixtures.ts';
 
@@ -54,7 +54,7 @@ describe('store durability under SIGKILL', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posthorn-durability-'));
     try {
       const open = () => openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus() });
-      const blobs = new FileBlobStore(path.join(dir, 'blobs'));
+      const blobs = new TieredBlobStore(path.join(dir, 'blobs'));
       let store = await open();
       await store.addDomain('example.org');
       const account = await store.createAccount({ address: 'u@example.org', passwordHash: 'h' });
@@ -98,7 +98,7 @@ describe('two processes on one database', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posthorn-twoproc-'));
     try {
       const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus() });
-      const blobs = new FileBlobStore(path.join(dir, 'blobs'));
+      const blobs = new TieredBlobStore(path.join(dir, 'blobs'));
       await store.addDomain('example.org');
       const account = await store.createAccount({ address: 'u@example.org', passwordHash: 'h' });
       const inbox = (await store.getMailbox(account.id, 'INBOX'))!;

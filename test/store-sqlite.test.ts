@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { FileBlobStore } from '../src/store/blob-files.ts';
+import { TieredBlobStore } from '../src/store/blob-tiered.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { storeContract } from './store-contract.ts';
 import { MIGRATIONS } from '../src/store/sqlite/migrations.ts';
@@ -21,7 +22,7 @@ storeContract('sqlite', async () => {
   const dir = tempDir();
   const bus = new InProcessChangeBus();
   const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus });
-  return { store, bus, blobs: new FileBlobStore(path.join(dir, 'blobs')), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { store, bus, blobs: new TieredBlobStore(path.join(dir, 'blobs')), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 });
 
 storeContract('sqlite without group commit', async () => {

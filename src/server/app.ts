@@ -96,6 +96,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   } catch (err) {
     await Promise.allSettled(services.map((s) => s.close(0)));
     await store.close();
+    await blobs.close?.();
     throw err;
   }
 
@@ -123,6 +124,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         await Promise.allSettled(services.map((s) => s.close(graceMs)));
         await outbound.stop();
         await store.close();
+        await blobs.close?.();
         log.info({ event: 'stopped' });
       })();
       return stopping;

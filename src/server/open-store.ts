@@ -1,12 +1,14 @@
 // The one place that knows which backend runs (DESIGN.md §2): the embedded default is SQLite in
-// <dataDir>/posthorn.db with message bodies as files in <dataDir>/blobs.
+// <dataDir>/posthorn.db with message bodies in <dataDir>/blobs: small ones as rows of
+// blobs/blobs.db, large ones (and every body of a data directory from before) as files
+// (store/blob-tiered.ts).
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
 import { openSqliteStore } from '../store/sqlite/index.ts';
-import { FileBlobStore } from '../store/blob-files.ts';
+import { TieredBlobStore } from '../store/blob-tiered.ts';
 import { InProcessChangeBus } from '../store/change-bus.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import { InProcessCoordination } from '../store/coordination-memory.ts';
@@ -25,13 +27,14 @@ export async function openConfiguredStore(config: Config): Promise<OpenedStore> 
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const bus = new InProcessChangeBus();
   const store = await openSqliteStore({ path: join(config.dataDir, 'posthorn.db'), bus });
-  const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+  const blobs = new TieredBlobStore(join(config.dataDir, 'blobs'));
   // An older Posthorn kept the outbound queue in <dataDir>/queue.db: carried in on first open.
   let carriedQueueMessages: number;
   try {
     carriedQueueMessages = await carryLegacyQueue(config.dataDir, store.queue, blobs);
   } catch (err) {
     await store.close();
+    await blobs.close();
     throw err;
   }
   // In memory, like the bus: one process serves the embedded store (coordination-memory.ts).

@@ -1,9 +1,13 @@
 // Message bodies as files, content-addressed by SHA-256 (DESIGN.md §3): <dir>/ab/cd/abcd…(64 hex).
+// The embedded store keeps small bodies in a table and only large ones here (blob-tiered.ts);
+// data directories from before the table have every body here, and read as before.
 //
 // Implementation notes:
 // - put() is durable before it resolves: temp file in the final directory (same filesystem, so
 //   rename is atomic), fsync the file, rename, fsync the directory; a fan-out directory created on
 //   the way is fsynced in its parent, or a crash could lose the directory entry of a fsynced file.
+// - Directory fsyncs are shared: puts that renamed into the same directory before its fsync
+//   started wait for that one fsync (DirSync), as the database's group commit shares a COMMIT.
 // - A blob that exists already is not rewritten (immutable, same content by definition) but its
 //   mtime is refreshed: garbage collection spares blobs younger than its grace period, which
 //   covers the gap between put() and the commit of the message row referring to the blob.
@@ -33,12 +37,48 @@ export function blobIdOf(content: Uint8Array): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
+export function isBlobId(id: string): boolean {
+  return BLOB_ID.test(id);
+}
+
 async function fsyncDir(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/** What the store has done to make writes durable (counted, for tests and benchmarks). */
+export interface FileSyncStats {
+  fileSyncs: number;
+  dirSyncs: number;
+}
+
+/**
+ * fsyncs of directories, shared: a request joins the fsync of that directory that is scheduled
+ * but not started yet (it will see every rename done before the request); otherwise it
+ * schedules a new one for the next turn of the event loop, so the renames of this turn join.
+ */
+export class DirSync {
+  private readonly waiting = new Map<string, Promise<void>>();
+  private readonly stats: FileSyncStats;
+
+  constructor(stats: FileSyncStats) {
+    this.stats = stats;
+  }
+
+  sync(path: string): Promise<void> {
+    const pending = this.waiting.get(path);
+    if (pending) return pending;
+    const started = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.waiting.delete(path);
+      this.stats.dirSyncs++;
+      return fsyncDir(path);
+    });
+    this.waiting.set(path, started);
+    return started;
   }
 }
 
@@ -53,6 +93,8 @@ export class FileBlobStore implements BlobStore {
    * found existing). Saves three syscalls per put; at most 256 + 65,536 short strings.
    */
   private readonly knownDirs = new Set<string>();
+  readonly stats: FileSyncStats = { fileSyncs: 0, dirSyncs: 0 };
+  private readonly dirSync = new DirSync(this.stats);
 
   constructor(dir: string) {
     this.dir = dir;
@@ -68,7 +110,7 @@ export class FileBlobStore implements BlobStore {
     if (this.knownDirs.has(path)) return;
     try {
       await mkdir(path, { mode: 0o700 });
-      await fsyncDir(parent);
+      await this.dirSync.sync(parent);
     } catch (err) {
       if (!isCode(err, 'EEXIST')) throw err;
     }
@@ -105,6 +147,7 @@ export class FileBlobStore implements BlobStore {
           const { bytesWritten } = await fh.write(content, written, size - written);
           written += bytesWritten;
         }
+        this.stats.fileSyncs++;
         await fh.sync();
         await fh.close();
         fh = null;
@@ -114,7 +157,7 @@ export class FileBlobStore implements BlobStore {
         await unlink(temp).catch(() => {});
         throw err;
       }
-      await fsyncDir(l2);
+      await this.dirSync.sync(l2);
       return { id, size };
     } catch (err) {
       throw translate(err);

@@ -4,11 +4,31 @@
 // A blob is written (put) before the message row that refers to it is committed, so a blob
 // without a reference may be one whose append is still on its way. Only blobs older than the
 // grace period are candidates, and put() refreshes the mtime of a blob that already exists.
-// On a FileBlobStore the final check runs with the blob set aside (FileBlobStore.deleteUnless),
-// which closes the remaining race with a concurrent put of the same content.
+// The final check runs guarded, which closes the remaining race with a concurrent put of the
+// same content: a file is set aside first (FileBlobStore.deleteUnless), a table row is only
+// deleted if its mtime is still the one the check saw (BlobTable.deleteUnless). Each tier of a
+// TieredBlobStore is collected on its own.
 
 import type { BlobStore, MailStore } from './types.ts';
 import { FileBlobStore } from './blob-files.ts';
+import { TieredBlobStore } from './blob-tiered.ts';
+
+/** A set of blobs that can delete one guarded by a final check. */
+interface GuardedBlobs {
+  list(): AsyncIterable<{ id: string; mtimeMs: number }>;
+  deleteUnless(id: string, keep: (mtimeMs: number) => Promise<boolean>): Promise<boolean>;
+}
+
+/** A store without a guarded delete: the plain delete after the check (no concurrent puts). */
+function unguarded(blobs: BlobStore): GuardedBlobs {
+  return {
+    list: () => blobs.list(),
+    deleteUnless: async (id) => {
+      await blobs.delete(id);
+      return true;
+    },
+  };
+}
 
 export interface GarbageResult {
   scanned: number;
@@ -27,29 +47,25 @@ export async function collectGarbage(
 ): Promise<GarbageResult> {
   const now = opts.now ?? Date.now;
   const result: GarbageResult = { scanned: 0, deleted: 0, referenced: 0, young: 0, tempRemoved: 0 };
-  const files = blobs instanceof FileBlobStore ? blobs : null;
+  const files = blobs instanceof TieredBlobStore ? blobs.files : blobs instanceof FileBlobStore ? blobs : null;
+  const tiers: GuardedBlobs[] = blobs instanceof TieredBlobStore ? [blobs.table, blobs.files] : [files ?? unguarded(blobs)];
   if (files) await files.recoverSetAside();
   const isYoung = (mtimeMs: number) => now() - mtimeMs < opts.graceMs;
 
-  for await (const { id, mtimeMs } of blobs.list()) {
-    result.scanned++;
-    if (isYoung(mtimeMs)) {
-      result.young++;
-      continue;
+  for (const tier of tiers) {
+    for await (const { id, mtimeMs } of tier.list()) {
+      result.scanned++;
+      if (isYoung(mtimeMs)) {
+        result.young++;
+        continue;
+      }
+      if (await store.isBlobReferenced(id)) {
+        result.referenced++;
+        continue;
+      }
+      if (await tier.deleteUnless(id, async (m) => isYoung(m) || (await store.isBlobReferenced(id)))) result.deleted++;
+      else result.referenced++;
     }
-    if (await store.isBlobReferenced(id)) {
-      result.referenced++;
-      continue;
-    }
-    let deleted: boolean;
-    if (files) {
-      deleted = await files.deleteUnless(id, async (m) => isYoung(m) || (await store.isBlobReferenced(id)));
-    } else {
-      await blobs.delete(id);
-      deleted = true;
-    }
-    if (deleted) result.deleted++;
-    else result.referenced++;
   }
 
   if (files) {

@@ -48,7 +48,7 @@ export interface MailStore extends DirectoryStore, MailData {
 }
 
 export interface BlobStore {
-  /** Writes durably (temp file, fsync, rename, fsync dir) unless identical content exists. */
+  /** Resolves once the content is durable (written unless identical content exists). */
   put(content: Uint8Array): Promise<{ id: string; size: number }>;
   get(id: string): Promise<Buffer>;
   /** Byte range [start, end) of a blob, for FETCH BODY[x]<partial> without reading it all. */
@@ -57,4 +57,6 @@ export interface BlobStore {
   delete(id: string): Promise<void>;
   /** Every stored blob id with its modification time (for garbage collection). */
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;
+  /** Releases what the store holds open (after the last put has resolved). */
+  close?(): Promise<void>;
 }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/index.ts';
-import { FileBlobStore } from '../../src/store/blob-files.ts';
+import { TieredBlobStore } from '../../src/store/blob-tiered.ts';
 import { InProcessChangeBus } from '../../src/store/change-bus.ts';
 import { ingestMessage } from '../../src/delivery/explicit-target.ts';
 import { fakeParse } from './store-fixtures.ts';
@@ -17,7 +17,7 @@ const [dir, accountArg, mailboxArg, concurrencyArg] = process.argv.slice(2);
 const accountId = Number(accountArg);
 const mailboxId = Number(mailboxArg);
 const store = await openSqliteStore({ path: path.join(dir, 'posthorn.db'), bus: new InProcessChangeBus() });
-const blobs = new FileBlobStore(path.join(dir, 'blobs'));
+const blobs = new TieredBlobStore(path.join(dir, 'blobs'));
 
 async function appender(): Promise<never> {
   for (;;) {
