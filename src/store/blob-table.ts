@@ -27,18 +27,12 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { closeSync, fsync, openSync } from 'node:fs';
 import { StoreError } from './types.ts';
+import { isTemporary, SYNC_BUSY_WAIT_MS, WriteLock } from './sqlite/write-lock.ts';
 
 const MAX_BATCH_ITEMS = 512;
 /** Bytes of content per transaction; a larger batch is split (bounds the WAL and the stall). */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
-const SYNC_BUSY_WAIT_MS = 5;
-const MAX_RETRY_DELAY_MS = 50;
 const SCHEMA_VERSION = 1;
-
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_IOERR = 10;
-const SQLITE_FULL = 13;
 
 function translate(err: unknown): unknown {
   if (err instanceof StoreError) return err;
@@ -46,13 +40,7 @@ function translate(err: unknown): unknown {
   if (errno === 'ENOSPC' || errno === 'EDQUOT' || errno === 'EIO' || errno === 'EMFILE' || errno === 'ENFILE') {
     return new StoreError('UNAVAILABLE', `blob store temporarily unavailable: ${errno}`);
   }
-  const code = (err as { errcode?: number }).errcode;
-  if (typeof code === 'number') {
-    const primary = code & 0xff;
-    if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED || primary === SQLITE_IOERR || primary === SQLITE_FULL) {
-      return new StoreError('UNAVAILABLE', `blob store temporarily unavailable: ${(err as Error).message}`);
-    }
-  }
+  if (isTemporary(err)) return new StoreError('UNAVAILABLE', `blob store temporarily unavailable: ${(err as Error).message}`);
   return err;
 }
 
@@ -90,8 +78,7 @@ export class BlobTable {
   private scheduled = false;
   private closed = false;
   private readonly busyTimeoutMs: number;
-  private busySince: number | null = null;
-  private retryDelayMs = 1;
+  private readonly writeLock: WriteLock;
   private idleWaiters: (() => void)[] = [];
   readonly stats: TableSyncStats = { commits: 0, walSyncs: 0, rowsWritten: 0 };
   /** Committed writes waiting for the next WAL fsync. */
@@ -104,6 +91,7 @@ export class BlobTable {
   constructor(path: string, opts: { busyTimeoutMs?: number } = {}) {
     this.path = path;
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+    this.writeLock = new WriteLock(this.busyTimeoutMs);
     this.db = new DatabaseSync(path);
     this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     this.db.exec('PRAGMA journal_mode = WAL');
@@ -233,27 +221,11 @@ export class BlobTable {
     });
   }
 
-  /** BEGIN IMMEDIATE, or 'retry' (scheduled) while another process holds the lock, or the error. */
+  /** BEGIN IMMEDIATE (sqlite/write-lock.ts), or 'retry' (scheduled) while another process holds the lock, or the error. */
   private begin(): 'ok' | 'retry' | { error: unknown } {
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      this.busySince = null;
-      this.retryDelayMs = 1;
-      return 'ok';
-    } catch (err) {
-      const primary = ((err as { errcode?: number }).errcode ?? 0) & 0xff;
-      const now = Date.now();
-      this.busySince ??= now;
-      if ((primary === SQLITE_BUSY || primary === SQLITE_LOCKED) && now - this.busySince < this.busyTimeoutMs) {
-        this.scheduled = true;
-        setTimeout(() => this.flush(), this.retryDelayMs);
-        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2);
-        return 'retry';
-      }
-      this.busySince = null;
-      this.retryDelayMs = 1;
-      return { error: translate(err) };
-    }
+    const r = this.writeLock.begin(this.db, () => this.flush());
+    if (r === 'retry') this.scheduled = true;
+    return r === 'ok' || r === 'retry' ? r : { error: translate(r.error) };
   }
 
   private flush(): void {

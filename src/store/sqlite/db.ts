@@ -20,26 +20,15 @@ import { StoreError } from '../types.ts';
 import type { AccountId, ChangeBus, ChangeEvent, ChangeKind, EmailId, MailboxId, MessageId, ThreadId } from '../types.ts';
 import { migrate } from './migrations.ts';
 import { FlagLists } from './rows.ts';
+import { isTemporary, primaryCode, SQLITE_CONSTRAINT, SYNC_BUSY_WAIT_MS, WriteLock } from './write-lock.ts';
 
 const MAX_BATCH = 256;
-/** SQLite's blocking busy wait per attempt, once the database is open (see the notes above). */
-const SYNC_BUSY_WAIT_MS = 5;
-/** Longest pause between two attempts to take the write lock. */
-const MAX_RETRY_DELAY_MS = 50;
-
-/** SQLite primary result codes (errcode & 0xff) we translate. */
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_IOERR = 10;
-const SQLITE_FULL = 13;
-const SQLITE_CONSTRAINT = 19;
-
 export function translateError(err: unknown): unknown {
   if (err instanceof StoreError) return err;
   const code = (err as { errcode?: number }).errcode;
   if (typeof code === 'number') {
-    const primary = code & 0xff;
-    if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED || primary === SQLITE_IOERR || primary === SQLITE_FULL) {
+    const primary = primaryCode(err);
+    if (isTemporary(err)) {
       return new StoreError('UNAVAILABLE', `database temporarily unavailable: ${(err as Error).message}`);
     }
     if (primary === SQLITE_CONSTRAINT && /UNIQUE|PRIMARY KEY/.test((err as Error).message)) {
@@ -170,15 +159,14 @@ export class Db {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private readonly busyTimeoutMs: number;
-  /** When the current batch first found the write lock taken; null when it has not. */
-  private busySince: number | null = null;
-  private retryDelayMs = 1;
+  private readonly writeLock: WriteLock;
 
   constructor(opts: DbOptions) {
     this.bus = opts.bus;
     this.now = opts.now;
     this.groupCommit = opts.groupCommit;
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs));
+    this.writeLock = new WriteLock(this.busyTimeoutMs);
     this.sqlite = new DatabaseSync(opts.path);
     // Opening may wait the whole timeout (migrations run before anything else is served).
     this.sqlite.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
@@ -266,31 +254,11 @@ export class Db {
     });
   }
 
-  /**
-   * Takes the write lock. When another process holds it, schedules another attempt and returns
-   * 'retry' (the batch stays queued) until busyTimeoutMs has passed since the first attempt.
-   */
+  /** Takes the write lock (write-lock.ts); on 'retry' the batch stays queued for the next attempt. */
   private begin(): 'ok' | 'retry' | { error: unknown } {
-    try {
-      this.sqlite.exec('BEGIN IMMEDIATE');
-      this.busySince = null;
-      this.retryDelayMs = 1;
-      return 'ok';
-    } catch (err) {
-      const primary = ((err as { errcode?: number }).errcode ?? 0) & 0xff;
-      const busy = primary === SQLITE_BUSY || primary === SQLITE_LOCKED;
-      const now = Date.now();
-      this.busySince ??= now;
-      if (busy && now - this.busySince < this.busyTimeoutMs) {
-        this.scheduled = true;
-        setTimeout(() => this.flush(), this.retryDelayMs);
-        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2);
-        return 'retry';
-      }
-      this.busySince = null;
-      this.retryDelayMs = 1;
-      return { error: translateError(err) };
-    }
+    const r = this.writeLock.begin(this.sqlite, () => this.flush());
+    if (r === 'retry') this.scheduled = true;
+    return r === 'ok' || r === 'retry' ? r : { error: translateError(r.error) };
   }
 
   private flush(): void {
