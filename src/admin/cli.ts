@@ -98,11 +98,12 @@ export async function runAdminCommand(argv: string[], io: CliIo, env: NodeJS.Pro
   try {
     const config = loadConfig({ file: parsed.values.config, env });
     const { openConfiguredStore } = await import('../server/open-store.ts');
-    const { store } = await openConfiguredStore(config);
+    const { store, blobs } = await openConfiguredStore(config);
     try {
       await command({ store, config, io, args, flags: parsed.values });
     } finally {
       await store.close();
+      await blobs.close?.();
     }
     return 0;
   } catch (err) {
