@@ -5,9 +5,14 @@
 // - An unknown address costs the same argon2 work as a wrong password and gets the same answer
 //   (no user enumeration by text or timing).
 // - Failures are counted per remote IP and per account in a sliding window, in the Coordination
-//   backend, so every node of an installation sees the same counts; past the limit every attempt
-//   from that IP (or for that account) is refused without checking the password, until the window
-//   has passed. Other IPs are unaffected by an IP's failures.
+//   backend, so every node of an installation sees the same counts. An attempt is counted when it
+//   starts (an atomic hit that returns the count), not when its password check ends: fifty wrong
+//   passwords sent in parallel on separate connections are limited at the limit, not after fifty
+//   full checks. An attempt past the limit is refused without checking the password and takes its
+//   hits back, as does a successful login, so only failures stay in the window; one refused for
+//   now by the hash bound keeps its hit on the address (not on the account).
+// - Password hashes run through a HashGate (hash-gate.ts): bounded at once, per remote address
+//   too, and past the bound refused at once as 'busy' (a temporary failure), never queued.
 // - Verified-login cache (the idea of Dovecot's auth_cache): after a successful argon2 check the
 //   authenticator keeps HMAC-SHA256(process key, stored hash, password) per account for a few
 //   minutes, so a client that logs in again and again (IMAP clients open a connection per
@@ -20,6 +25,7 @@ import type { Account, MailStore } from '../store/types.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import { verifyPassword, dummyPasswordHash } from './password.ts';
 import { normaliseAddress } from '../mail/address.ts';
+import { HashGate } from './hash-gate.ts';
 
 export interface AuthLimits {
   windowMs: number;
@@ -40,7 +46,8 @@ const MAX_VERIFIED_ENTRIES = 100_000;
 
 export type AuthResult =
   | { ok: true; account: Account }
-  | { ok: false; reason: 'invalid' | 'rate-limited' | 'disabled' };
+  /** 'rate-limited' and 'busy' are temporary: try again later. */
+  | { ok: false; reason: 'invalid' | 'rate-limited' | 'busy' | 'disabled' };
 
 export interface AuthContext {
   ip: string;
@@ -55,6 +62,8 @@ export interface AuthenticatorOptions {
   /** Clock of the verified-login cache (the failure windows run on the coordination's clock). */
   now?: () => number;
   verify?: (password: string, hash: string) => Promise<boolean>;
+  /** The bound on password hashes at once (default: DEFAULT_HASH_GATE). */
+  hashGate?: HashGate;
 }
 
 export class Authenticator {
@@ -66,6 +75,7 @@ export class Authenticator {
   private readonly verified = new Map<number, { digest: Buffer; expires: number }>();
 
   private readonly verify: (password: string, hash: string) => Promise<boolean>;
+  private readonly hashGate: HashGate;
 
   constructor(opts: AuthenticatorOptions) {
     this.store = opts.store;
@@ -73,6 +83,7 @@ export class Authenticator {
     this.limits = opts.limits ?? DEFAULT_AUTH_LIMITS;
     this.now = opts.now ?? Date.now;
     this.verify = opts.verify ?? verifyPassword;
+    this.hashGate = opts.hashGate ?? new HashGate();
   }
 
   async authenticate(username: string, password: string, ctx: AuthContext): Promise<AuthResult> {
@@ -80,25 +91,41 @@ export class Authenticator {
     const ipKey = failuresOfIp(ctx.ip);
     const accountKey = failuresOfAccount(address ?? username.toLowerCase());
     const windowMs = this.limits.windowMs;
-    const [ipFailures, accountFailures] = await Promise.all([
-      this.coordination.countHits(ipKey, windowMs),
-      this.coordination.countHits(accountKey, windowMs),
+    // Counted as it starts (see the notes above): concurrent attempts each get their own count.
+    const [ipHit, accountHit] = await Promise.all([
+      this.coordination.recordHit(ipKey, windowMs),
+      this.coordination.recordHit(accountKey, windowMs),
     ]);
-    if (ipFailures >= this.limits.maxFailuresPerIp || accountFailures >= this.limits.maxFailuresPerAccount) {
+    const takeBack = async (): Promise<void> => {
+      await Promise.all([this.coordination.withdrawHit(ipKey, ipHit.id), this.coordination.withdrawHit(accountKey, accountHit.id)]);
+    };
+    if (ipHit.count > this.limits.maxFailuresPerIp || accountHit.count > this.limits.maxFailuresPerAccount) {
+      await takeBack();
       return { ok: false, reason: 'rate-limited' };
     }
     const account = address ? await this.store.getAccountByAddress(address) : null;
     if (account && this.isVerified(account, password)) {
+      await takeBack();
       if (account.disabled) return { ok: false, reason: 'disabled' };
       return { ok: true, account };
     }
-    const valid = await this.verify(password, account?.passwordHash ?? (await dummyPasswordHash()));
-    if (account && valid) {
+    const hash = account?.passwordHash ?? (await dummyPasswordHash());
+    // An address whose earlier attempts in the window (failed or still running) exist waits behind
+    // those that have none (hash-gate.ts).
+    const checked = await this.hashGate.run(ctx.ip, () => this.verify(password, hash), ipHit.count > 1 ? 'suspect' : 'clean');
+    if (checked.busy) {
+      // The address's attempt still counts (a flood refused for now becomes 'suspect' and then
+      // limited); the account's does not, so a flood cannot lock its owner out this way.
+      await this.coordination.withdrawHit(accountKey, accountHit.id);
+      return { ok: false, reason: 'busy' };
+    }
+    if (account && checked.value) {
+      await takeBack();
       if (account.disabled) return { ok: false, reason: 'disabled' };
       this.remember(account, password);
       return { ok: true, account };
     }
-    await Promise.all([this.coordination.recordHit(ipKey, windowMs), this.coordination.recordHit(accountKey, windowMs)]);
+    // A failure: its hits stay in the window.
     return { ok: false, reason: 'invalid' };
   }
 

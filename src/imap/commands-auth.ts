@@ -42,6 +42,10 @@ async function authenticate(s: ImapSession, user: string, password: string): Pro
       s.ctx.metrics.login('rate-limited');
       throw new ImapNo('UNAVAILABLE', 'Too many failed attempts, try again later');
     }
+    if (result.reason === 'busy') {
+      s.ctx.metrics.login('busy');
+      throw new ImapNo('UNAVAILABLE', 'Too many logins in progress, try again');
+    }
     s.ctx.metrics.login('failed');
     // The same answer for an unknown user, a wrong password and a disabled account.
     throw new ImapNo('AUTHENTICATIONFAILED', 'Authentication failed');

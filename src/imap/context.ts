@@ -7,7 +7,7 @@ import { holdSlot, type HeldClaim } from '../store/coordination-claims.ts';
 import { AppendBudget } from './append-budget.ts';
 
 export interface ImapMetrics {
-  login(result: 'ok' | 'failed' | 'rate-limited' | 'unavailable'): void;
+  login(result: 'ok' | 'failed' | 'rate-limited' | 'busy' | 'unavailable'): void;
   session(listener: string): void;
   command(name: string, status: 'OK' | 'NO' | 'BAD'): void;
 }

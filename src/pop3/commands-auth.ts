@@ -126,6 +126,13 @@ async function login(session: Pop3Session, user: string, password: string, mecha
     session.io.end('auth-failures');
     return;
   }
+  if (result.reason === 'busy') {
+    session.ctx.metrics.login('busy');
+    session.ctx.deps.log.warn({ event: 'login-failed', protocol: 'pop3', remote: session.io.remote, user, mechanism, reason: 'busy' });
+    // RFC 3206 §4 SYS/TEMP: the server could not check the password now; the session stays usable.
+    session.io.write(errLine('SYS/TEMP', 'Too many logins in progress, try again'));
+    return;
+  }
   if (result.reason === 'disabled') {
     session.ctx.metrics.login('failed');
     session.ctx.deps.log.warn({ event: 'login-failed', protocol: 'pop3', remote: session.io.remote, user, mechanism, reason: 'disabled' });

@@ -13,7 +13,7 @@ export interface Pop3Options {
 }
 
 export interface Pop3Metrics {
-  login(result: 'ok' | 'failed' | 'rate-limited' | 'in-use'): void;
+  login(result: 'ok' | 'failed' | 'rate-limited' | 'busy' | 'in-use'): void;
   session(listener: string): void;
   retrieved(octets: number): void;
   deleted(count: number): void;

@@ -107,7 +107,7 @@ export class SessionHandlers {
           return cb(null, { user });
         }
         this.deps.log.info({ event: 'login-failed', protocol: 'smtp', remote: ip, reason: result.reason });
-        cb(result.reason === 'rate-limited' ? replies.authRateLimited() : replies.authFailed());
+        cb(result.reason === 'rate-limited' ? replies.authRateLimited() : result.reason === 'busy' ? replies.authBusy() : replies.authFailed());
       },
       (err: unknown) => {
         this.deps.log.error({ event: 'smtp-error', protocol: 'smtp', remote: ip, stage: 'auth', err: (err as Error).message });

@@ -118,10 +118,11 @@ export class RawImap {
     for (const f of w) f();
   }
 
-  static async connect(port: number, opts: { tls?: boolean } = {}): Promise<RawImap> {
+  /** `from` (plaintext only): the local address to connect from; another loopback address is another client. */
+  static async connect(port: number, opts: { tls?: boolean; from?: string } = {}): Promise<RawImap> {
     const socket = opts.tls
       ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : net.connect({ port, host: '127.0.0.1' });
+      : net.connect({ port, host: '127.0.0.1', localAddress: opts.from });
     await new Promise<void>((resolve, reject) => {
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

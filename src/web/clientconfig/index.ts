@@ -133,6 +133,7 @@ export const mobileconfigRoute: Route = async (req, res, url, ctx) => {
     ctx.log.info({ event: 'login-failed', account: normaliseAddress(credentials.username) ?? undefined, ip, protocol: 'http', reason: result.reason, path: url.pathname });
     // RFC 6585 §4: too many failed attempts from this IP or for this account.
     if (result.reason === 'rate-limited') return refuse(res, 429, 'Too many failed logins; try again later.');
+    if (result.reason === 'busy') return refuse(res, 503, 'Too many logins in progress; try again.');
     if (result.reason === 'disabled') return refuse(res, 403, 'This account is disabled.');
     return challenge(res, 'Wrong email address or password.');
   }
