@@ -110,10 +110,12 @@ export class Authenticator {
       return { ok: true, account };
     }
     const hash = account?.passwordHash ?? (await dummyPasswordHash());
-    // An address whose earlier attempts in the window (failed or still running) exist waits behind
-    // those that have none (hash-gate.ts).
-    const checked = await this.hashGate.run(ctx.ip, () => this.verify(password, hash), ipHit.count > 1 ? 'suspect' : 'clean');
+    // An address that failed or was refused lately waits behind those that did not (hash-gate.ts).
+    const troubleKey = troubleOfIp(ctx.ip);
+    const suspect = (await this.coordination.countHits(troubleKey, windowMs)) > 0;
+    const checked = await this.hashGate.run(ctx.ip, () => this.verify(password, hash), suspect ? 'suspect' : 'clean');
     if (checked.busy) {
+      await this.coordination.recordHit(troubleKey, windowMs);
       // The address's attempt still counts (a flood refused for now becomes 'suspect' and then
       // limited); the account's does not, so a flood cannot lock its owner out this way.
       await this.coordination.withdrawHit(accountKey, accountHit.id);
@@ -126,6 +128,7 @@ export class Authenticator {
       return { ok: true, account };
     }
     // A failure: its hits stay in the window.
+    await this.coordination.recordHit(troubleKey, windowMs);
     return { ok: false, reason: 'invalid' };
   }
 
@@ -163,3 +166,5 @@ export class Authenticator {
 // under their lower-case text, so guessing with junk names is limited too.
 const failuresOfIp = (ip: string): string => `login-failures/ip/${ip}`;
 const failuresOfAccount = (name: string): string => `login-failures/account/${name}`;
+/** Failures and refusals of an address, apart from its attempts: what makes it 'suspect'. */
+const troubleOfIp = (ip: string): string => `login-trouble/ip/${ip}`;

@@ -4,8 +4,9 @@
 //
 // - At most `running` hashes at a time (the thread pool has four threads by default, which
 //   also serve file I/O), then at most `queued` waiting, first come first served.
-// - At most `perClient` running or waiting per remote address: one address cannot take the
-//   queue, so a login from another address finds room.
+// - At most `perClient` running or waiting per suspect address: one attacking address cannot
+//   take the queue, so a login from another address finds room. A clean address is not held to
+//   it: a mail client opens several connections at once and logs in on each.
 // - Two queues: attempts from an address with no recent failure ('clean') are served before
 //   those from an address that has failed lately ('suspect'), each queue bounded on its own. A
 //   flood from many addresses fails fast and becomes suspect, so an honest login from an address
@@ -36,7 +37,7 @@ export class HashGate {
   /** Runs fn when a place is free, or answers 'busy' at once when none can be had. */
   async run<T>(client: string, fn: () => Promise<T>, priority: HashPriority = 'clean'): Promise<{ busy: true } | { busy: false; value: T }> {
     const mine = this.perClient.get(client) ?? 0;
-    if (mine >= this.limits.perClient) return { busy: true };
+    if (priority === 'suspect' && mine >= this.limits.perClient) return { busy: true };
     const queue = this.waiting[priority];
     if (this.active >= this.limits.running && queue.length >= this.limits.queued) return { busy: true };
     this.perClient.set(client, mine + 1);
