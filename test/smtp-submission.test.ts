@@ -231,3 +231,22 @@ test('a submitted Authentication-Results in our name is removed (RFC 8601 §5)',
   const got = (await h.inbox('bob@posthorn.test')).find((m) => m.includes('Subject: forged verdict'))!;
   assert.ok(!got.includes('header.from=bank.test'));
 });
+
+test('AUTH PLAIN with an authorization identity other than the authentication identity is refused (RFC 4616 §2)', async () => {
+  const plain = (authzid: string, authcid: string): string => Buffer.from(`${authzid}\0${authcid}\0${PASSWORD}`).toString('base64');
+  const attempt = async (token: string): Promise<string> => {
+    const c = await RawSmtp.connect(h.ports.submissions, true);
+    try {
+      await c.reply();
+      await c.cmd('EHLO client.test');
+      return codes(await c.cmd(`AUTH PLAIN ${token}`));
+    } finally {
+      c.end();
+    }
+  };
+  // alice's own password, asking to act as bob: refused, though the password is right.
+  assert.equal(await attempt(plain('bob@posthorn.test', 'alice@posthorn.test')), '535 5.7.8');
+  // The same identity twice (any case), or the authzid alone as many clients send it, are alice.
+  assert.equal(await attempt(plain('Alice@Posthorn.test', 'alice@posthorn.test')), '235 2.7.0');
+  assert.equal(await attempt(plain('alice@posthorn.test', '')), '235 2.7.0');
+});

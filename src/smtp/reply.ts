@@ -30,6 +30,8 @@ export const replies = {
   temporaryFailure: () => new SmtpReply(451, '4.3.0', 'Temporary failure, please try again later'),
   authFailed: () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid'),
   authRateLimited: () => new SmtpReply(454, '4.7.0', 'Too many failed logins, try again later'),
+  /** RFC 4954 §6 535 5.7.8; RFC 4616 §2: the server does not let one user act as another. */
+  authzidRefused: () => new SmtpReply(535, '5.7.8', 'Authorization identity not allowed'),
   /** RFC 4954 §6: 454 4.7.0 Temporary authentication failure. */
   authBusy: () => new SmtpReply(454, '4.7.0', 'Temporary authentication failure, too many logins in progress'),
   plaintextRefused: () => new SmtpReply(538, '5.7.11', 'Encryption required for requested authentication mechanism'),

@@ -98,6 +98,14 @@ export class SessionHandlers {
     const ip = ipOf(session);
     const plaintextOk = this.deps.config.auth.allowPlaintextOnLoopback && isLoopback(ip);
     if (!session.secure && !plaintextOk) return cb(replies.plaintextRefused());
+    // RFC 4616 §2: acting as someone else is not allowed. smtp-server falls back to the authzid as
+    // the user when the authcid is empty (clients that put it there); both given and different
+    // is a request to act as another user, refused as IMAP and POP3 refuse it.
+    if (auth.method === 'PLAIN' && auth.authcid && auth.authzid && auth.authzid.toLowerCase() !== auth.authcid.toLowerCase()) {
+      this.logins({ result: 'invalid' });
+      this.deps.log.info({ event: 'login-failed', protocol: 'smtp', remote: ip, reason: 'authzid-mismatch' });
+      return cb(replies.authzidRefused());
+    }
     this.deps.auth.authenticate(auth.username ?? '', auth.password ?? '', { ip, protocol: 'smtp' }).then(
       (result) => {
         this.logins({ result: result.ok ? 'ok' : result.reason });
