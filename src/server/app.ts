@@ -21,7 +21,7 @@ import { Authenticator } from '../auth/authenticator.ts';
 import { LocalDelivery } from '../delivery/local-delivery.ts';
 import { inboxRules, type DeliveryRules } from '../delivery/rules.ts';
 import { parseMessage } from '../wire/mime/parse.ts';
-import { collectGarbage } from '../store/blob-gc.ts';
+import { collectGarbage, sweepTemporary } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
 import type { Listener } from '../net/listener.ts';
 import { protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
@@ -35,11 +35,15 @@ export interface RunningServer {
    * reports. Written only by whoever starts listeners.
    */
   ports: Record<string, number>;
+  /** The start-up sweep of blob temp files left by a crash; resolves when it has run. */
+  startSweep: Promise<void>;
   stop(): Promise<void>;
 }
 
 const BLOB_GC_INTERVAL_MS = 60 * 60_000;
 const BLOB_GC_GRACE_MS = 60 * 60_000;
+/** At start, a blob temp file this old cannot be a put still running in another process. */
+const START_SWEEP_AGE_MS = 60_000;
 
 export interface StartOptions {
   log?: Logger;
@@ -106,6 +110,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       .catch((err: unknown) => log.error({ event: 'blob-gc-failed', err: (err as Error).message }));
   }, BLOB_GC_INTERVAL_MS);
   gcTimer.unref();
+  // Temp files of puts a crash interrupted; in the background, since a large store has many
+  // fan-out directories to read.
+  const swept = sweepTemporary(blobs, { olderThanMs: START_SWEEP_AGE_MS })
+    .then((removed) => {
+      if (removed > 0) log.info({ event: 'blob-temp-swept', removed });
+    })
+    .catch((err: unknown) => log.error({ event: 'blob-temp-sweep-failed', err: (err as Error).message }));
 
   outbound.start();
   ready = true;
@@ -116,10 +127,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     deps,
     outbound,
     ports,
+    startSweep: swept,
     stop() {
       stopping ??= (async () => {
         ready = false;
         clearInterval(gcTimer);
+        await swept;
         const graceMs = config.limits.shutdownGraceSeconds * 1000;
         await Promise.allSettled(services.map((s) => s.close(graceMs)));
         await outbound.stop();

@@ -68,12 +68,24 @@ export async function collectGarbage(
     }
   }
 
-  if (files) {
-    for await (const t of files.listTemporary()) {
-      if (isYoung(t.mtimeMs)) continue;
-      await files.removeTemporary(t.path);
-      result.tempRemoved++;
-    }
-  }
+  result.tempRemoved = await sweepTemporary(blobs, { olderThanMs: opts.graceMs, now });
   return result;
+}
+
+/**
+ * Removes the temporary files of puts that a crash interrupted (written, never renamed into
+ * place) that are older than olderThanMs; a younger one may be a put still running in another
+ * process. Returns how many went. The server runs it once at start, and blob GC each time.
+ */
+export async function sweepTemporary(blobs: BlobStore, opts: { olderThanMs: number; now?: () => number }): Promise<number> {
+  const files = blobs instanceof TieredBlobStore ? blobs.files : blobs instanceof FileBlobStore ? blobs : null;
+  if (!files) return 0;
+  const now = opts.now ?? Date.now;
+  let removed = 0;
+  for await (const t of files.listTemporary()) {
+    if (now() - t.mtimeMs < opts.olderThanMs) continue;
+    await files.removeTemporary(t.path);
+    removed++;
+  }
+  return removed;
 }
