@@ -172,6 +172,16 @@ export function queueContract(open: OpenTestStore): void {
       assert.deepEqual((await queue.list()).map((m) => m.id), [one.id]);
     }));
 
+  it('queue ids are never handed out again: a message queued after the last one left gets a new id', () =>
+    withStore(open, async (ctx) => {
+      const queue = ctx.store.queue;
+      const first = await queueOne(ctx, ['a@remote.test'], { subject: 'first' });
+      assert.equal(await queue.drop(first.id), true);
+      assert.deepEqual(await queue.list(), []);
+      const second = await queueOne(ctx, ['b@remote.test'], { subject: 'second' });
+      assert.ok(second.id > first.id, `${second.id} after ${first.id}: an id in a log or a Received: field means one message`);
+    }));
+
   it('a queued body is a referenced blob: garbage collection keeps it until the message leaves the queue', () =>
     withStore(open, async (ctx) => {
       const { store, blobs } = ctx;
