@@ -3,6 +3,7 @@
 // GETQUOTA/GETQUOTAROOT (RFC 9208). STATUS answers from the mailbox's counters, never by
 // scanning messages.
 
+import { storageKiB } from '../mail/quota.ts';
 import type { Mailbox, SpecialUse } from '../store/types.ts';
 import { quotaResponse, quotaRootResponse, statusResponse, type StatusItem } from '../wire/imap/index.ts';
 import { command } from './descriptor.ts';
@@ -114,7 +115,7 @@ const status = command({
 /** RFC 9208 §5.1: one quota root "" for the whole account; STORAGE is counted in KiB. */
 async function writeQuota(s: ImapSession): Promise<void> {
   const q = await storeCall(() => s.ctx.deps.store.quota(s.accountId()));
-  const resources = q.limitBytes === null ? [] : [{ resource: 'STORAGE', usage: Math.ceil(q.usedBytes / 1024), limit: Math.floor(q.limitBytes / 1024) }];
+  const resources = q.limitBytes === null ? [] : [{ resource: 'STORAGE', ...storageKiB(q.usedBytes, q.limitBytes) }];
   s.write(quotaResponse('', resources));
 }
 
