@@ -80,8 +80,7 @@ async function appendUntilKilled(dir: string, life: number, killAfter: number, s
     let oks = 0;
     let inFlightAtKill = 0;
     const inFlightBySession: Map<string, Sent>[] = [];
-    const session = async (id: number): Promise<void> => {
-      const c = await login(port);
+    const session = async (id: number, c: Awaited<ReturnType<typeof login>>): Promise<void> => {
       const inFlight = new Map<string, Sent>();
       inFlightBySession.push(inFlight);
       let n = 0;
@@ -119,7 +118,10 @@ async function appendUntilKilled(dir: string, life: number, killAfter: number, s
         c.close();
       }
     };
-    await Promise.all(Array.from({ length: SESSIONS }, (_, i) => session(i)));
+    // Every session logged in before the first APPEND: the kill comes after N acknowledgements,
+    // and a session still logging in then would see its connection close, not the test's subject.
+    const clients = await Promise.all(Array.from({ length: SESSIONS }, () => login(port)));
+    await Promise.all(clients.map((c, i) => session(i, c)));
     const [, signal] = await died;
     assert.equal(signal, 'SIGKILL', `life ${life}: the server was killed, not stopped`);
     assert.ok(oks >= killAfter, `life ${life}: ${oks} APPENDs acknowledged`);

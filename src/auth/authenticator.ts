@@ -8,9 +8,11 @@
 //   backend, so every node of an installation sees the same counts. An attempt is counted when it
 //   starts (an atomic hit that returns the count), not when its password check ends: fifty wrong
 //   passwords sent in parallel on separate connections are limited at the limit, not after fifty
-//   full checks. An attempt past the limit is refused without checking the password and takes its
-//   hits back, as does a successful login, so only failures stay in the window; one refused for
-//   now by the hash bound keeps its hit on the address (not on the account).
+//   full checks. Past the limit an attempt is refused without a check ('rate-limited'); one that
+//   finds the limit reached only by checks still running is refused for now ('busy'). A success
+//   takes its hits back, so only failures stay in the window; one refused by the hash bound keeps
+//   its hit on the address (not on the account). A remembered login (below) and an attempt that
+//   joins an identical check already running are not counted: they start no check.
 // - Password hashes run through a HashGate (hash-gate.ts): bounded at once, per remote address
 //   too, and past the bound refused at once as 'busy' (a temporary failure), never queued.
 // - Verified-login cache (the idea of Dovecot's auth_cache): after a successful argon2 check the
@@ -73,6 +75,8 @@ export class Authenticator {
   private readonly now: () => number;
   private readonly cacheKey = randomBytes(32);
   private readonly verified = new Map<number, { digest: Buffer; expires: number }>();
+  /** Attempts running now, by account and password digest: a client opening ten connections at once pays one hash. */
+  private readonly inFlight = new Map<string, Promise<AuthResult>>();
 
   private readonly verify: (password: string, hash: string) => Promise<boolean>;
   private readonly hashGate: HashGate;
@@ -88,26 +92,43 @@ export class Authenticator {
 
   async authenticate(username: string, password: string, ctx: AuthContext): Promise<AuthResult> {
     const address = normaliseAddress(username);
+    const account = address ? await this.store.getAccountByAddress(address) : null;
+    if (!account) return this.attempt(address ?? username.toLowerCase(), null, password, ctx);
+    // The same account and password being tried already (a client opening ten connections at
+    // once): this attempt shares that one, its single check and its outcome, and is not counted.
+    const key = `${account.id}:${this.digest(account, password).toString('hex')}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const attempt = this.attempt(account.address, account, password, ctx);
+    this.inFlight.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async attempt(name: string, account: Account | null, password: string, ctx: AuthContext): Promise<AuthResult> {
     const ipKey = failuresOfIp(ctx.ip);
-    const accountKey = failuresOfAccount(address ?? username.toLowerCase());
+    const accountKey = failuresOfAccount(name);
     const windowMs = this.limits.windowMs;
-    // Counted as it starts (see the notes above): concurrent attempts each get their own count.
-    const [ipHit, accountHit] = await Promise.all([
-      this.coordination.recordHit(ipKey, windowMs),
-      this.coordination.recordHit(accountKey, windowMs),
-    ]);
+    const [ipCount, accountCount] = await Promise.all([this.coordination.countHits(ipKey, windowMs), this.coordination.countHits(accountKey, windowMs)]);
+    if (ipCount >= this.limits.maxFailuresPerIp || accountCount >= this.limits.maxFailuresPerAccount) return { ok: false, reason: 'rate-limited' };
+    if (account && this.isVerified(account, password)) {
+      if (account.disabled) return { ok: false, reason: 'disabled' };
+      return { ok: true, account };
+    }
+
+    // A password check is counted as it starts (see the notes above): concurrent checks each get
+    // their own count, so no more start than the limit allows. One that finds the count past the
+    // limit only because of checks still running is refused for now ('busy').
+    const [ipHit, accountHit] = await Promise.all([this.coordination.recordHit(ipKey, windowMs), this.coordination.recordHit(accountKey, windowMs)]);
     const takeBack = async (): Promise<void> => {
       await Promise.all([this.coordination.withdrawHit(ipKey, ipHit.id), this.coordination.withdrawHit(accountKey, accountHit.id)]);
     };
     if (ipHit.count > this.limits.maxFailuresPerIp || accountHit.count > this.limits.maxFailuresPerAccount) {
       await takeBack();
-      return { ok: false, reason: 'rate-limited' };
-    }
-    const account = address ? await this.store.getAccountByAddress(address) : null;
-    if (account && this.isVerified(account, password)) {
-      await takeBack();
-      if (account.disabled) return { ok: false, reason: 'disabled' };
-      return { ok: true, account };
+      return { ok: false, reason: 'busy' };
     }
     const hash = account?.passwordHash ?? (await dummyPasswordHash());
     // An address that failed or was refused lately waits behind those that did not (hash-gate.ts).
@@ -121,15 +142,15 @@ export class Authenticator {
       await this.coordination.withdrawHit(accountKey, accountHit.id);
       return { ok: false, reason: 'busy' };
     }
-    if (account && checked.value) {
-      await takeBack();
-      if (account.disabled) return { ok: false, reason: 'disabled' };
-      this.remember(account, password);
-      return { ok: true, account };
+    if (!account || !checked.value) {
+      // A failure keeps its hits in the window.
+      await this.coordination.recordHit(troubleKey, windowMs);
+      return { ok: false, reason: 'invalid' };
     }
-    // A failure: its hits stay in the window.
-    await this.coordination.recordHit(troubleKey, windowMs);
-    return { ok: false, reason: 'invalid' };
+    await takeBack();
+    if (account.disabled) return { ok: false, reason: 'disabled' };
+    this.remember(account, password);
+    return { ok: true, account };
   }
 
   private digest(account: Account, password: string): Buffer {
