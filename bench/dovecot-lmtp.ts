@@ -27,7 +27,8 @@ function mailOwner(): { uid: number; gid: number } {
   return { uid: Number(execFileSync('id', ['-u', 'nobody']).toString().trim()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString().trim()) };
 }
 
-async function waitPort(port: number): Promise<void> {
+/** Resolves once something listens on the loopback port (at most 10 s). */
+export async function waitPort(port: number, what = 'dovecot LMTP'): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const s = net.connect({ port, host: '127.0.0.1' });
     const ok = await new Promise<boolean>((resolve) => {
@@ -38,7 +39,7 @@ async function waitPort(port: number): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`dovecot LMTP did not listen on ${port}`);
+  throw new Error(`${what} did not listen on ${port}`);
 }
 
 export async function startDovecotLmtp(dir: string, port: number, users: string[]): Promise<DovecotLmtp> {

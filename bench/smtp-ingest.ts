@@ -24,7 +24,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { fsyncRate } from './disk-fsync.ts';
-import { startDovecotLmtp, dovecotBinary, type DovecotLmtp } from './dovecot-lmtp.ts';
+import { startDovecotLmtp, dovecotBinary, waitPort, type DovecotLmtp } from './dovecot-lmtp.ts';
 
 interface ClientJob {
   port: number;
@@ -139,19 +139,6 @@ function median(xs: number[]): number {
 function which(cmd: string): string | null {
   for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) if (existsSync(join(dir, cmd))) return join(dir, cmd);
   return null;
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (;;) {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    const ok = await new Promise<boolean>((resolve) => {
-      s.once('connect', () => resolve(true));
-      s.once('error', () => resolve(false));
-    });
-    s.destroy();
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function freePort(): Promise<number> {
@@ -296,7 +283,7 @@ async function main(): Promise<void> {
       const sinkPort = await freePort();
       const child = spawn(sink, ['-u', 'nobody', '-h', 'sink.test', `127.0.0.1:${sinkPort}`, '1024'], { stdio: 'ignore' });
       children.push(child);
-      await waitPort(sinkPort);
+      await waitPort(sinkPort, 'smtp-sink');
       const sinkRates: number[] = [];
       const s50: number[] = [];
       const s99: number[] = [];
