@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { TieredBlobStore, TABLE_MAX_BYTES, TABLE_FILE } from '../src/store/blob-tiered.ts';
 import { DirSync, FileBlobStore } from '../src/store/blob-files.ts';
 import { collectGarbage } from '../src/store/blob-gc.ts';
 import { StoreError, type MailStore } from '../src/store/types.ts';
 import { sha256 } from './helpers/store-fixtures.ts';
+import { runUntilKilled } from './helpers/child-process.ts';
 
 const CHILD = path.join(import.meta.dirname, 'helpers', 'blob-put-child.ts');
 const HOUR = 3_600_000;
@@ -243,25 +242,9 @@ describe('TieredBlobStore garbage collection', () => {
 
 /** Runs the child until it has reported `killAfter` durable puts, then SIGKILLs it. */
 function runAndKill(dir: string, killAfter: number): Promise<{ id: string; size: number }[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked: { id: string; size: number }[] = [];
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (d) => (stderr += d));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const [id, size] = line.split(' ');
-      acked.push({ id, size: Number(size) });
-      if (!killed && acked.length >= killAfter) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child exited with ${code}: ${stderr}`));
-      else resolve(acked);
-    });
+  return runUntilKilled(CHILD, [dir, '8'], killAfter, (line) => {
+    const [id, size] = line.split(' ');
+    return { id, size: Number(size) };
   });
 }
 

@@ -4,15 +4,14 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { openSqliteStore } from '../src/store/sqlite/index.ts';
 import { TieredBlobStore } from '../src/store/blob-tiered.ts';
 import { InProcessChangeBus } from '../src/store/change-bus.ts';
 import { assertBlobsIntact, assertCountersConsistent, summaryFor } from './helpers/store-fixtures.ts';
+import { runUntilKilled } from './helpers/child-process.ts';
 
 const CHILD = path.join(import.meta.dirname, 'helpers', 'store-append-child.ts');
 
@@ -24,29 +23,10 @@ interface Acked {
 
 /** Runs the child until it has acknowledged `killAfter` appends, then SIGKILLs it. */
 function runAndKill(dir: string, accountId: number, mailboxId: number, killAfter: number, onLine?: (a: Acked) => void): Promise<Acked[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(accountId), String(mailboxId), '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked: Acked[] = [];
-    let stderr = '';
-    let killed = false;
-    child.stderr.on('data', (d) => (stderr += d));
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const [uid, id, size] = line.split(' ').map(Number);
-      acked.push({ uid, id, size });
-      onLine?.({ uid, id, size });
-      if (!killed && acked.length >= killAfter) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('error', reject);
-    // 'close' fires after stdout ended: every complete line the child wrote has been read.
-    child.on('close', (code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child exited with ${code}: ${stderr}`));
-      else resolve(acked);
-    });
-  });
+  return runUntilKilled(CHILD, [dir, String(accountId), String(mailboxId), '4'], killAfter, (line) => {
+    const [uid, id, size] = line.split(' ').map(Number);
+    return { uid, id, size };
+  }, onLine);
 }
 
 describe('store durability under SIGKILL', () => {
