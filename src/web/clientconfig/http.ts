@@ -8,9 +8,6 @@ import type { HttpContext } from '../types.ts';
 /** Autodiscover requests are a few hundred bytes; 64 KiB leaves room and bounds parsing work. */
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 
-/** An over-long body is read and discarded up to this much, so the client gets its 413 cleanly. */
-const MAX_DISCARD_BYTES = 1024 * 1024;
-
 export interface SendOptions {
   headers?: Record<string, string>;
   /** Defaults to "no-cache": documents follow the live configuration. */
@@ -36,44 +33,6 @@ export function sendText(res: ServerResponse, status: number, message: string, o
 /** RFC 9110 §15.5.6: 405 names the allowed methods. */
 export function methodNotAllowed(res: ServerResponse, allow: string): void {
   sendText(res, 405, `Method not allowed; use ${allow}.`, { headers: { Allow: allow } });
-}
-
-export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 413 | 400 };
-
-/**
- * Reads the request body, at most `limit` bytes (RFC 9110 §15.5.14: 413 when larger). A body a
- * little over the limit is read and discarded, so the client can read its 413 on a healthy
- * connection; past MAX_DISCARD_BYTES (declared or streamed) reading stops at once. The caller
- * answers 413 with `Connection: close`, so the unread rest goes away with the connection.
- */
-export function readBody(req: IncomingMessage, limit: number = MAX_REQUEST_BODY_BYTES): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > MAX_DISCARD_BYTES) {
-      resolve({ ok: false, status: 413 });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (result: BodyResult): void => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else if (size > MAX_DISCARD_BYTES) {
-        finish({ ok: false, status: 413 });
-        req.pause();
-      }
-    });
-    req.on('end', () => finish(size > limit ? { ok: false, status: 413 } : { ok: true, body: Buffer.concat(chunks) }));
-    req.on('error', () => finish({ ok: false, status: 400 }));
-    // After 'end' this is a no-op; before it, the client went away mid-body.
-    req.on('close', () => finish({ ok: false, status: 400 }));
-  });
 }
 
 /** RFC 7617 §2: `Authorization: Basic base64(user-id ":" password)`, UTF-8. Null when absent or malformed. */

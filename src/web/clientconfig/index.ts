@@ -32,7 +32,8 @@ import { MOBILECONFIG_CONTENT_TYPE, appleMobileconfig, mobileconfigFilename } fr
 import { normaliseAddress } from '../../mail/address.ts';
 import { isXmlText } from './xml.ts';
 import { settingsDocument, settingsHtml, settingsJson } from './settings-page.ts';
-import { basicCredentials, domainFromHost, hostedAddress, hostedDomain, methodNotAllowed, readBody, remoteIp, send, sendText } from './http.ts';
+import { readBody } from '../request-body.ts';
+import { basicCredentials, domainFromHost, hostedAddress, hostedDomain, methodNotAllowed, MAX_REQUEST_BODY_BYTES, remoteIp, send, sendText } from './http.ts';
 
 const isRead = (req: IncomingMessage): boolean => req.method === 'GET' || req.method === 'HEAD';
 
@@ -83,7 +84,7 @@ function autodiscoverFail(res: ServerResponse, status: number, code: Autodiscove
 export const autodiscoverRoute: Route = async (req, res, url, ctx) => {
   if (url.pathname.toLowerCase() !== '/autodiscover/autodiscover.xml') return false;
   if (req.method !== 'POST') return autodiscoverFail(res, 405, 600, 'Invalid Request: use POST', { Allow: 'POST' });
-  const read = await readBody(req);
+  const read = await readBody(req, MAX_REQUEST_BODY_BYTES);
   if (!read.ok) {
     if (read.status === 413) return autodiscoverFail(res, 413, 600, 'Invalid Request: the request body is too large', { Connection: 'close' });
     return autodiscoverFail(res, 400, 600, 'Invalid Request: the request body could not be read');
