@@ -20,6 +20,9 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
+import { jmapRoutes } from '../jmap/routes.ts';
+import type { JmapDeps } from '../jmap/types.ts';
+import { DEFAULT_JMAP_LIMITS } from '../jmap/limits.ts';
 
 /** Outbound delivery settings from the configuration (queue.*, dns.*). */
 export function smtpOptionsFrom(config: Config): OutboundOptions {
@@ -149,6 +152,18 @@ export interface HttpRuntime {
   isReady: () => boolean;
 }
 
+export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
+  return {
+    store: deps.store,
+    blobs: deps.blobs,
+    bus: deps.bus,
+    log: deps.log,
+    parse: deps.parse,
+    limits: DEFAULT_JMAP_LIMITS,
+    hostname: deps.config.hostname,
+  };
+}
+
 export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
   const port = listenPort(deps, deps.config.ports.http);
   if (port === null) return [];
@@ -157,7 +172,7 @@ export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListe
       bind: deps.config.bind,
       port,
       ctx: { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log },
-      routes: clientConfigRoutes,
+      routes: [...clientConfigRoutes, ...jmapRoutes(jmapDepsFrom(deps))],
       metrics: deps.metrics,
       isReady: runtime.isReady,
     }),

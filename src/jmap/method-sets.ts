@@ -1,0 +1,8 @@
+// Every JMAP capability this server offers, with its methods. A new family is one more entry.
+
+import type { MethodSet } from './types.ts';
+import { coreMethods } from './core-methods.ts';
+
+export function jmapMethodSets(): MethodSet[] {
+  return [coreMethods];
+}
