@@ -1,6 +1,7 @@
 // The store contract, written once and run against every backend (DESIGN.md §3):
 // test/store-sqlite.test.ts runs it on SQLite; the PostgreSQL backend calls it unchanged.
 
+import { uploadsContract } from './store-contract-uploads.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChangeEvent } from '../src/store/types.ts';
@@ -26,6 +27,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));
     describe('outbound queue', () => queueContract(open));
+    describe('uploads', () => uploadsContract(open));
   });
 }
 

@@ -7,6 +7,7 @@
 // - mail-types.ts       mailboxes, messages, Emails and threads (the message model is there)
 // - change-types.ts     the change log (IMAP QRESYNC and JMAP /changes) and the change bus
 // - queue-types.ts      the outbound queue: recipients claimed before an attempt, bodies as blobs
+// - upload-types.ts     blobs an account uploaded (JMAP), and which blobs an account may read
 // - BlobStore (below)   message bodies, content-addressed
 // A protocol depends on the parts it uses; MailStore is what one backend offers as a whole.
 //
@@ -28,18 +29,20 @@ import type { DirectoryStore } from './directory-types.ts';
 import type { MailboxStore, MessageStore } from './mail-types.ts';
 import type { ChangeLog } from './change-types.ts';
 import type { DeliveryQueue } from './queue-types.ts';
+import type { UploadStore } from './upload-types.ts';
 
 export type * from './ids.ts';
 export type * from './directory-types.ts';
 export type * from './mail-types.ts';
 export type * from './change-types.ts';
+export type * from './upload-types.ts';
 
 export { StoreError, type StoreErrorCode } from '../mail/errors.ts';
 
 /** The mail data of accounts: what IMAP, POP3 and JMAP read and change. */
 export interface MailData extends MailboxStore, MessageStore, ChangeLog {}
 
-export interface MailStore extends DirectoryStore, MailData {
+export interface MailStore extends DirectoryStore, MailData, UploadStore {
   /** The outbound queue (queue-types.ts). */
   readonly queue: DeliveryQueue;
   /** Whether a message or a queued message refers to the blob (for BlobStore garbage collection). */

@@ -280,6 +280,23 @@ CREATE TABLE queue_carried_source (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 9,
+    description: 'uploads (RFC 8620 §6.1): which account uploaded which blob, until when',
+    sql: `
+CREATE TABLE upload (
+  account_id INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, blob_id)
+) WITHOUT ROWID;
+CREATE INDEX upload_blob ON upload(blob_id);
+CREATE INDEX upload_expiry ON upload(expires_at);
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
