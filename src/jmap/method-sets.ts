@@ -2,7 +2,8 @@
 
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
+import { blobCopyMethods, emailWriteMethods } from './mail/email-write-methods.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods];
+  return [coreMethods, emailWriteMethods, blobCopyMethods];
 }

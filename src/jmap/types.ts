@@ -25,6 +25,8 @@ export interface JmapDeps {
   limits: JmapLimits;
   /** The name clients use to reach this server (URLs in the session object). */
   hostname: string;
+  /** The largest message the server stores (limits.maxMessageBytes): Email/set and Email/import refuse larger as tooLarge. */
+  maxMessageBytes: number;
 }
 
 export interface MethodContext {

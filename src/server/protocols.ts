@@ -161,6 +161,7 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
     parse: deps.parse,
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
+    maxMessageBytes: deps.config.limits.maxMessageBytes,
   };
 }
 

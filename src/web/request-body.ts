@@ -26,8 +26,10 @@ export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 413 |
 export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > DISCARD_TO_END_BYTES) {
-      lingerThenClose(req);
+    // Refused before a byte is read when the declared length is already over the limit.
+    if (declared !== undefined && Number(declared) > limit) {
+      if (Number(declared) - limit > DISCARD_TO_END_BYTES) lingerThenClose(req);
+      else req.resume();
       resolve({ ok: false, status: 413 });
       return;
     }
@@ -42,7 +44,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
-      else if (size > DISCARD_TO_END_BYTES) {
+      else if (size - limit > DISCARD_TO_END_BYTES) {
         req.off('data', onData);
         chunks.length = 0;
         lingerThenClose(req);
