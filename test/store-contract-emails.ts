@@ -216,6 +216,24 @@ export function emailsContract(open: OpenTestStore): void {
       await rejectsWith(store.pruneChanges(account.id, -1), 'INVALID');
     }));
 
+  it('finds the visible Emails of an account stored in a blob (JMAP Blob/lookup)', () =>
+    withStore(open, async (ctx) => {
+      const { store, account, inbox } = ctx;
+      const archive = await ctx.mailbox('Archive');
+      const a = await ctx.append(inbox, { subject: 'same' });
+      // The same content again is the same blob: a second Email, and a copy of the first.
+      const b = await ctx.append(archive, { subject: 'same' });
+      assert.equal(b.blobId, a.blobId);
+      await store.copyMessages(account.id, inbox.id, [a.uid], archive.id);
+      assert.deepEqual(await store.emailIdsWithBlob(account.id, a.blobId), [a.emailId, b.emailId].sort((x, y) => x - y));
+      // A message carrying \Deleted is not visible (RFC 8621 §4.1.1); another account sees nothing.
+      await store.setFlags(account.id, archive.id, [b.uid], 'add', ['\\Deleted']);
+      assert.deepEqual(await store.emailIdsWithBlob(account.id, a.blobId), [a.emailId]);
+      const other = await store.createAccount({ address: 'other@example.org', passwordHash: 'h' });
+      assert.deepEqual(await store.emailIdsWithBlob(other.id, a.blobId), []);
+      assert.deepEqual(await store.emailIdsWithBlob(account.id, 'f'.repeat(64)), []);
+    }));
+
   it('keeps every mailbox read inside its account', () =>
     withStore(open, async (ctx) => {
       const { store, account, inbox } = ctx;

@@ -3,7 +3,8 @@
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
 import { blobCopyMethods, emailWriteMethods } from './mail/email-write-methods.ts';
+import { blobMethods } from './blob-methods.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods, emailWriteMethods, blobCopyMethods];
+  return [coreMethods, emailWriteMethods, blobCopyMethods, blobMethods];
 }

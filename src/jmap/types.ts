@@ -87,7 +87,8 @@ export type MethodErrorType =
   | 'unsupportedFilter'
   | 'tooManyChanges'
   | 'fromAccountNotFound'
-  | 'fromAccountNotSupportedByMethod';
+  | 'fromAccountNotSupportedByMethod'
+  | 'unknownDataType'; // RFC 9404 §4.3
 
 export class MethodError extends Error {
   readonly type: MethodErrorType;

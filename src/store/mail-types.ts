@@ -202,6 +202,8 @@ export interface MessageStore {
 
   /** Emails by id across mailboxes (JMAP Email/get); unknown or invisible ids are left out. */
   getEmails(accountId: AccountId, ids: EmailId[]): Promise<EmailRecord[]>;
+  /** The visible Emails whose message is stored in this blob, ascending id (JMAP Blob/lookup, RFC 9404 §4.3). */
+  emailIdsWithBlob(accountId: AccountId, blobId: string): Promise<EmailId[]>;
   /** Threads by id (JMAP Thread/get); unknown ids and threads with no visible Email are left out. */
   getThreads(accountId: AccountId, ids: number[]): Promise<ThreadRecord[]>;
   quota(accountId: AccountId): Promise<QuotaInfo>;

@@ -6,7 +6,7 @@
 
 import type { AccountId } from '../../store/types.ts';
 import { findPart, transferDecode } from '../../wire/mime/index.ts';
-import type { JmapDeps } from '../types.ts';
+import type { JmapDeps, MethodContext } from '../types.ts';
 import { readAccountBlob } from '../blob-access.ts';
 import { parseBlobId } from '../blob-ids.ts';
 
@@ -18,4 +18,9 @@ export async function readBlobContent(deps: Pick<JmapDeps, 'store' | 'blobs' | '
   const part = findPart(deps.parse(whole).summary.root, parsed.partId);
   if (!part || part.type === 'multipart') return null;
   return Buffer.from(transferDecode(whole.subarray(part.bodyStart, part.bodyEnd), part.encoding));
+}
+
+/** A blob id argument, with creation ids of this request ("#name", RFC 8620 §5.3; RFC 9404 Blob/upload) resolved. */
+export function blobRef(ctx: Pick<MethodContext, 'resolveId'>, id: string): string {
+  return id.startsWith('#') ? (ctx.resolveId(id.slice(1)) ?? id) : id;
 }

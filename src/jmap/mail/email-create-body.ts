@@ -6,10 +6,10 @@
 
 import { isPlainObject } from '../args.ts';
 import type { AccountId } from '../../store/types.ts';
-import type { JmapDeps } from '../types.ts';
+import type { JmapDeps, MethodContext } from '../types.ts';
 import { InvalidProperty, isHeaderProperty, readHeaderFields } from './email-create-headers.ts';
 import type { OutField, OutPart } from './mime-build.ts';
-import { readBlobContent } from './blob-content.ts';
+import { blobRef, readBlobContent } from './blob-content.ts';
 
 const PART_PROPERTIES = ['partId', 'blobId', 'size', 'name', 'type', 'charset', 'disposition', 'cid', 'language', 'location', 'subParts'];
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
@@ -23,15 +23,18 @@ export interface BodyRead {
 }
 
 type Deps = Pick<JmapDeps, 'store' | 'blobs' | 'parse'>;
+type Resolve = Pick<MethodContext, 'resolveId'>;
 
 class BodyReader {
   private readonly deps: Deps;
   private readonly accountId: AccountId;
   private readonly bodyValues: Record<string, unknown>;
+  private readonly ids: Resolve;
   readonly notFound: string[] = [];
 
-  constructor(deps: Deps, accountId: AccountId, bodyValues: Record<string, unknown>) {
+  constructor(deps: Deps, ids: Resolve, accountId: AccountId, bodyValues: Record<string, unknown>) {
     this.deps = deps;
+    this.ids = ids;
     this.accountId = accountId;
     this.bodyValues = bodyValues;
   }
@@ -86,7 +89,7 @@ class BodyReader {
       if (!type.startsWith('text/')) throw new InvalidProperty(where, 'a part given by partId must be text/*');
       return { type, params: {}, ...base, body: { text: this.value(partId) } };
     }
-    const bytes = await readBlobContent(this.deps, this.accountId, blobId!);
+    const bytes = await readBlobContent(this.deps, this.accountId, blobRef(this.ids, blobId!));
     if (bytes === null) this.notFound.push(blobId!);
     const type = typeGiven ?? 'application/octet-stream';
     return { type, params: charset !== null && type.startsWith('text/') ? { charset } : {}, ...base, body: { bytes: bytes ?? Buffer.alloc(0) } };
@@ -117,10 +120,10 @@ function multipart(type: string, parts: OutPart[]): OutPart {
 }
 
 /** Reads the body properties of an Email being created; `taken` are the Email's own header fields. */
-export async function readCreateBody(deps: Deps, accountId: AccountId, email: Record<string, unknown>, taken: Set<string>): Promise<BodyRead> {
+export async function readCreateBody(deps: Deps, ids: Resolve, accountId: AccountId, email: Record<string, unknown>, taken: Set<string>): Promise<BodyRead> {
   const bodyValues = email.bodyValues ?? {};
   if (!isPlainObject(bodyValues)) throw new InvalidProperty('bodyValues', 'must be an object');
-  const reader = new BodyReader(deps, accountId, bodyValues);
+  const reader = new BodyReader(deps, ids, accountId, bodyValues);
   if (email.bodyStructure !== undefined && email.bodyStructure !== null) {
     for (const p of ['textBody', 'htmlBody', 'attachments']) {
       if (email[p] !== undefined && email[p] !== null) throw new InvalidProperty(p, 'not allowed together with bodyStructure');

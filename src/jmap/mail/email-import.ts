@@ -16,7 +16,7 @@ import { toAccountId } from '../ids.ts';
 import { parseDate, parseHeaderBlock } from '../../wire/mime/index.ts';
 import type { ParsedMessage } from '../../wire/mime/types.ts';
 import { InvalidProperty } from './email-create-headers.ts';
-import { readBlobContent } from './blob-content.ts';
+import { blobRef, readBlobContent } from './blob-content.ts';
 import { readKeywords, readMailboxIds, readUtcDate, setErrorOf, storeNewEmail, type CreatedEmail } from './email-store.ts';
 import { accountState } from './email-set.ts';
 
@@ -38,7 +38,7 @@ async function importOne(ctx: MethodContext, spec: Record<string, unknown>): Pro
   const mailboxIds = await readMailboxIds(ctx, 'mailboxIds', spec.mailboxIds);
   const flags = readKeywords('keywords', spec.keywords);
   let receivedAt = readUtcDate('receivedAt', spec.receivedAt);
-  const raw = await readBlobContent(ctx.deps, ctx.accountId, spec.blobId);
+  const raw = await readBlobContent(ctx.deps, ctx.accountId, blobRef(ctx, spec.blobId));
   // §4.8: an id not found is one of the invalid properties.
   if (raw === null) throw new InvalidProperty('blobId', 'no such blob');
   const parsed = ctx.deps.parse(raw);

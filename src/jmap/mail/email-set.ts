@@ -30,7 +30,7 @@ export async function messageFromEmail(ctx: MethodContext, email: Record<string,
   // RFC 8621 §4.6: the server sets Date and Message-ID when the client did not (RFC 5322 §3.6.1, §3.6.4).
   if (!taken.has('date')) fields.unshift({ name: 'Date', value: rfc5322Date('sentAt', new Date().toISOString()) });
   if (!taken.has('message-id')) fields.unshift({ name: 'Message-ID', value: `<${randomUUID()}@${ctx.deps.hostname}>` });
-  const body = await readCreateBody(ctx.deps, ctx.accountId, email, taken);
+  const body = await readCreateBody(ctx.deps, ctx, ctx.accountId, email, taken);
   if (body.notFound.length) return { error: { type: 'blobNotFound', notFound: body.notFound, description: 'Some blobs could not be found.' } };
   return { raw: await buildMessage(fields, body.root) };
 }

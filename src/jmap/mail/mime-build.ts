@@ -93,7 +93,8 @@ export async function buildMessage(fields: readonly OutField[], root: OutPart): 
   fill(node, root);
   const entity = await node.build();
   const head = fields.map((f) => (f.raw ? `${f.name}: ${f.value}` : foldLines(`${f.name}: ${f.value}`, 76))).join('\r\n');
-  const raw = Buffer.concat([Buffer.from(`${head}${head ? '\r\n' : ''}MIME-Version: 1.0\r\n`, 'utf8'), entity]);
+  const version = fields.some((f) => f.name.toLowerCase() === 'mime-version') ? '' : 'MIME-Version: 1.0\r\n';
+  const raw = Buffer.concat([Buffer.from(`${head}${head ? '\r\n' : ''}${version}`, 'utf8'), entity]);
   checkLineLengths(raw);
   return raw;
 }

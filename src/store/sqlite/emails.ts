@@ -8,7 +8,7 @@ import { checkUids } from './message-ids.ts';
 
 const DELETED = '\\Deleted';
 
-export function emailOps(db: Db): Pick<MailStore, 'getEmails' | 'getThreads'> {
+export function emailOps(db: Db): Pick<MailStore, 'getEmails' | 'getThreads' | 'emailIdsWithBlob'> {
   return {
     getEmails: async (accountId, ids) => {
       const list = checkUids(ids, 'email id');
@@ -47,6 +47,13 @@ export function emailOps(db: Db): Pick<MailStore, 'getEmails' | 'getThreads'> {
         return out;
       });
     },
+
+    emailIdsWithBlob: (accountId, blobId) =>
+      db.read(() =>
+        db
+          .rows('SELECT DISTINCT email_id FROM message WHERE blob_id = ? AND account_id = ? AND deleted = 0 ORDER BY email_id', blobId, accountId)
+          .map((r) => r[0] as number),
+      ),
 
     getThreads: async (accountId, ids) => {
       const list = checkUids(ids, 'thread id');
