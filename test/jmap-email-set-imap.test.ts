@@ -126,6 +126,15 @@ test('updates: only keywords and mailboxIds; whole keywords replace; unknown ids
   assert.equal(conflict.notUpdated[id].type, 'invalidPatch');
   const foreignMailbox = await set({ update: { [id]: { 'mailboxIds/M9zzz': true } } });
   assert.equal(foreignMailbox.notUpdated[id].type, 'invalidProperties');
+  // Another account's Email is not found, for update and destroy alike, and stays as it was.
+  const store = jmap.server.deps.store;
+  const other = await store.createAccount({ address: 'eve@example.com', passwordHash: 'x' });
+  const theirs = await ingestMessage(jmap.server.deps, other.id, (await store.getMailbox(other.id, 'INBOX'))!.id, message('theirs'));
+  const theirId = 'E' + theirs.emailId.toString(36);
+  const foreign = await set({ update: { [theirId]: { 'keywords/$seen': true } }, destroy: [theirId] });
+  assert.equal(foreign.notUpdated[theirId].type, 'notFound');
+  assert.equal(foreign.notDestroyed[theirId].type, 'notFound');
+  assert.deepEqual((await store.getEmails(other.id, [theirs.emailId]))[0].keywords, []);
   const d = await set({ destroy: [id, id.slice(0, 1) + 'zzzzz'] });
   assert.deepEqual(d.destroyed, [id]);
   assert.equal(d.notDestroyed[id.slice(0, 1) + 'zzzzz'].type, 'notFound');

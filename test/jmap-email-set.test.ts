@@ -214,6 +214,10 @@ test('bad creates: unknown and server-set properties, wrong types, empty or fore
       badDate: { mailboxIds: { [inbox]: true }, sentAt: 'yesterday', ...body },
       badReceived: { mailboxIds: { [inbox]: true }, receivedAt: '2025-01-01T00:00:00+01:00', ...body },
       missingBlob: { mailboxIds: { [inbox]: true }, attachments: [{ blobId: 'f'.repeat(64), type: 'image/png' }] },
+      deep: { mailboxIds: { [inbox]: true }, bodyStructure: nested(40), bodyValues: { '1': { value: 'x' } } },
+      multipartWithPartId: { mailboxIds: { [inbox]: true }, bodyStructure: { type: 'multipart/mixed', partId: '1' }, bodyValues: { '1': { value: 'x' } } },
+      transferEncoding: { mailboxIds: { [inbox]: true }, bodyStructure: { partId: '1', 'header:Content-Transfer-Encoding': 'base64' }, bodyValues: { '1': { value: 'x' } } },
+      truncatedValue: { mailboxIds: { [inbox]: true }, bodyStructure: { partId: '1' }, bodyValues: { '1': { value: 'x', isTruncated: true } } },
     },
   });
   assert.equal(r.created, null, JSON.stringify(r.created));
@@ -221,7 +225,7 @@ test('bad creates: unknown and server-set properties, wrong types, empty or fore
     const expected = k === 'missingBlob' ? 'blobNotFound' : 'invalidProperties';
     assert.equal(r.notCreated[k].type, expected, `${k}: ${JSON.stringify(r.notCreated[k])}`);
   }
-  assert.equal(Object.keys(r.notCreated).length, 18);
+  assert.equal(Object.keys(r.notCreated).length, 22);
   assert.deepEqual(r.notCreated.missingBlob.notFound, ['f'.repeat(64)]);
   assert.deepEqual(r.notCreated.unknown.properties, ['colour']);
   assert.deepEqual(r.notCreated.foreign.properties, ['mailboxIds']);
@@ -233,6 +237,10 @@ test('bad creates: unknown and server-set properties, wrong types, empty or fore
   const stolen = await set({ create: { s: { mailboxIds: { [inbox]: true }, attachments: [{ blobId, type: 'text/plain' }] } } });
   assert.equal(stolen.notCreated?.s?.type, 'blobNotFound');
 });
+
+function nested(depth: number): Record<string, unknown> {
+  return depth === 0 ? { partId: '1' } : { type: 'multipart/mixed', subParts: [nested(depth - 1)] };
+}
 
 function toAccountIdOf(id: number): string {
   return 'A' + id.toString(36);

@@ -15,6 +15,8 @@ const PART_PROPERTIES = ['partId', 'blobId', 'size', 'name', 'type', 'charset', 
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`{|}~-]+$/;
 const CID = /^[\x21-\x7e]+$/;
+/** Multipart nesting a created message may have: no client needs more, and each level costs stack here and in MimeNode. */
+const MAX_DEPTH = 16;
 
 export interface BodyRead {
   root: OutPart;
@@ -39,8 +41,9 @@ class BodyReader {
     this.bodyValues = bodyValues;
   }
 
-  async part(where: string, v: unknown, taken: Set<string>, defaultType = 'text/plain'): Promise<OutPart> {
+  async part(where: string, v: unknown, taken: Set<string>, defaultType = 'text/plain', depth = 0): Promise<OutPart> {
     if (!isPlainObject(v)) throw new InvalidProperty(where, 'must be an EmailBodyPart object');
+    if (depth > MAX_DEPTH) throw new InvalidProperty(where, `multipart parts nest at most ${MAX_DEPTH} deep`);
     for (const key of Object.keys(v)) {
       if (key === 'headers') throw new InvalidProperty(where, 'give header fields as header:Name properties, not "headers"');
       if (!PART_PROPERTIES.includes(key) && !isHeaderProperty(key)) throw new InvalidProperty(where, `unknown body part property "${key}"`);
@@ -77,7 +80,7 @@ class BodyReader {
       if (!type.startsWith('multipart/') || !Array.isArray(v.subParts)) throw new InvalidProperty(where, 'only a multipart/* part has subParts (a list)');
       if (partId !== null || blobId !== null || charset !== null) throw new InvalidProperty(where, 'a multipart part has no partId, blobId or charset');
       const parts: OutPart[] = [];
-      for (const [i, sub] of v.subParts.entries()) parts.push(await this.part(`${where}/subParts/${i}`, sub, new Set()));
+      for (const [i, sub] of v.subParts.entries()) parts.push(await this.part(`${where}/subParts/${i}`, sub, new Set(), 'text/plain', depth + 1));
       return { type, params: {}, ...base, body: { parts } };
     }
     if (typeGiven?.startsWith('multipart/')) throw new InvalidProperty(where, 'a multipart/* part needs subParts');
