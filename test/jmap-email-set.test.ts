@@ -258,3 +258,26 @@ test('creation ids: a later call refers to the created Email by "#k"; ifInState 
   const email = (await jmap.server.deps.store.getEmails((await aliceAccount(jmap)).id, [parseInt(created.slice(1), 36)]))[0];
   assert.ok(email.keywords.includes('\\Flagged'));
 });
+
+test('every property given every wrong shape: a SetError per record, never serverFail or a method error', async () => {
+  const properties = ['mailboxIds', 'keywords', 'receivedAt', 'from', 'subject', 'sentAt', 'messageId', 'header:X-A:asAddresses', 'header:X-B:asGroupedAddresses', 'header:Date:asDate', 'bodyStructure', 'textBody', 'htmlBody', 'attachments', 'bodyValues'];
+  const values: unknown[] = [null, 0, -1, 'x', '\r\n', true, [], [null], [1], [{}], {}, { a: 1 }, [{ email: 1 }], [{ name: 'n', addresses: 'x' }], { partId: 1 }, { blobId: {} }, { subParts: {} }];
+  const create: Record<string, unknown> = {};
+  let n = 0;
+  for (const p of properties) {
+    for (const v of values) create[`c${n++}`] = { mailboxIds: { [inbox]: true }, bodyStructure: { partId: '1' }, bodyValues: { '1': { value: 'x' } }, [p]: v };
+  }
+  const r = await set({ create });
+  for (const [k, e] of Object.entries((r.notCreated ?? {}) as Record<string, { type: string }>)) {
+    assert.notEqual(e.type, 'serverFail', `${k}: ${JSON.stringify(create[k])}`);
+  }
+  assert.equal(Object.keys(r.created ?? {}).length + Object.keys(r.notCreated ?? {}).length, n);
+});
+
+test('sentAt and messageId given as null: the server still sets Date and Message-ID', async () => {
+  const r = await set({ create: { n: { mailboxIds: { [inbox]: true }, sentAt: null, messageId: null, bodyStructure: { partId: '1' }, bodyValues: { '1': { value: 'x' } } } } });
+  assert.ok(r.created?.n, JSON.stringify(r.notCreated));
+  const text = (await fetchLastMessage(jmap)).raw.toString('latin1');
+  assert.match(text, /^Date: /m);
+  assert.match(text, /^Message-ID: </m);
+});

@@ -165,6 +165,11 @@ export function readHeaderFields(obj: Record<string, unknown>, forPart: boolean,
     taken.add(lower);
   };
   for (const [property, value] of Object.entries(obj)) {
+    // null: no such field (so a server-set field, Date or Message-ID, is still set).
+    if (value === null || value === undefined) {
+      if (isHeaderProperty(property) && !HEADER_PROPERTY.test(property)) throw new InvalidProperty(property, 'not a header property (header:Name[:asForm][:all])');
+      continue;
+    }
     const convenience = forPart ? undefined : CONVENIENCE_HEADERS[property];
     if (convenience) {
       claim(property, convenience.name.toLowerCase());
