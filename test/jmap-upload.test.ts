@@ -125,3 +125,13 @@ test('at most maxConcurrentUpload uploads at once per account; the next one gets
   for (const o of open) assert.equal((await o.response).status, 201);
   assert.equal((await upload(jmap, 'y', 'text/plain')).status, 201, 'the slots are free again');
 });
+
+test('bodies over 1 MiB but under the limit are read whole: a 3 MB upload, a 2 MB API request', async () => {
+  const big = Buffer.alloc(3 * 1024 * 1024, 0x62);
+  const r = await upload(jmap, big, 'application/octet-stream');
+  assert.equal(r.status, 201);
+  assert.equal(r.body.size, big.length);
+  const echo = await jmap.post({ using: ['urn:ietf:params:jmap:core'], methodCalls: [['Core/echo', { filler: 'x'.repeat(2 * 1024 * 1024) }, 'e']] });
+  assert.equal(echo.status, 200);
+  assert.equal(echo.body.methodResponses[0][1].filler.length, 2 * 1024 * 1024);
+});
