@@ -81,14 +81,17 @@ test('another account\'s id, no credentials, GET: refused with problem details; 
   assert.equal(await store.isBlobOfAccount((await aliceAccount(jmap)).id, blobId), false);
 });
 
-test('a declared Content-Length over maxSizeUpload is refused at once, before any body is sent', async () => {
-  const { req, response } = rawUpload({ 'content-length': DEFAULT_JMAP_LIMITS.maxSizeUpload + 1, 'content-type': 'application/octet-stream' });
-  req.flushHeaders(); // headers only: the answer must not wait for a body that never comes
-  const r = await response;
-  req.destroy();
-  assert.equal(r.status, 413);
-  assert.equal(r.body.type, 'urn:ietf:params:jmap:error:limit');
-  assert.equal(r.body.limit, 'maxSizeUpload');
+test('a declared Content-Length over maxSizeUpload (one octet over, 10 GB) is refused at once, before any body is sent', async () => {
+  for (const declared of [DEFAULT_JMAP_LIMITS.maxSizeUpload + 1, 10 * 1024 ** 3]) {
+    const { req, response } = rawUpload({ 'content-length': declared, 'content-type': 'application/octet-stream' });
+    req.flushHeaders(); // headers only: the answer must not wait for a body that never comes
+    const r = await response;
+    req.destroy();
+    assert.equal(r.status, 413);
+    assert.equal(r.body.type, 'urn:ietf:params:jmap:error:limit');
+    assert.equal(r.body.limit, 'maxSizeUpload');
+  }
+  assert.equal((await upload(jmap, 'still up', 'text/plain')).status, 201, 'the server stays up');
 });
 
 test('a streamed body that passes maxSizeUpload is cut off there and refused', async () => {
@@ -109,20 +112,22 @@ test('a streamed body that passes maxSizeUpload is cut off there and refused', a
   assert.ok(sent > DEFAULT_JMAP_LIMITS.maxSizeUpload, 'refused only once past the limit');
 });
 
-test('at most maxConcurrentUpload uploads at once per account; the next one gets the limit problem, then all finish', async () => {
+test('at most maxConcurrentUpload uploads at once per account; one more is refused with the limit problem, then all finish', async () => {
   const n = DEFAULT_JMAP_LIMITS.maxConcurrentUpload;
-  const open = Array.from({ length: n }, () => rawUpload({ 'content-length': 10, 'content-type': 'text/plain' }));
-  for (const o of open) o.req.write('12345'); // half a body: the upload is running
-  // The server has counted them once each body has started arriving; a JMAP call on a fresh
-  // connection after the writes is ordered after them on the server's event loop only loosely,
-  // so retry the extra upload until all are counted (bounded by the writes above completing).
-  let extra = await upload(jmap, 'x', 'text/plain');
-  for (let i = 0; i < 50 && extra.status === 201; i++) extra = await upload(jmap, 'x', 'text/plain');
-  assert.equal(extra.status, 400);
-  assert.equal(extra.body.type, 'urn:ietf:params:jmap:error:limit');
-  assert.equal(extra.body.limit, 'maxConcurrentUpload');
-  for (const o of open) o.req.end('67890');
-  for (const o of open) assert.equal((await o.response).status, 201);
+  // n + 1 uploads, each with half its body sent: none can finish, so once all have reached the
+  // server one of them must be refused — and it is the only one that can answer now.
+  const open = Array.from({ length: n + 1 }, () => rawUpload({ 'content-length': 10, 'content-type': 'text/plain' }));
+  for (const o of open) {
+    o.req.on('error', () => {}); // the refused one's connection is closed
+    o.req.write('12345');
+  }
+  const first = await Promise.race(open.map((o, i) => o.response.then((r) => ({ i, r }))));
+  assert.equal(first.r.status, 400);
+  assert.equal(first.r.body.type, 'urn:ietf:params:jmap:error:limit');
+  assert.equal(first.r.body.limit, 'maxConcurrentUpload');
+  const rest = open.filter((_, i) => i !== first.i);
+  for (const o of rest) o.req.end('67890');
+  for (const o of rest) assert.equal((await o.response).status, 201);
   assert.equal((await upload(jmap, 'y', 'text/plain')).status, 201, 'the slots are free again');
 });
 
