@@ -100,9 +100,22 @@ test('import refusals: not a message, unknown blob, bad mailboxIds and keywords,
 test('over quota: the import and the create are refused with overQuota and nothing is stored', async () => {
   const up = await upload(jmap, MESSAGE, 'message/rfc822');
   const store = jmap.server.deps.store;
+  const archive = await mailboxId(jmap, 'Archive');
+  const trash = await mailboxId(jmap, 'Trash');
+  const [[, made]] = await jmap.call([['Email/set', { accountId: jmap.accountId, create: { e: { mailboxIds: { [inbox]: true }, subject: 'kept small', bodyStructure: { partId: '1' }, bodyValues: { '1': { value: 'x'.repeat(100) } } } } }, 's']]);
+  const emailId: string = made.created.e.id;
   const used = (await store.quota(alice.id)).usedBytes;
-  await store.setQuota(alice.id, used + 10);
+  // Room for one copy, not two: the second copy is refused after the first was made.
+  await store.setQuota(alice.id, used + made.created.e.size + 10);
   try {
+    // An update that needs copies: refused whole — no copy left behind, keywords as they were.
+    const [[, u]] = await jmap.call([['Email/set', { accountId: jmap.accountId, update: { [emailId]: { [`mailboxIds/${archive}`]: true, [`mailboxIds/${trash}`]: true, 'keywords/$flagged': true } } }, 'u']]);
+    assert.equal(u.notUpdated[emailId].type, 'overQuota');
+    const email = (await store.getEmails(alice.id, [fromJmapId('email', emailId)!]))[0];
+    assert.deepEqual(email.mailboxes.map((m) => m.mailboxId), [fromJmapId('mailbox', inbox)]);
+    assert.deepEqual(email.keywords, []);
+    assert.equal((await store.quota(alice.id)).usedBytes, used);
+    await store.setQuota(alice.id, used + 10);
     const [, r] = await importCall({ q: { blobId: up.body.blobId, mailboxIds: { [inbox]: true } } });
     assert.equal(r.notCreated.q.type, 'overQuota');
     const [[, s]] = await jmap.call([['Email/set', { accountId: jmap.accountId, create: { c: { mailboxIds: { [inbox]: true }, subject: 'too much', bodyStructure: { partId: '1' }, bodyValues: { '1': { value: 'x'.repeat(100) } } } } }, 's']]);

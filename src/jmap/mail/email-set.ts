@@ -109,6 +109,23 @@ async function updateEmail(ctx: MethodContext, email: EmailRecord, patch: EmailP
     target = 'whole' in patch.mailboxes ? patch.mailboxes.whole : [...new Set([...ids, ...patch.mailboxes.add])].filter((id) => !(patch.mailboxes as { remove: MailboxId[] }).remove.includes(id));
     if (target.length === 0) return { type: 'invalidProperties', properties: ['mailboxIds'], description: 'an Email belongs to at least one mailbox' };
   }
+  const toAdd = target ? target.filter((id) => !current.some((m) => m.mailboxId === id)) : [];
+  const toRemove = target ? current.filter((m) => !target.includes(m.mailboxId)) : [];
+  // One mailbox out and one in is a MOVE (RFC 6851): the message and its Email stay the same.
+  const moves = Math.min(toAdd.length, toRemove.length);
+  // Copies first: they are the only step that can be refused (over quota), and then nothing
+  // else has changed yet. They copy from a message that stays, or one about to be moved.
+  const source = current.find((m) => target?.includes(m.mailboxId)) ?? toRemove[0];
+  const copied: { mailboxId: MailboxId; uid: number }[] = [];
+  try {
+    for (const to of toAdd.slice(moves)) {
+      const copy = await store.copyMessages(acc, source.mailboxId, [source.uid], to);
+      copied.push({ mailboxId: to, uid: copy.mapping[0].destUid });
+    }
+  } catch (err) {
+    for (const c of copied) await store.expunge(acc, c.mailboxId, { uids: [c.uid], onlyDeleted: false }).catch(() => {});
+    throw err;
+  }
   if (patch.keywords && current.length) {
     const one = current[0];
     const apply = async (mode: FlagMode, flags: string[]) => void (await store.setFlags(acc, one.mailboxId, [one.uid], mode, flags));
@@ -118,20 +135,8 @@ async function updateEmail(ctx: MethodContext, email: EmailRecord, patch: EmailP
       if (patch.keywords.remove.length) await apply('remove', patch.keywords.remove);
     }
   }
-  if (target) {
-    const toAdd = target.filter((id) => !current.some((m) => m.mailboxId === id));
-    const toRemove = current.filter((m) => !target.includes(m.mailboxId));
-    const kept = current.filter((m) => target.includes(m.mailboxId));
-    // One mailbox out and one in is a MOVE (RFC 6851): the message and its Email stay the same.
-    const moves = Math.min(toAdd.length, toRemove.length);
-    let source = kept[0] ? { mailboxId: kept[0].mailboxId, uid: kept[0].uid } : null;
-    for (let i = 0; i < moves; i++) {
-      const moved = await store.moveMessages(acc, toRemove[i].mailboxId, [toRemove[i].uid], toAdd[i]);
-      source ??= { mailboxId: toAdd[i], uid: moved.mapping[0]?.destUid ?? 0 };
-    }
-    for (const to of toAdd.slice(moves)) await store.copyMessages(acc, source!.mailboxId, [source!.uid], to);
-    for (const m of toRemove.slice(moves)) await store.expunge(acc, m.mailboxId, { uids: [m.uid], onlyDeleted: false });
-  }
+  for (let i = 0; i < moves; i++) await store.moveMessages(acc, toRemove[i].mailboxId, [toRemove[i].uid], toAdd[i]);
+  for (const m of toRemove.slice(moves)) await store.expunge(acc, m.mailboxId, { uids: [m.uid], onlyDeleted: false });
   return null;
 }
 
