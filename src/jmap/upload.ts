@@ -10,7 +10,7 @@
 // maxConcurrentRequests on the API endpoint.
 
 import type { Route } from '../web/types.ts';
-import { readBody } from '../web/request-body.ts';
+import { discardBody, readBody } from '../web/request-body.ts';
 import type { AccountId } from '../store/types.ts';
 import type { JmapDeps } from './types.ts';
 import { requireAccount, sendJson, sendProblem } from './http-api.ts';
@@ -59,7 +59,7 @@ export class UploadEndpoint {
     // Another account's id reads as no account at all: nothing tells it exists (RFC 8620 §6.1:
     // unreferenced blobs are the uploader's alone).
     if (named === undefined || fromAccountId(named) !== account.id) {
-      readBody(req, 0).catch(() => {});
+      discardBody(req);
       sendProblem(res, 404, 'about:blank', 'No such account.', {}, { Connection: 'close' });
       return true;
     }
@@ -68,13 +68,13 @@ export class UploadEndpoint {
       sendProblem(res, 413, LIMIT_PROBLEM, `At most ${limits.maxSizeUpload} octets per upload.`, { limit: 'maxSizeUpload' }, { Connection: 'close' });
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > limits.maxSizeUpload) {
-      readBody(req, 0).catch(() => {}); // drains and closes (src/web/request-body.ts)
+      discardBody(req); // refused before a byte is read; the rest lingers away (src/web/request-body.ts)
       tooLarge();
       return true;
     }
     const inFlight = this.running.get(account.id) ?? 0;
     if (inFlight >= limits.maxConcurrentUpload) {
-      readBody(req, 0).catch(() => {});
+      discardBody(req);
       sendProblem(res, 400, LIMIT_PROBLEM, `At most ${limits.maxConcurrentUpload} uploads at once.`, { limit: 'maxConcurrentUpload' }, { Connection: 'close' });
       return true;
     }

@@ -26,10 +26,11 @@ export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 413 |
 export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const declared = req.headers['content-length'];
-    // Refused before a byte is read when the declared length is already over the limit.
-    if (declared !== undefined && Number(declared) > limit) {
-      if (Number(declared) - limit > DISCARD_TO_END_BYTES) lingerThenClose(req);
-      else req.resume();
+    // A declared length over the limit is refused without keeping a byte: far over, at once (the
+    // rest lingers away); a little over, once the body has been read to its end and dropped.
+    const over = declared !== undefined && Number(declared) > limit;
+    if (over && Number(declared) - limit > DISCARD_TO_END_BYTES) {
+      lingerThenClose(req);
       resolve({ ok: false, status: 413 });
       return;
     }
@@ -43,7 +44,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
+      if (size <= limit && !over) chunks.push(chunk);
       else if (size - limit > DISCARD_TO_END_BYTES) {
         req.off('data', onData);
         chunks.length = 0;
@@ -52,11 +53,19 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
       }
     };
     req.on('data', onData);
-    req.on('end', () => finish(size > limit ? { ok: false, status: 413 } : { ok: true, body: Buffer.concat(chunks) }));
+    req.on('end', () => finish(size > limit || over ? { ok: false, status: 413 } : { ok: true, body: Buffer.concat(chunks) }));
     req.on('error', () => finish({ ok: false, status: 400 }));
     // After 'end' this is a no-op; before it, the client went away mid-body.
     req.on('close', () => finish({ ok: false, status: 400 }));
   });
+}
+
+/**
+ * Refuses a body without reading it, for a route that answers at once (a limit, a wrong
+ * account): what is still coming is discarded, bounded in bytes and time, then the socket closes.
+ */
+export function discardBody(req: IncomingMessage): void {
+  lingerThenClose(req);
 }
 
 /** Discards what is still coming, bounded in bytes and time, then destroys the socket. */
