@@ -105,7 +105,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
 
   const gcTimer = setInterval(() => {
-    collectGarbage(store, blobs, { graceMs: BLOB_GC_GRACE_MS })
+    // Expired uploads first, so that their blobs are unreferenced for the collection that follows.
+    store
+      .pruneUploads(Date.now())
+      .then((uploads) => collectGarbage(store, blobs, { graceMs: BLOB_GC_GRACE_MS }).then((result) => ({ ...result, expiredUploads: uploads })))
       .then((result) => log.info({ event: 'blob-gc', ...result }))
       .catch((err: unknown) => log.error({ event: 'blob-gc-failed', err: (err as Error).message }));
   }, BLOB_GC_INTERVAL_MS);
