@@ -51,6 +51,11 @@ export interface Config {
     mimeMaxHeaderBytes: number;
     /** Seconds a logged-in connection may stay silent (RFC 9051 §5.4: at least 30 minutes). */
     idleTimeoutSeconds: number;
+    /**
+     * An IMAP session in IDLE is sent "* OK Still here" this often (0: never), so NAT gateways
+     * and mobile networks do not drop a connection that only waits for news (Dovecot: 2 minutes).
+     */
+    idleKeepaliveSeconds: number;
     /** Seconds a connection may stay silent before login. */
     preAuthTimeoutSeconds: number;
     /** Seconds running commands get to finish at shutdown. */
@@ -117,6 +122,7 @@ export function defaultConfig(): Config {
       mimeMaxParts: 1000,
       mimeMaxHeaderBytes: 256 * 1024,
       idleTimeoutSeconds: 30 * 60,
+      idleKeepaliveSeconds: 120,
       preAuthTimeoutSeconds: 60,
       shutdownGraceSeconds: 10,
     },
@@ -193,6 +199,7 @@ const FILE_KEYS: Record<string, string> = {
   'limits.mime_max_parts': 'limits.mimeMaxParts',
   'limits.mime_max_header_size': 'limits.mimeMaxHeaderBytes',
   'limits.idle_timeout': 'limits.idleTimeoutSeconds',
+  'limits.idle_keepalive': 'limits.idleKeepaliveSeconds',
   'limits.pre_auth_timeout': 'limits.preAuthTimeoutSeconds',
   'limits.shutdown_grace': 'limits.shutdownGraceSeconds',
   'pop3.retention_days': 'pop3.retentionDays',
@@ -209,7 +216,8 @@ const FILE_KEYS: Record<string, string> = {
   'log.level': 'log.level',
 };
 
-type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses';
+/** 'interval': whole seconds, 0 switching the thing off. */
+type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'interval' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses';
 
 const KINDS: Record<string, Kind> = {
   dataDir: 'path',
@@ -238,6 +246,7 @@ const KINDS: Record<string, Kind> = {
   'limits.mimeMaxParts': 'count',
   'limits.mimeMaxHeaderBytes': 'size',
   'limits.idleTimeoutSeconds': 'seconds',
+  'limits.idleKeepaliveSeconds': 'interval',
   'limits.preAuthTimeoutSeconds': 'seconds',
   'limits.shutdownGraceSeconds': 'seconds',
   'pop3.retentionDays': 'days',
@@ -283,6 +292,8 @@ function convert(kind: Kind, raw: unknown, where: string): unknown {
       if (n > 65535) fail('must be a port number from 0 (disabled) to 65535');
       return n;
     }
+    case 'interval':
+      return asInteger();
     case 'count':
     case 'seconds': {
       const n = asInteger();

@@ -75,6 +75,7 @@ export function imapDepsFrom(deps: ServerDeps): ImapDeps {
         appendMemoryBytes: l.appendMemoryBytes,
         appendWaitSeconds: l.appendWaitSeconds,
         idleTimeoutSeconds: l.idleTimeoutSeconds,
+        idleKeepaliveSeconds: l.idleKeepaliveSeconds,
         preAuthTimeoutSeconds: l.preAuthTimeoutSeconds,
       },
     },
