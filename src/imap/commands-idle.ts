@@ -32,8 +32,10 @@ const idle = command({
     const keepalive =
       keepaliveMs > 0
         ? setInterval(() => {
-            pushing = pushing.then(() => {
-              if (!s.io.closed) s.write(untaggedStatus('OK', 'Still here'));
+            pushing = pushing.then(async () => {
+              // An idling session of a removed, disabled or re-passworded account ends here at
+              // the latest (any command ends it at once).
+              if (!s.io.closed && (await s.accountInGoodStanding())) s.write(untaggedStatus('OK', 'Still here'));
             });
           }, keepaliveMs)
         : null;
