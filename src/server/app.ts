@@ -24,7 +24,7 @@ import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage, sweepTemporary } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
 import type { Listener } from '../net/listener.ts';
-import { protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
+import { authLimitsFrom, protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
 import { OutboundQueue, type OutboundOptions } from './outbound.ts';
 
 export interface RunningServer {
@@ -75,7 +75,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     blobs,
     bus,
     coordination,
-    auth: new Authenticator({ store, coordination }),
+    auth: new Authenticator({ store, coordination, limits: authLimitsFrom(config) }),
     secureContext: serverSecureContext(tlsMaterial),
     parse,
     delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),

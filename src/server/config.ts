@@ -56,6 +56,16 @@ export interface Config {
      * and mobile networks do not drop a connection that only waits for news (Dovecot: 2 minutes).
      */
     idleKeepaliveSeconds: number;
+    /** Failed logins are counted over this window (seconds). */
+    loginWindowSeconds: number;
+    /** Failures from one address, over all accounts, before the address is refused. */
+    loginFailuresPerAddress: number;
+    /** Failures from one address for one account before the address is refused for it. */
+    loginFailuresPerAccountAddress: number;
+    /** Failures for one account from all addresses before strangers' attempts are slowed (never refused). */
+    loginFailuresPerAccount: number;
+    /** The longest such delay, seconds (0: no delays). */
+    loginMaxDelaySeconds: number;
     /** Seconds a connection may stay silent before login. */
     preAuthTimeoutSeconds: number;
     /** Seconds running commands get to finish at shutdown. */
@@ -123,6 +133,11 @@ export function defaultConfig(): Config {
       mimeMaxHeaderBytes: 256 * 1024,
       idleTimeoutSeconds: 30 * 60,
       idleKeepaliveSeconds: 120,
+      loginWindowSeconds: 5 * 60,
+      loginFailuresPerAddress: 10,
+      loginFailuresPerAccountAddress: 5,
+      loginFailuresPerAccount: 30,
+      loginMaxDelaySeconds: 15,
       preAuthTimeoutSeconds: 60,
       shutdownGraceSeconds: 10,
     },
@@ -200,6 +215,11 @@ const FILE_KEYS: Record<string, string> = {
   'limits.mime_max_header_size': 'limits.mimeMaxHeaderBytes',
   'limits.idle_timeout': 'limits.idleTimeoutSeconds',
   'limits.idle_keepalive': 'limits.idleKeepaliveSeconds',
+  'limits.login_window': 'limits.loginWindowSeconds',
+  'limits.login_failures_per_address': 'limits.loginFailuresPerAddress',
+  'limits.login_failures_per_account_address': 'limits.loginFailuresPerAccountAddress',
+  'limits.login_failures_per_account': 'limits.loginFailuresPerAccount',
+  'limits.login_max_delay': 'limits.loginMaxDelaySeconds',
   'limits.pre_auth_timeout': 'limits.preAuthTimeoutSeconds',
   'limits.shutdown_grace': 'limits.shutdownGraceSeconds',
   'pop3.retention_days': 'pop3.retentionDays',
@@ -247,6 +267,11 @@ const KINDS: Record<string, Kind> = {
   'limits.mimeMaxHeaderBytes': 'size',
   'limits.idleTimeoutSeconds': 'seconds',
   'limits.idleKeepaliveSeconds': 'interval',
+  'limits.loginWindowSeconds': 'duration',
+  'limits.loginFailuresPerAddress': 'count',
+  'limits.loginFailuresPerAccountAddress': 'count',
+  'limits.loginFailuresPerAccount': 'count',
+  'limits.loginMaxDelaySeconds': 'interval',
   'limits.preAuthTimeoutSeconds': 'seconds',
   'limits.shutdownGraceSeconds': 'seconds',
   'pop3.retentionDays': 'days',
