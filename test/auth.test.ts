@@ -124,3 +124,20 @@ test('a verified login is remembered: the same password skips argon2, another pa
   accounts.get('alice@example.com')!.disabled = true;
   assert.deepEqual(await auth.authenticate('alice@example.com', 'new secret', at('10.0.0.1')), { ok: false, reason: 'disabled' });
 });
+
+test('the operator’s view of the limiter: blocked addresses and slowed accounts are listed, and unblocking forgets exactly them', async () => {
+  const { auth, coordination } = await setup({ sleep: async () => {} });
+  const { listLoginBlocks, unblockLogins } = await import('../src/auth/login-blocks.ts');
+  for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerAccount + 1; i++) await auth.authenticate('bob@example.com', 'guess', at(`10.5.${i >> 4}.${i & 15}`));
+  for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerAccountAddress; i++) await auth.authenticate('alice@example.com', 'guess', at('10.6.0.1'));
+  const blocks = await listLoginBlocks(coordination, DEFAULT_AUTH_LIMITS);
+  assert.deepEqual(blocks.map((b) => [b.kind, b.address, b.account, b.effect]), [
+    ['account-address', '10.6.0.1', 'alice@example.com', 'refused'],
+    ['account', null, 'bob@example.com', 'slowed'],
+  ]);
+  assert.equal(await unblockLogins(coordination, 'Bob@Example.com'), 1 + DEFAULT_AUTH_LIMITS.maxFailuresPerAccount + 1, "bob's account count and each address's count for bob");
+  assert.deepEqual((await listLoginBlocks(coordination, DEFAULT_AUTH_LIMITS)).map((b) => b.kind), ['account-address']);
+  assert.ok((await unblockLogins(coordination, '10.6.0.1')) >= 2, 'the address, its trouble mark and its per-account count');
+  assert.deepEqual(await listLoginBlocks(coordination, DEFAULT_AUTH_LIMITS), []);
+  assert.equal((await auth.authenticate('alice@example.com', 'alice secret', at('10.6.0.1'))).ok, true);
+});

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { hashPassword } from '../src/auth/password.ts';
 import { DEFAULT_AUTH_LIMITS } from '../src/auth/authenticator.ts';
 import type { RunningServer } from '../src/server/app.ts';
-import { startTestServer, tempDir } from './helpers/server.ts';
+import { runCli, startTestServer, tempDir } from './helpers/server.ts';
 import { writeFileSync } from 'node:fs';
 import { RawImap } from './helpers/imap.ts';
 import { RawPop3 } from './helpers/pop3.ts';
@@ -21,12 +21,14 @@ const ACCOUNT_LIMIT = 3;
 const PASSWORD = 'the owner knows this';
 let server: RunningServer;
 let dir: { path: string; remove: () => void };
+let cliEnv: Record<string, string>;
 
 before(async () => {
   dir = tempDir('lockout');
   const config = `${dir.path}/posthorn.toml`;
   writeFileSync(config, `[limits]\nlogin_failures_per_account = ${ACCOUNT_LIMIT}\nlogin_max_delay = 1\n`);
   server = await startTestServer(dir.path, ['imap', 'pop3', 'submission'], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true', POSTHORN_CONFIG: config });
+  cliEnv = { POSTHORN_DATA_DIR: dir.path, POSTHORN_CONFIG: config };
   await server.deps.store.addDomain('example.com');
   for (const address of [ADDRESS, OTHER]) await server.deps.store.createAccount({ address, passwordHash: await hashPassword(PASSWORD) });
 });
@@ -51,6 +53,21 @@ test('an attacking address is refused for the account after its own few failures
   }
   assert.match(await imapLogin('127.0.3.1', PASSWORD, OTHER), /^l NO \[UNAVAILABLE\]/);
   assert.match(await imapLogin('127.0.3.2', PASSWORD, OTHER), /^l OK/);
+
+  // The operator sees the block while the server runs, and lifts it.
+  const listed = await runCli(['auth', 'blocked', '--json'], cliEnv);
+  assert.equal(listed.code, 0, listed.stderr);
+  const blocks = JSON.parse(listed.stdout) as { kind: string; address: string | null; account: string | null; effect: string }[];
+  assert.ok(blocks.some((b) => b.kind === 'account-address' && b.address === '127.0.3.1' && b.account === OTHER && b.effect === 'refused'), listed.stdout);
+  assert.ok(!blocks.some((b) => b.address === '127.0.3.2'), 'the address that logged in is not blocked');
+  const human = await runCli(['auth', 'blocked'], cliEnv);
+  assert.match(human.stdout, /127\.0\.3\.1\s+other@example\.com\s+5\s+5\s+refused for this account/);
+  const lifted = await runCli(['auth', 'unblock', '127.0.3.1'], cliEnv);
+  assert.equal(lifted.code, 0, lifted.stderr);
+  assert.match(lifted.stdout, /forgot the failed logins held against 127\.0\.3\.1/);
+  assert.match(await imapLogin('127.0.3.1', PASSWORD, OTHER), /^l OK/, 'unblocked: the address logs in again');
+  assert.match((await runCli(['auth', 'unblock', '127.0.3.1'], cliEnv)).stdout, /nothing was held against 127\.0\.3\.1/);
+  assert.equal((await runCli(['auth', 'unblock'], cliEnv)).code, 2);
 });
 
 test('more wrong passwords than the account limit, from as many addresses: the owner still logs in from a clean address on IMAP, POP3 and SMTP', async () => {
@@ -75,7 +92,7 @@ test('more wrong passwords than the account limit, from as many addresses: the o
 
 test('the login limits are settings under [limits]', async () => {
   const { loadConfig } = await import('../src/server/config.ts');
-  const { authLimitsFrom } = await import('../src/server/protocols.ts');
+  const { authLimitsFrom } = await import('../src/server/auth-limits.ts');
   const file = `${dir.path}/limits.toml`;
   writeFileSync(file, '[limits]\nlogin_window = "10m"\nlogin_failures_per_address = 20\nlogin_failures_per_account_address = 3\nlogin_failures_per_account = 100\nlogin_max_delay = 0\n');
   const limits = authLimitsFrom(loadConfig({ env: {}, file }));

@@ -37,6 +37,7 @@ import type { Coordination } from '../store/coordination-types.ts';
 import { verifyPassword, dummyPasswordHash } from './password.ts';
 import { normaliseAddress } from '../mail/address.ts';
 import { HashGate } from './hash-gate.ts';
+import { failuresOfAccount, failuresOfAccountAddress, failuresOfIp, troubleOfIp, trustedAddress } from './login-blocks.ts';
 
 export interface AuthLimits {
   windowMs: number;
@@ -236,13 +237,3 @@ export class Authenticator {
     return (await this.coordination.countHits(failuresOfIp(ip), this.limits.windowMs)) >= this.limits.maxFailuresPerIp;
   }
 }
-
-// The coordination keys of the failure counters. Usernames that are not addresses are counted
-// under their lower-case text, so guessing with junk names is limited too.
-const failuresOfIp = (ip: string): string => `login-failures/ip/${ip}`;
-const failuresOfAccount = (name: string): string => `login-failures/account/${name}`;
-const failuresOfAccountAddress = (name: string, ip: string): string => `login-failures/account-address/${name}/${ip}`;
-/** A successful login of this account from this address: the address is trusted for it. */
-const trustedAddress = (accountId: number, ip: string): string => `login-trusted/${accountId}/${ip}`;
-/** Failures and refusals of an address, apart from its attempts: what makes it 'suspect'. */
-const troubleOfIp = (ip: string): string => `login-trouble/ip/${ip}`;

@@ -24,7 +24,8 @@ import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage, sweepTemporary } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
 import type { Listener } from '../net/listener.ts';
-import { authLimitsFrom, protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
+import { protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
+import { authLimitsFrom } from './auth-limits.ts';
 import { OutboundQueue, type OutboundOptions } from './outbound.ts';
 
 export interface RunningServer {
@@ -59,7 +60,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus, coordination, carriedQueueMessages } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination, carriedQueueMessages, close: closeStore } = await openConfiguredStore(config);
   if (carriedQueueMessages > 0) log.info({ event: 'queue-carried-in', protocol: 'smtp-out', messages: carriedQueueMessages, from: 'queue.db' });
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
@@ -99,8 +100,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
   } catch (err) {
     await Promise.allSettled(services.map((s) => s.close(0)));
-    await store.close();
-    await blobs.close?.();
+    await closeStore();
     throw err;
   }
 
@@ -139,8 +139,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const graceMs = config.limits.shutdownGraceSeconds * 1000;
         await Promise.allSettled(services.map((s) => s.close(graceMs)));
         await outbound.stop();
-        await store.close();
-        await blobs.close?.();
+        await closeStore();
         log.info({ event: 'stopped' });
       })();
       return stopping;

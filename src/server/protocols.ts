@@ -18,7 +18,6 @@ import type { OutboundOptions } from './outbound.ts';
 import type { OutboundQueue } from './outbound.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
-import { DEFAULT_AUTH_LIMITS, type AuthLimits } from '../auth/authenticator.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
 import { jmapRoutes } from '../jmap/routes.ts';
@@ -46,19 +45,6 @@ export function smtpOptionsFrom(config: Config): OutboundOptions {
     relay: q.relayHost
       ? { host: q.relayHost, port: q.relayPort, secure: q.relaySecure, requireTls: q.relayRequireTls, user: q.relayUser ?? undefined, password }
       : null,
-  };
-}
-
-/** The login limits of the configuration (limits.login_*), over the built-in rest. */
-export function authLimitsFrom(config: Config): AuthLimits {
-  const l = config.limits;
-  return {
-    ...DEFAULT_AUTH_LIMITS,
-    windowMs: l.loginWindowSeconds * 1000,
-    maxFailuresPerIp: l.loginFailuresPerAddress,
-    maxFailuresPerAccountAddress: l.loginFailuresPerAccountAddress,
-    maxFailuresPerAccount: l.loginFailuresPerAccount,
-    maxDelayMs: l.loginMaxDelaySeconds * 1000,
   };
 }
 
