@@ -22,7 +22,9 @@ import { DEFAULT_AUTH_LIMITS, type AuthLimits } from '../auth/authenticator.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
 import { jmapRoutes } from '../jmap/routes.ts';
+import { JMAP_PATHS } from '../jmap/session.ts';
 import { plaintextGuard } from '../web/plaintext-guard.ts';
+import { corsRoute } from '../web/cors.ts';
 import type { HttpContext, Route } from '../web/types.ts';
 import type { JmapDeps } from '../jmap/types.ts';
 import { DEFAULT_JMAP_LIMITS } from '../jmap/limits.ts';
@@ -181,16 +183,22 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
   };
 }
 
+/** JMAP's endpoints (RFC 8620 §2): the session resource and everything under /jmap/. */
+function isJmapPath(pathname: string): boolean {
+  return pathname === JMAP_PATHS.session || pathname.startsWith('/jmap/');
+}
+
 /**
  * The routes of both web listeners, in the order they are tried: what every listener serves
- * (client set-up), then the plaintext guard, then the application routes, which the guard
- * thus covers without knowing about it.
+ * (client set-up), then the plaintext guard, then CORS for the JMAP endpoints, then the
+ * application routes, which the guard and CORS thus cover without knowing about them.
  */
 export function webRoutes(deps: ServerDeps): Route[] {
   const { config } = deps;
   return [
     ...clientConfigRoutes,
     plaintextGuard({ allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback }),
+    corsRoute({ origins: config.http.corsOrigins, appliesTo: isJmapPath }),
     ...jmapRoutes(jmapDepsFrom(deps)),
   ];
 }
