@@ -190,8 +190,9 @@ function isJmapPath(pathname: string): boolean {
 
 /**
  * The routes of both web listeners, in the order they are tried: what every listener serves
- * (client set-up), then the plaintext guard, then CORS for the JMAP endpoints, then the
- * application routes, which the guard and CORS thus cover without knowing about them.
+ * to everyone (client set-up; ACME challenges belong here too), then the plaintext guard, then
+ * CORS for the JMAP endpoints, then the application routes (JMAP; the webmail and the REST API
+ * to come), which the guard and CORS thus cover without knowing about them.
  */
 export function webRoutes(deps: ServerDeps): Route[] {
   const { config } = deps;

@@ -7,7 +7,8 @@
 //
 // The guard is itself a Route, placed in the route list after the routes every listener serves
 // (client autoconfiguration, ACME challenges) and before the application routes: those then
-// need not know about it. Over TLS it lets everything through.
+// need not know about it. Over TLS it lets everything through. What bypasses the route list (an
+// HTTP upgrade to WebSocket) must ask plaintextDecision itself, with plaintextRequest(req).
 
 import type { IncomingMessage } from 'node:http';
 import type { HttpContext, Route } from './types.ts';
@@ -56,9 +57,14 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
+/** The facts of a request as it arrived on its socket. */
+export function plaintextRequest(req: IncomingMessage): PlaintextRequest {
+  return { method: req.method ?? 'GET', overTls: overTls(req), clientAddress: clientAddress(req) };
+}
+
 export function plaintextGuard(policy: PlaintextPolicy): Route {
   return async (req, res, url, ctx) => {
-    const decision = plaintextDecision({ method: req.method ?? 'GET', overTls: overTls(req), clientAddress: clientAddress(req) }, url, policy, ctx);
+    const decision = plaintextDecision(plaintextRequest(req), url, policy, ctx);
     if (decision.kind === 'serve') return false;
     const body = Buffer.from(decision.kind === 'redirect' ? `Moved to ${decision.location}\n` : `${decision.message}\n`, 'utf8');
     const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), 'Cache-Control': 'no-store' };
