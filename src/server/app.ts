@@ -78,6 +78,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     coordination,
     auth: new Authenticator({ store, coordination, limits: authLimitsFrom(config) }),
     secureContext: serverSecureContext(tlsMaterial),
+    tlsKeyPair: { key: tlsMaterial.key, cert: tlsMaterial.cert },
     parse,
     delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),
     ephemeralPorts: opts.ephemeralPorts ?? false,

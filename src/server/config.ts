@@ -17,6 +17,7 @@ export interface PortsConfig {
   pop3: number;
   pop3s: number;
   http: number;
+  https: number;
 }
 
 export interface Config {
@@ -27,6 +28,13 @@ export interface Config {
   /** Address every listener binds to. */
   bind: string;
   ports: PortsConfig;
+  http: {
+    /**
+     * Origins whose browser scripts may call the JMAP endpoints (CORS, Fetch standard §3.2);
+     * serialized origins such as "https://app.example", or "*" for any. Empty: no CORS.
+     */
+    corsOrigins: string[];
+  };
   tls: { certFile: string | null; keyFile: string | null };
   auth: {
     /** Allow plaintext passwords without TLS when the client is on a loopback address. */
@@ -109,6 +117,7 @@ export const DEFAULT_PORTS: PortsConfig = {
   pop3: 2110,
   pop3s: 2995,
   http: 8080,
+  https: 8443,
 };
 
 export function defaultConfig(): Config {
@@ -117,6 +126,7 @@ export function defaultConfig(): Config {
     hostname: osHostname() || 'localhost',
     bind: '0.0.0.0',
     ports: { ...DEFAULT_PORTS },
+    http: { corsOrigins: [] },
     tls: { certFile: null, keyFile: null },
     auth: { allowPlaintextOnLoopback: false },
     limits: {
@@ -178,6 +188,8 @@ const ENV_SETTINGS: Record<string, string> = {
   POSTHORN_POP3_PORT: 'ports.pop3',
   POSTHORN_POP3S_PORT: 'ports.pop3s',
   POSTHORN_HTTP_PORT: 'ports.http',
+  POSTHORN_HTTPS_PORT: 'ports.https',
+  POSTHORN_HTTP_CORS_ORIGINS: 'http.corsOrigins',
   POSTHORN_TLS_CERT: 'tls.certFile',
   POSTHORN_TLS_KEY: 'tls.keyFile',
   POSTHORN_LOG_LEVEL: 'log.level',
@@ -199,6 +211,8 @@ const FILE_KEYS: Record<string, string> = {
   'ports.pop3': 'ports.pop3',
   'ports.pop3s': 'ports.pop3s',
   'ports.http': 'ports.http',
+  'ports.https': 'ports.https',
+  'http.cors_origins': 'http.corsOrigins',
   'tls.cert_file': 'tls.certFile',
   'tls.key_file': 'tls.keyFile',
   'auth.allow_plaintext_on_loopback': 'auth.allowPlaintextOnLoopback',
@@ -237,7 +251,7 @@ const FILE_KEYS: Record<string, string> = {
 };
 
 /** 'interval': whole seconds, 0 switching the thing off. */
-type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'interval' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses';
+type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'interval' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses' | 'origins';
 
 const KINDS: Record<string, Kind> = {
   dataDir: 'path',
@@ -251,6 +265,8 @@ const KINDS: Record<string, Kind> = {
   'ports.pop3': 'port',
   'ports.pop3s': 'port',
   'ports.http': 'port',
+  'ports.https': 'port',
+  'http.corsOrigins': 'origins',
   'tls.certFile': 'path',
   'tls.keyFile': 'path',
   'auth.allowPlaintextOnLoopback': 'bool',
@@ -363,10 +379,34 @@ function convert(kind: Kind, raw: unknown, where: string): unknown {
       if (!list || !list.every((a) => typeof a === 'string' && isIP(a) !== 0)) return fail('must be a list of IP addresses');
       return list;
     }
+    case 'origins': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : null;
+      const origins = list?.map(serializedOrigin);
+      if (!origins || origins.includes(null)) return fail('must be a list of origins such as ["https://app.example.com"], or ["*"] for any');
+      return origins;
+    }
     case 'loglevel':
       if (raw === 'debug' || raw === 'info' || raw === 'warn' || raw === 'error') return raw;
       return fail('must be one of debug, info, warn, error');
   }
+}
+
+/**
+ * "*", or an origin in the form browsers send in the Origin header (RFC 6454 §6.2: scheme, host,
+ * and the port unless it is the default); null for anything else, such as a URL with a path.
+ */
+function serializedOrigin(raw: unknown): string | null {
+  if (raw === '*') return raw;
+  if (typeof raw !== 'string') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return null;
+  return url.origin;
 }
 
 function setPath(target: Config, path: string, value: unknown): void {

@@ -1,4 +1,5 @@
-// A real Posthorn with its HTTP listener and one account, and a JMAP client over real HTTP.
+// A real Posthorn with its HTTP listener and one account, and a JMAP client over real HTTP
+// (plain, from loopback).
 
 import { hashPassword } from '../../src/auth/password.ts';
 import type { RunningServer } from '../../src/server/app.ts';
@@ -22,7 +23,8 @@ export interface JmapTestServer {
 
 export async function startJmapServer(opts: { enable?: string[]; env?: Record<string, string> } = {}): Promise<JmapTestServer> {
   const dir = tempDir('jmap');
-  const server = await startTestServer(dir.path, ['http', ...(opts.enable ?? [])], opts.env ?? {});
+  // Plain HTTP serves JMAP only to loopback clients with plaintext allowed there (src/web/plaintext-guard.ts).
+  const server = await startTestServer(dir.path, ['http', ...(opts.enable ?? [])], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true', ...opts.env });
   const address = 'alice@example.com';
   const password = 'correct horse battery staple';
   await server.deps.store.addDomain('example.com');

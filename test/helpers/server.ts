@@ -26,7 +26,7 @@ export function testConfig(dataDir: string, enable: string[], extraEnv: Record<s
     POSTHORN_HOSTNAME: 'mail.test.example',
     ...extraEnv,
   };
-  for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'HTTP']) {
+  for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'HTTP', 'HTTPS']) {
     env[`POSTHORN_${name}_PORT`] ??= enable.includes(name.toLowerCase()) ? '1' : '0';
   }
   return loadConfig({ env });
