@@ -120,7 +120,7 @@ export function emailObject(src: EmailSource, properties: readonly string[], bod
       case 'sender': out.sender = fieldValue('sender', 'Addresses'); break;
       case 'replyTo': out.replyTo = fieldValue('reply-to', 'Addresses'); break;
       case 'bcc': out.bcc = fieldValue('bcc', 'Addresses'); break;
-      case 'subject': out.subject = envelope.subject === null ? null : summary.subject.normalize('NFC'); break;
+      case 'subject': out.subject = envelope.subject === null ? null : summary.subject.replace(/\0/g, '').normalize('NFC'); break;
       case 'sentAt': out.sentAt = envelope.date === null ? null : dateForm(envelope.date); break;
       case 'hasAttachment': out.hasAttachment = summary.hasAttachment; break;
       case 'preview':
