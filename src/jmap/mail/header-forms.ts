@@ -24,12 +24,12 @@ export interface HeaderProperty {
 const FORMS: readonly HeaderForm[] = ['Raw', 'Text', 'Addresses', 'GroupedAddresses', 'MessageIds', 'Date', 'URLs'];
 
 // The fields RFC 5322 and RFC 2369 define; any other field may be fetched in every form (§4.1.2).
-const RFC5322_FIELDS = new Set([
+const MESSAGE_FIELDS = new Set([
   'date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject', 'comments',
   'keywords', 'resent-date', 'resent-from', 'resent-sender', 'resent-to', 'resent-cc', 'resent-bcc', 'resent-message-id',
   'return-path', 'received',
 ]);
-const RFC2369_FIELDS = new Set(['list-help', 'list-unsubscribe', 'list-subscribe', 'list-post', 'list-owner', 'list-archive']);
+const LIST_FIELDS = new Set(['list-help', 'list-unsubscribe', 'list-subscribe', 'list-post', 'list-owner', 'list-archive']);
 
 // RFC 8621 §4.1.2.2–§4.1.2.7: the defined fields each form is allowed for.
 const ALLOWED: Record<Exclude<HeaderForm, 'Raw'>, ReadonlySet<string>> = {
@@ -38,7 +38,7 @@ const ALLOWED: Record<Exclude<HeaderForm, 'Raw'>, ReadonlySet<string>> = {
   GroupedAddresses: new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'resent-from', 'resent-sender', 'resent-reply-to', 'resent-to', 'resent-cc', 'resent-bcc']),
   MessageIds: new Set(['message-id', 'in-reply-to', 'references', 'resent-message-id']),
   Date: new Set(['date', 'resent-date']),
-  URLs: RFC2369_FIELDS,
+  URLs: LIST_FIELDS,
 };
 
 /** RFC 5322 §2.2 field name: printable US-ASCII except ":". */
@@ -67,7 +67,7 @@ export function parseHeaderProperty(property: string): HeaderProperty | null {
   }
   if (k !== parts.length) return null;
   const name = parts[0].toLowerCase();
-  const defined = RFC5322_FIELDS.has(name) || RFC2369_FIELDS.has(name);
+  const defined = MESSAGE_FIELDS.has(name) || LIST_FIELDS.has(name);
   if (form !== 'Raw' && defined && !ALLOWED[form].has(name)) return null;
   return { name, form, all };
 }
