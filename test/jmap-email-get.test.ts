@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { appendEmail, emailGet, methodError, type StoredEmail } from './helpers/jmap-email-fixtures.ts';
+import { accountOf, appendEmail, emailGet, methodError, type StoredEmail } from './helpers/jmap-email-fixtures.ts';
+import { toJmapId } from '../src/jmap/ids.ts';
 
 let jmap: JmapTestServer;
 let headersEmail: StoredEmail;
@@ -147,7 +148,7 @@ test("another account's Emails and ids that are no Email's are notFound", async 
   assert.equal(dup.list.length, 1, 'an id asked twice is answered once');
 });
 
-test('a list view (subject, from, preview, keywords, receivedAt, hasAttachment) reads no blob', async () => {
+test('a list view (subject, from, preview, keywords, receivedAt, hasAttachment, sender …) reads no blob', async () => {
   const blobs = jmap.server.deps.blobs;
   const ids: string[] = [];
   for (let i = 0; i < 50; i++) ids.push((await appendEmail(jmap, `From: Sender ${i} <s${i}@example.org>\r\nSubject: list ${i}\r\n\r\nBody number ${i}.\r\n`, { mailbox: 'Archive' })).id);
@@ -161,8 +162,10 @@ test('a list view (subject, from, preview, keywords, receivedAt, hasAttachment) 
     assert.equal(r.list[7].preview, 'Body number 7.');
     assert.deepEqual(r.list[7].from, [{ name: 'Sender 7', email: 's7@example.org' }]);
     assert.equal(reads, 0, 'answered from the stored summaries');
-    await emailGet(jmap, { ids: ids.slice(0, 3), properties: ['sender'] });
-    assert.equal(reads, 3, 'sender needs the header block: one range read per Email');
+    await emailGet(jmap, { ids, properties: ['sender', 'replyTo', 'bcc', 'messageId', 'sentAt', 'to', 'cc'] });
+    assert.equal(reads, 0, 'the other fast properties of RFC 8621 §4.2 too');
+    await emailGet(jmap, { ids: ids.slice(0, 3), properties: ['header:X-Mailer'] });
+    assert.equal(reads, 3, 'other fields need the header block: one range read per Email');
   } finally {
     blobs.get = original.get;
     blobs.read = original.read;
@@ -188,4 +191,36 @@ test('an IMAP flag change (imapflow) shows in keywords; \\Deleted hides the Emai
   } finally {
     await client.logout();
   }
+});
+
+test('the Addresses and GroupedAddresses examples of RFC 8621 §4.1.2.3–4', async () => {
+  const list = '"  James Smythe" <james@example.com>, Friends:\r\n  jane@example.com, =?UTF-8?Q?John_Sm=C3=AEth?=\r\n  <john@example.com>;';
+  const { id } = await appendEmail(jmap, `From: a@example.org\r\nX-List: ${list}\r\nSubject: example\r\n\r\nx\r\n`);
+  const [e] = (await emailGet(jmap, { ids: [id], properties: ['header:X-List:asAddresses', 'header:X-List:asGroupedAddresses'] })).list;
+  assert.deepEqual(e['header:X-List:asAddresses'], [
+    { name: 'James Smythe', email: 'james@example.com' },
+    { name: null, email: 'jane@example.com' },
+    { name: 'John Smîth', email: 'john@example.com' },
+  ]);
+  assert.deepEqual(e['header:X-List:asGroupedAddresses'], [
+    { name: null, addresses: [{ name: 'James Smythe', email: 'james@example.com' }] },
+    { name: 'Friends', addresses: [{ name: null, email: 'jane@example.com' }, { name: 'John Smîth', email: 'john@example.com' }] },
+  ]);
+});
+
+test('a summary stored before it kept sender, replyTo, bcc and preview: read from the blob instead', async () => {
+  const deps = jmap.server.deps;
+  const raw = Buffer.from('From: a@example.org\r\nSender: S <s@example.org>\r\nBcc: hidden@example.org\r\nSubject: old row\r\n\r\nOld   body.\r\n');
+  const blob = await deps.blobs.put(raw);
+  const { summary, searchText } = deps.parse(raw);
+  const old: Record<string, unknown> = { ...summary };
+  for (const key of ['sender', 'replyTo', 'bcc', 'preview']) delete old[key];
+  const alice = await accountOf(jmap);
+  const inbox = (await deps.store.getMailbox(alice.id, 'INBOX'))!;
+  const r = await deps.store.appendMessage(alice.id, inbox.id, { blobId: blob.id, size: raw.length, summary: old as any, searchText });
+  const [e] = (await emailGet(jmap, { ids: [toJmapId('email', r.emailId)], properties: ['sender', 'replyTo', 'bcc', 'preview'] })).list;
+  assert.deepEqual(e.sender, [{ name: 'S', email: 's@example.org' }]);
+  assert.equal(e.replyTo, null);
+  assert.deepEqual(e.bcc, [{ name: null, email: 'hidden@example.org' }]);
+  assert.equal(e.preview, 'Old body.');
 });

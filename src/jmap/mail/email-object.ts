@@ -67,7 +67,9 @@ export function blobNeed(properties: readonly string[], body: BodyOptions, summa
   if (properties.includes('bodyValues') && (body.fetchText || body.fetchHtml || body.fetchAll)) return 'whole';
   // Rows stored before the summary carried a preview compute it from the body.
   if (properties.includes('preview') && typeof summary.preview !== 'string') return 'whole';
-  if (properties.some((p) => p === 'headers' || p === 'sender' || p === 'replyTo' || p === 'bcc' || p.startsWith('header:'))) return 'header';
+  if (properties.some((p) => p === 'headers' || p.startsWith('header:'))) return 'header';
+  // Summaries stored before they kept Sender, Reply-To and Bcc read them from the header block.
+  if (properties.some((p) => (p === 'sender' || p === 'replyTo' || p === 'bcc') && !Array.isArray(summary[p]))) return 'header';
   return 'none';
 }
 
@@ -78,7 +80,10 @@ export function utcDate(ms: number): string {
 
 function addressList(list: readonly { name: string; address: string }[] | undefined): { name: string | null; email: string }[] | null {
   if (!list || list.length === 0) return null;
-  return list.map((a) => ({ name: a.name === '' ? null : a.name.normalize('NFC'), email: a.address }));
+  return list.map((a) => {
+    const name = a.name.trim().normalize('NFC');
+    return { name: name === '' ? null : name, email: a.address };
+  });
 }
 
 export interface EmailSource {
@@ -117,9 +122,9 @@ export function emailObject(src: EmailSource, properties: readonly string[], bod
       case 'from': out.from = addressList(summary.from); break;
       case 'to': out.to = addressList(summary.to); break;
       case 'cc': out.cc = addressList(summary.cc); break;
-      case 'sender': out.sender = fieldValue('sender', 'Addresses'); break;
-      case 'replyTo': out.replyTo = fieldValue('reply-to', 'Addresses'); break;
-      case 'bcc': out.bcc = fieldValue('bcc', 'Addresses'); break;
+      case 'sender': out.sender = summary.sender ? addressList(summary.sender) : fieldValue('sender', 'Addresses'); break;
+      case 'replyTo': out.replyTo = summary.replyTo ? addressList(summary.replyTo) : fieldValue('reply-to', 'Addresses'); break;
+      case 'bcc': out.bcc = summary.bcc ? addressList(summary.bcc) : fieldValue('bcc', 'Addresses'); break;
       case 'subject': out.subject = envelope.subject === null ? null : summary.subject.replace(/\0/g, '').normalize('NFC'); break;
       case 'sentAt': out.sentAt = envelope.date === null ? null : dateForm(envelope.date); break;
       case 'hasAttachment': out.hasAttachment = summary.hasAttachment; break;

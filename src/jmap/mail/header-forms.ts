@@ -108,7 +108,8 @@ function unfolded(raw: string): string {
 
 /** RFC 8621 §4.1.2.2 Text: unfolded, leading space removed, RFC 2047 words decoded, NFC. */
 export function textForm(raw: string): string {
-  return decodeHeaderValue(unfolded(raw).replace(/^[ \t]+/, '')).replace(/[\0]/g, '').normalize('NFC');
+  // Control characters other than tab only get here encoded (RFC 2047): §4.1.2.2 drops them.
+  return decodeHeaderValue(unfolded(raw).replace(/^ +/, '')).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '').normalize('NFC');
 }
 
 export interface EmailAddress {
@@ -121,8 +122,14 @@ export interface EmailAddressGroup {
   addresses: EmailAddress[];
 }
 
+/** RFC 8621 §4.1.2.3: a display name trimmed of surrounding white space; none is null. */
+function displayName(name: string): string | null {
+  const n = name.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '').trim().normalize('NFC');
+  return n === '' ? null : n;
+}
+
 function emailAddress(m: ParsedMailbox): EmailAddress {
-  return { name: m.name === '' ? null : m.name.normalize('NFC'), email: m.address };
+  return { name: displayName(m.name), email: m.address };
 }
 
 /** RFC 8621 §4.1.2.3 Addresses: every mailbox, group members included, in order. */
@@ -145,7 +152,7 @@ export function groupedAddressesForm(raw: string): EmailAddressGroup[] {
       loose.addresses.push(emailAddress(a));
     } else {
       loose = null;
-      out.push({ name: a.name === '' ? null : a.name.normalize('NFC'), addresses: a.members.map(emailAddress) });
+      out.push({ name: displayName(a.name), addresses: a.members.map(emailAddress) });
     }
   }
   return out;

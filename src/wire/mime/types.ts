@@ -108,6 +108,13 @@ export interface MessageSummary {
   from: { name: string; address: string }[];
   to: { name: string; address: string }[];
   cc: { name: string; address: string }[];
+  /**
+   * Sender, Reply-To and Bcc as written (no fallback to From, unlike the ENVELOPE), for JMAP's
+   * fast properties (RFC 8621 §4.2). Absent in summaries stored before they were kept.
+   */
+  sender?: { name: string; address: string }[];
+  replyTo?: { name: string; address: string }[];
+  bcc?: { name: string; address: string }[];
   /** Date: header parsed, ms since epoch; null when missing or unparsable. */
   sentDate: number | null;
   /** Message identifiers without angle brackets (as JMAP shows them, RFC 8621 §4.1.2.5). */
