@@ -107,6 +107,9 @@ test('an attachment downloads decoded, under its non-ASCII name (RFC 6266 filena
 test('accept is used only when it is a media type', async () => {
   for (const [accept, expected] of [
     ['text/plain; charset=utf-8', 'text/plain; charset=utf-8'],
+    ['message/rfc5322', 'message/rfc5322'],
+    ['text/plain;charset="utf-8";format=flowed', 'text/plain; charset="utf-8"; format=flowed'],
+    ['text/plain; charset="a"b"', 'application/octet-stream'],
     ['text/html\r\nSet-Cookie: x=1', 'application/octet-stream'],
     ['text/html<script>', 'application/octet-stream'],
     ['nonsense', 'application/octet-stream'],

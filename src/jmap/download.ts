@@ -11,12 +11,17 @@ import { readAccountPart } from './blob-access.ts';
 import { toAccountId } from './ids.ts';
 import { JMAP_PATHS } from './session.ts';
 
-// RFC 6838 §4.2 type and subtype names, with at most a charset parameter.
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(?:\s*;\s*charset="?[A-Za-z0-9!#$%&'+\-^_`{}~.]{1,40}"?)?$/;
+// RFC 6838 §4.2 type and subtype names; parameters as RFC 9110 §8.3.1 writes them (token or
+// quoted-string values). Nothing else may reach the header: no line breaks, no other fields.
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const PARAMETER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}=(?:[A-Za-z0-9!#$%&'*+.^_`|~-]{1,200}|"[\x20\x21\x23-\x5b\x5d-\x7e]{0,200}")$/;
 
 /** The `accept` type if it is a well-formed media type, else application/octet-stream. */
 export function downloadContentType(accept: string | null): string {
-  return accept !== null && MEDIA_TYPE.test(accept) ? accept : 'application/octet-stream';
+  if (accept === null || accept.length > 1000) return 'application/octet-stream';
+  const [type, ...params] = accept.split(';').map((p) => p.trim());
+  if (!MEDIA_TYPE.test(type) || params.length > 8 || !params.every((p) => PARAMETER.test(p))) return 'application/octet-stream';
+  return [type, ...params].join('; ');
 }
 
 /**
