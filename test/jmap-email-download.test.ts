@@ -78,7 +78,13 @@ test('the session downloadUrl template leads here; a whole message downloads as 
 });
 
 test('an attachment downloads decoded, under its non-ASCII name (RFC 6266 filename*)', async () => {
+  const blobs = jmap.server.deps.blobs;
+  const original = blobs.get;
+  let reads = 0;
+  blobs.get = async (id) => (reads++, original.call(blobs, id));
   const [e] = (await emailGet(jmap, { ids: [withAttachments.id], properties: ['attachments', 'hasAttachment'] })).list;
+  blobs.get = original;
+  assert.equal(reads, 0, 'the default body properties, decoded sizes included, come from the summary');
   assert.equal(e.hasAttachment, true);
   const pdf = e.attachments.find((a: any) => a.type === 'application/pdf');
   assert.equal(pdf.name, 'Rechnung März.pdf');

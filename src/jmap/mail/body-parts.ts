@@ -134,19 +134,21 @@ export function bodyLists(tree: BodyNode): BodyLists {
 export function bodyPropertiesNeedBlob(properties: readonly string[], root: MimePart): boolean {
   if (properties.some((p) => p === 'headers' || p.startsWith('header:'))) return true;
   if (!properties.includes('size')) return false;
-  // Decoded sizes of base64 and quoted-printable parts are only known by decoding them.
+  // Summaries stored before they kept decoded sizes: base64 and quoted-printable parts are decoded.
   const stack = [root];
   while (stack.length > 0) {
     const p = stack.pop()!;
     if (p.parts.length > 0) stack.push(...p.parts);
-    else if (!IDENTITY_ENCODINGS.has(p.encoding)) return true;
+    else if (!IDENTITY_ENCODINGS.has(p.encoding) && p.decodedSize === undefined) return true;
   }
   return false;
 }
 
 /** RFC 8621 §4.1.4 "size": octets after transfer decoding, the size of what the blob id downloads. */
 function decodedSize(view: MessageView, part: MimePart): number {
-  if (part.type === 'multipart' || IDENTITY_ENCODINGS.has(part.encoding) || view.buf === null) return part.size;
+  if (part.type === 'multipart' || IDENTITY_ENCODINGS.has(part.encoding)) return part.size;
+  if (part.decodedSize !== undefined) return part.decodedSize;
+  if (view.buf === null) return part.size;
   return transferDecode(view.buf.subarray(part.bodyStart, part.bodyEnd), part.encoding).length;
 }
 

@@ -81,6 +81,11 @@ export interface MimePart {
   /** Body size in octets, as stored (bodyEnd - bodyStart; not decoded). */
   size: number;
   /**
+   * Octets after transfer decoding, for a base64 or quoted-printable leaf (JMAP's part size,
+   * RFC 8621 §4.1.4); absent for other parts, where it is `size`, and in older summaries.
+   */
+  decodedSize?: number;
+  /**
    * Line count of the body, for text/* and message/rfc822|global (RFC 9051 §7.5.2), else null:
    * the number of LF bytes, plus one when the body does not end with LF.
    */
