@@ -172,3 +172,46 @@ test('damaged messages: no crash, a best-effort answer', async () => {
   assert.equal(z.subject.includes('\u0000'), false);
   assert.equal(z.bodyValues['1'].value, 'bodywith nul\n', 'NUL dropped');
 });
+
+test('the Email/get example of RFC 8621 §4.2.1: an HTML body with a plain-text footer', async () => {
+  const html = `<html><body><p>Hello ${'and welcome to dinner '.repeat(20)}</p></body></html>`;
+  const raw = [
+    'From: Joe Bloggs <joe@example.com>',
+    'Subject: Dinner on Thursday?',
+    'List-Post: <mailto:partytime@lists.example.com>',
+    'Content-Type: multipart/mixed; boundary="f"',
+    '',
+    '--f',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    html,
+    '--f',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    '-- Sent by your friendly mailing list ...',
+    '--f--',
+    '',
+  ].join('\r\n');
+  const { id, blobId } = await appendEmail(jmap, raw, { internalDate: Date.UTC(2013, 9, 13, 14, 12) });
+  const r = await emailGet(jmap, {
+    ids: ['f123u456', id],
+    properties: ['threadId', 'mailboxIds', 'from', 'subject', 'receivedAt', 'header:List-POST:asURLs', 'htmlBody', 'bodyValues'],
+    bodyProperties: ['partId', 'blobId', 'size', 'type'],
+    fetchHTMLBodyValues: true,
+    maxBodyValueBytes: 256,
+  });
+  assert.deepEqual(r.notFound, ['f123u456']);
+  const [e] = r.list;
+  assert.deepEqual(e.from, [{ name: 'Joe Bloggs', email: 'joe@example.com' }]);
+  assert.equal(e.subject, 'Dinner on Thursday?');
+  assert.equal(e.receivedAt, '2013-10-13T14:12:00Z');
+  assert.deepEqual(e['header:List-POST:asURLs'], ['mailto:partytime@lists.example.com'], 'the property named as asked');
+  assert.deepEqual(e.htmlBody, [
+    { partId: '1', blobId: `${blobId}_1`, size: Buffer.byteLength(html), type: 'text/html' },
+    { partId: '2', blobId: `${blobId}_2`, size: 41, type: 'text/plain' },
+  ]);
+  assert.equal(e.bodyValues['1'].isTruncated, true);
+  assert.ok(Buffer.byteLength(e.bodyValues['1'].value) <= 256);
+  assert.match(e.bodyValues['1'].value, /^<html><body><p>Hello /);
+  assert.deepEqual(e.bodyValues['2'], { isEncodingProblem: false, isTruncated: false, value: '-- Sent by your friendly mailing list ...' });
+});
