@@ -206,3 +206,36 @@ test('Email/parse of an uploaded message, of bytes that are no message, and of b
   assert.equal((await methodError(jmap, 'Email/parse', {}))?.type, 'invalidArguments');
   assert.equal((await methodError(jmap, 'Email/parse', { blobIds: [up.id], ids: [] }))?.type, 'invalidArguments');
 });
+
+test('a message/rfc822 attachment sent base64 parses, and its parts download', async () => {
+  const inner = 'From: Inner <inner@example.org>\r\nSubject: encoded inside\r\nContent-Type: multipart/mixed; boundary="i"\r\n\r\n--i\r\nContent-Type: text/plain\r\n\r\ninner body\r\n--i--\r\n';
+  const outer = [
+    'From: a@example.org',
+    'Subject: forwarded as base64',
+    'Content-Type: multipart/mixed; boundary="o"',
+    '',
+    '--o',
+    'Content-Type: text/plain',
+    '',
+    'see attached',
+    '--o',
+    'Content-Type: message/rfc822',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(inner).toString('base64'),
+    '--o--',
+    '',
+  ].join('\r\n');
+  const stored = await appendEmail(jmap, outer);
+  const [e] = (await emailGet(jmap, { ids: [stored.id], properties: ['attachments'] })).list;
+  const [att] = e.attachments;
+  assert.equal(att.blobId, `${stored.blobId}_2`);
+  const [[, r]] = await jmap.call([['Email/parse', { accountId: jmap.accountId, blobIds: [att.blobId], properties: ['subject', 'textBody'] }, 'p']]);
+  const m = r.parsed[att.blobId];
+  assert.equal(m.subject, 'encoded inside');
+  assert.equal(m.textBody[0].blobId, `${stored.blobId}_2-1`);
+  const res = await download(jmap.accountId, m.textBody[0].blobId, 'inner.txt');
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'inner body');
+  assert.equal((await download(jmap.accountId, `${stored.blobId}_2-7`, 'x')).status, 404);
+});

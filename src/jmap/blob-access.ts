@@ -4,6 +4,7 @@
 
 import type { AccountId } from '../store/types.ts';
 import type { JmapDeps } from './types.ts';
+import type { MimePart } from '../wire/mime/types.ts';
 import { parseBlobId } from './blob-ids.ts';
 import { findPart } from '../wire/mime/section.ts';
 import { transferDecode } from '../wire/mime/decode.ts';
@@ -44,8 +45,27 @@ export async function readAccountPart(deps: Pick<JmapDeps, 'store' | 'blobs' | '
     return null;
   }
   if (parsed.partId === null) return { bytes: whole, partType: null };
-  const part = findPart(deps.parse(whole).summary.root, parsed.partId);
-  if (!part || part.type === 'multipart') return null;
-  const body = whole.subarray(part.bodyStart, part.bodyEnd);
-  return { bytes: Buffer.from(transferDecode(body, part.encoding)), partType: `${part.type}/${part.subtype}` };
+  return messagePart(deps.parse, whole, parsed.partId.split('.'));
+}
+
+function decodedBody(message: Buffer, part: MimePart): Buffer {
+  return Buffer.from(transferDecode(message.subarray(part.bodyStart, part.bodyEnd), part.encoding));
+}
+
+/**
+ * The part at `steps` of a message. A message/rfc822 part sent base64 or quoted-printable
+ * (RFC 2046 §5.2.1 forbids it; mail has it) is a leaf of the parsed tree; Email/parse reads its
+ * decoded body as a message, so a section that goes on below such a leaf continues in that body.
+ */
+function messagePart(parse: JmapDeps['parse'], message: Buffer, steps: string[]): AccountBlob | null {
+  const root = parse(message).summary.root;
+  const part = findPart(root, steps.join('.'));
+  if (part) return part.type === 'multipart' ? null : { bytes: decodedBody(message, part), partType: `${part.type}/${part.subtype}` };
+  for (let k = steps.length - 1; k >= 1; k--) {
+    const leaf = findPart(root, steps.slice(0, k).join('.'));
+    if (leaf && leaf.parts.length === 0 && leaf.message === null && (leaf.encoding === 'BASE64' || leaf.encoding === 'QUOTED-PRINTABLE')) {
+      return messagePart(parse, decodedBody(message, leaf), steps.slice(k));
+    }
+  }
+  return null;
 }
