@@ -2,7 +2,8 @@
 
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
+import { emailReadMethods } from './mail/email-read.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods];
+  return [coreMethods, emailReadMethods];
 }
