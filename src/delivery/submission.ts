@@ -29,10 +29,15 @@ export async function mayUseSender(directory: SenderDirectory, account: { addres
   return aliases.some((a) => a.source === normal && a.target === account.address);
 }
 
-/** The addresses of the From: fields ('' for a mailbox without one, e.g. a group). */
+/** The addresses of the named fields (lower-case names), in order; '' for a mailbox without one. */
+export function addressesOf(message: Buffer, names: readonly string[]): string[] {
+  const fields = splitHeader(message).fields.filter((f) => names.includes(f.name));
+  return fields.flatMap((f) => (addressparser(fieldValue(f), { flatten: true }) as { address?: string }[]).map((a) => a.address ?? ''));
+}
+
+/** The addresses of the From: fields. */
 export function authorsOf(message: Buffer): string[] {
-  const from = splitHeader(message).fields.filter((f) => f.name === 'from');
-  return from.flatMap((f) => (addressparser(fieldValue(f), { flatten: true }) as { address?: string }[]).map((a) => a.address ?? ''));
+  return addressesOf(message, ['from']);
 }
 
 /** A From: address the user may not send as (or no From: at all). */

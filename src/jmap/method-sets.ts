@@ -2,7 +2,8 @@
 
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
+import { submissionMethodSet, vacationMethodSet } from './mail/submission-methods.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods];
+  return [coreMethods, submissionMethodSet, vacationMethodSet];
 }

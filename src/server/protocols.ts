@@ -167,7 +167,7 @@ export interface HttpRuntime {
   isReady: () => boolean;
 }
 
-export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
+export function jmapDepsFrom(deps: ServerDeps, outbound: OutboundQueue): JmapDeps {
   return {
     store: deps.store,
     blobs: deps.blobs,
@@ -176,10 +176,11 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
     parse: deps.parse,
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
+    outbound: { router: outbound.router, maxRecipients: deps.config.limits.maxRecipients, maxMessageBytes: deps.config.limits.maxMessageBytes },
   };
 }
 
-export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
+export function httpListeners(deps: ServerDeps, runtime: HttpRuntime, outbound: OutboundQueue): HttpListener[] {
   const port = listenPort(deps, deps.config.ports.http);
   if (port === null) return [];
   return [
@@ -187,7 +188,7 @@ export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListe
       bind: deps.config.bind,
       port,
       ctx: { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log },
-      routes: [...clientConfigRoutes, ...jmapRoutes(jmapDepsFrom(deps))],
+      routes: [...clientConfigRoutes, ...jmapRoutes(jmapDepsFrom(deps, outbound))],
       metrics: deps.metrics,
       isReady: runtime.isReady,
     }),
@@ -200,6 +201,6 @@ export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime, outbou
     ...smtpServices(smtpDepsFrom(deps), outbound),
     ...tcpListeners(deps, pop3Services(pop3DepsFrom(deps))),
     ...tcpListeners(deps, imapServices(imapDepsFrom(deps))),
-    ...httpListeners(deps, runtime),
+    ...httpListeners(deps, runtime, outbound),
   ];
 }
