@@ -104,7 +104,7 @@ export class VacationResponder {
     const summary = message.parsed.summary;
     const original = summary.subject.trim();
     const subject = settings.subject ?? (/^re:/i.test(original) ? original : `Re: ${original}`);
-    const text = settings.textBody ?? (settings.htmlBody !== null ? htmlToText(settings.htmlBody) : 'I am away and will read your message when I am back.');
+    const text = settings.textBody ?? (settings.htmlBody !== null ? htmlToText(settings.htmlBody).replace(/\s+/g, ' ').trim() : 'I am away and will read your message when I am back.');
     const references = [...summary.references, ...(summary.messageId ? [summary.messageId] : [])].slice(-32).map((id) => `<${id}>`);
     const composed = await new MailComposer({
       from: own,
