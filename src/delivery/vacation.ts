@@ -12,7 +12,7 @@
 //   every node shares it; the claim is atomic, so two deliveries at once answer once.
 // - The reply (RFC 3834 §3): Auto-Submitted: auto-replied, In-Reply-To and References of the
 //   message, "Re: " and its subject unless a subject is set, envelope sender <> (§3.3), to the
-//   envelope sender (§4); DKIM-signed like any submitted mail of the domain.
+//   envelope sender (§4); DKIM-signed like any submitted mail of the domain (RFC 6376).
 // - It never makes a delivery fail: every error is logged and the delivery goes on.
 
 import { randomBytes } from 'node:crypto';
