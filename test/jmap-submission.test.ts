@@ -93,10 +93,14 @@ test('a draft is sent: the hosted recipient has it in INBOX (IMAP), the remote o
   const { store } = jmap.server.deps;
   const draftsBox = (await store.getMailboxByRole(alice.id, '\\Drafts'))!;
   const sentBox = (await store.getMailboxByRole(alice.id, '\\Sent'))!;
+  // Remote recipients wait in the queue until the response is read (then the runner goes on).
+  const runner = jmap.server.outbound.runner;
+  await runner.stop();
   const responses = await submit(
     { s1: { identityId, emailId } },
     { onSuccessUpdateEmail: { '#s1': { [`mailboxIds/M${draftsBox.id.toString(36)}`]: null, [`mailboxIds/M${sentBox.id.toString(36)}`]: true, 'keywords/$draft': null } } },
   );
+  runner.start();
   const [name, set, callId] = responses[0];
   assert.equal(name, 'EmailSubmission/set', JSON.stringify(set));
   assert.equal(callId, 's');
@@ -104,6 +108,11 @@ test('a draft is sent: the hosted recipient has it in INBOX (IMAP), the remote o
   assert.match(created.id, /^S/);
   assert.equal(created.undoStatus, 'final');
   assert.match(created.sendAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.match(created.threadId, /^T/);
+  assert.deepEqual([created.dsnBlobIds, created.mdnBlobIds], [[], []]);
+  assert.equal(created.deliveryStatus['bob@example.com'].delivered, 'yes', 'the hosted recipient has it before the response');
+  assert.equal(created.deliveryStatus['carol@remote.test'].delivered, 'queued');
+  assert.equal('identityId' in created, false, 'what the client gave is not repeated');
   assert.deepEqual(created.envelope, {
     mailFrom: { email: 'alice@example.com', parameters: null },
     rcptTo: ['bob@example.com', 'carol@remote.test', 'dave@remote.test'].map((email) => ({ email, parameters: null })),
@@ -157,8 +166,13 @@ test('the delivery status changes the submission state: /changes reports it upda
   const identityId = await defaultIdentity();
   const emailId = await draft({ To: 'erin@remote.test', Subject: 'state follows the queue' });
   const before = peer.messages.length;
+  // The queue attempts nothing until the submission exists, so the attempt can only be an update.
+  const runner = jmap.server.outbound.runner;
+  await runner.stop();
   const [[, set]] = await submit({ k: { identityId, emailId } });
   const id = set.created.k.id;
+  assert.equal(set.created.k.deliveryStatus['erin@remote.test'].delivered, 'queued');
+  runner.start();
   await peer.received(before + 1);
   await settled();
   const [[, changes]] = await jmap.call([['EmailSubmission/changes', { accountId: jmap.accountId, sinceState: set.newState }, 'c']], USING);

@@ -95,10 +95,12 @@ type Compare = (a: SubmissionRecord, b: SubmissionRecord) => number;
 function readSort(v: unknown): Compare {
   if (v === undefined || v === null) return (a, b) => a.id - b.id;
   if (!Array.isArray(v)) throw new MethodError('invalidArguments', '"sort" must be a list of Comparators', { arguments: ['sort'] });
+  let tieDirection = 1;
   const keys: Compare[] = v.map((c) => {
     if (!isPlainObject(c) || typeof c.property !== 'string') throw new MethodError('invalidArguments', 'a Comparator needs a property', { arguments: ['sort'] });
     onlyKnown(c, ['property', 'isAscending', 'collation']);
     const dir = c.isAscending === false ? -1 : 1;
+    tieDirection = dir;
     const field: Record<string, (s: SubmissionRecord) => number> = { emailId: (s) => s.emailId, threadId: (s) => s.threadId, sentAt: (s) => s.sendAt, sendAt: (s) => s.sendAt };
     const get = field[c.property];
     if (!get) throw new MethodError('unsupportedSort', `cannot sort by ${c.property}`);
@@ -109,7 +111,8 @@ function readSort(v: unknown): Compare {
       const d = k(a, b);
       if (d !== 0) return d;
     }
-    return a.id - b.id;
+    // Ties (sendAt has whole seconds) in creation order, the way the last key runs.
+    return tieDirection * (a.id - b.id);
   };
 }
 

@@ -35,7 +35,9 @@ export async function setSubmissions(args: Args, ctx: MethodContext): Promise<Ar
     }
     const shown = submissionToJmap(result.record);
     ctx.recordCreated(creationId, shown.id as string);
-    r.created[creationId] = { id: shown.id, threadId: shown.threadId, sendAt: shown.sendAt, undoStatus: shown.undoStatus, ...(obj.envelope ? {} : { envelope: shown.envelope }) };
+    // RFC 8620 §5.3: the id and every property the server set.
+    const { identityId: _identity, emailId: _email, envelope, ...serverSet } = shown;
+    r.created[creationId] = { ...serverSet, ...(obj.envelope ? {} : { envelope }) };
     succeeded.set('#' + creationId, result.record.emailId);
     succeeded.set(shown.id as string, result.record.emailId);
   }
