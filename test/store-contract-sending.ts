@@ -154,6 +154,7 @@ export function sendingContract(open: OpenTestStore): void {
       await store.setVacationResponse(account.id, on);
       assert.deepEqual(await store.getVacationResponse(account.id), on);
       assert.equal(await store.objectState(account.id, 'VacationResponse'), state + 1);
+      assert.deepEqual(await store.accountObjectChanges(account.id, 'VacationResponse', state), { oldState: state, newState: state + 1, hasMoreChanges: false, created: [], updated: [1], destroyed: [] });
       const day = 86_400_000;
       const claims = await Promise.all([store.claimAutoReply(account.id, 'Friend@remote.test', 10 * day, 7 * day), store.claimAutoReply(account.id, 'friend@remote.test', 10 * day, 7 * day)]);
       assert.deepEqual(claims.sort(), [false, true], 'two deliveries at once answer once');

@@ -120,6 +120,8 @@ export function sendingOps(db: Db): SendingStore {
         const result: ObjectChanges = { oldState: since, newState, hasMoreChanges: page.more, created: [], updated: [], destroyed: [] };
         const table = OBJECT_TABLE[type];
         const alive = new Map<number, number>();
+        // The vacation response always exists: its one object (id 1) is only ever updated.
+        if (type === 'VacationResponse') alive.set(1, 0);
         if (table) {
           for (const [id, created] of db.rows(`SELECT id, created_state FROM ${table} WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))`, accountId, JSON.stringify(page.ids)) as [number, number][]) {
             alive.set(id, created);
