@@ -3,7 +3,8 @@
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
 import { emailReadMethods } from './mail/email-read.ts';
+import { submissionMethodSet, vacationMethodSet } from './mail/submission-methods.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods, emailReadMethods];
+  return [coreMethods, emailReadMethods, submissionMethodSet, vacationMethodSet];
 }

@@ -20,6 +20,7 @@ import type { ServerDeps } from './deps.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LocalDelivery } from '../delivery/local-delivery.ts';
 import { inboxRules, type DeliveryRules } from '../delivery/rules.ts';
+import { VacationResponder } from '../delivery/vacation.ts';
 import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage, sweepTemporary } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
@@ -68,6 +69,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxHeaderBytes: config.limits.mimeMaxHeaderBytes,
   };
   const parse = (raw: Uint8Array) => parseMessage(raw, limits);
+  // The vacation reply goes out through the router, which is built on local delivery: bound late.
+  const vacation = new VacationResponder({ store, hostname: config.hostname, log, send: (sender, recipients, raw) => outbound.router.route(sender, recipients, raw) });
   const deps: ServerDeps = {
     config,
     log,
@@ -80,7 +83,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     secureContext: serverSecureContext(tlsMaterial),
     tlsKeyPair: { key: tlsMaterial.key, cert: tlsMaterial.cert },
     parse,
-    delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),
+    delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules, afterStored: (input) => vacation.afterStored(input) }),
     ephemeralPorts: opts.ephemeralPorts ?? false,
   };
 

@@ -157,7 +157,7 @@ export interface HttpRuntime {
   isReady: () => boolean;
 }
 
-export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
+export function jmapDepsFrom(deps: ServerDeps, outbound: OutboundQueue): JmapDeps {
   return {
     store: deps.store,
     blobs: deps.blobs,
@@ -166,6 +166,7 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
     parse: deps.parse,
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
+    outbound: { router: outbound.router, maxRecipients: deps.config.limits.maxRecipients, maxMessageBytes: deps.config.limits.maxMessageBytes },
   };
 }
 
@@ -180,21 +181,21 @@ function isJmapPath(pathname: string): boolean {
  * CORS for the JMAP endpoints, then the application routes (JMAP; the webmail and the REST API
  * to come), which the guard and CORS thus cover without knowing about them.
  */
-export function webRoutes(deps: ServerDeps): Route[] {
+export function webRoutes(deps: ServerDeps, outbound: OutboundQueue): Route[] {
   const { config } = deps;
   return [
     ...clientConfigRoutes,
     plaintextGuard({ allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback }),
     corsRoute({ origins: config.http.corsOrigins, appliesTo: isJmapPath }),
-    ...jmapRoutes(jmapDepsFrom(deps)),
+    ...jmapRoutes(jmapDepsFrom(deps, outbound)),
   ];
 }
 
 /** HTTPS first, so that the plain listener's redirects name its bound port from the start. */
-export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
+export function httpListeners(deps: ServerDeps, runtime: HttpRuntime, outbound: OutboundQueue): HttpListener[] {
   const ctx: HttpContext = { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log };
   // One list for both: JMAP's per-account request limits then hold across the two listeners.
-  const routes = webRoutes(deps);
+  const routes = webRoutes(deps, outbound);
   const listeners: HttpListener[] = [];
   for (const [configured, tls] of [[deps.config.ports.https, deps.tlsKeyPair], [deps.config.ports.http, undefined]] as const) {
     const port = listenPort(deps, configured);
@@ -210,6 +211,6 @@ export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime, outbou
     ...smtpServices(smtpDepsFrom(deps), outbound),
     ...tcpListeners(deps, pop3Services(pop3DepsFrom(deps))),
     ...tcpListeners(deps, imapServices(imapDepsFrom(deps))),
-    ...httpListeners(deps, runtime),
+    ...httpListeners(deps, runtime, outbound),
   ];
 }

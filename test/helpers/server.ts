@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { loadConfig, type Config } from '../../src/server/config.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,8 +32,8 @@ export function testConfig(dataDir: string, enable: string[], extraEnv: Record<s
   return loadConfig({ env });
 }
 
-export async function startTestServer(dataDir: string, enable: string[], extraEnv: Record<string, string> = {}): Promise<RunningServer> {
-  return startServer(testConfig(dataDir, enable, extraEnv), { ephemeralPorts: true, log: silentLogger() });
+export async function startTestServer(dataDir: string, enable: string[], extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<RunningServer> {
+  return startServer(testConfig(dataDir, enable, extraEnv), { ephemeralPorts: true, log: silentLogger(), ...opts });
 }
 
 /** A free TCP port on 127.0.0.1, for a server started as a separate process. */
