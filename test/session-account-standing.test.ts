@@ -1,5 +1,5 @@
 // A user removed or given a new password by the administrator (the `posthorn` CLI, another
-// process on the same store) loses its open IMAP and POP3 sessions: the next command gets
+// process on the same store) loses its open IMAP, POP3 and SMTP submission sessions: the next command gets
 // "* BYE" (POP3: "-ERR [AUTH]") and the connection closes; an idling IMAP session ends at its
 // next keepalive. Nothing answers OK
 // for an account that is gone.
@@ -7,7 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startImapServer, message, RawImap, type ImapTestServer } from './helpers/imap.ts';
-import { runCli } from './helpers/server.ts';
+import { runCli, startTestServer, tempDir } from './helpers/server.ts';
+import { RawSmtp, codes } from './smtp-harness.ts';
+import { hashPassword } from '../src/auth/password.ts';
 import { startPop3Server, RawPop3, message as popMessage } from './helpers/pop3.ts';
 
 let srv: ImapTestServer;
@@ -80,5 +82,29 @@ test('POP3: after `user passwd` the next command gets -ERR [AUTH] and the connec
     assert.equal((await pop.server.deps.store.listMessages(user.id, (await pop.inbox(user)).id)).length, 1, 'the DELE was not carried out');
   } finally {
     await pop.stop();
+  }
+});
+
+test('SMTP submission: after `user passwd` the next MAIL FROM gets 421 4.7.0 and the session closes', async () => {
+  const dir = tempDir('standing-smtp');
+  const server = await startTestServer(dir.path, ['submission'], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' });
+  try {
+    await server.deps.store.addDomain('example.com');
+    await server.deps.store.createAccount({ address: 'sender@example.com', passwordHash: await hashPassword('smtp password') });
+    const c = await RawSmtp.connect(server.ports.submission);
+    await c.reply();
+    await c.cmd('EHLO client.test');
+    assert.equal(codes(await c.cmd(`AUTH PLAIN ${Buffer.from('\0sender@example.com\0smtp password').toString('base64')}`)), '235 2.7.0');
+    assert.equal(codes(await c.cmd('MAIL FROM:<sender@example.com>')), '250 2.1.0');
+    assert.equal(codes(await c.cmd('RSET')), '250 2.0.0');
+    const changed = await runCli(['user', 'passwd', 'sender@example.com', '--password-stdin'], { POSTHORN_DATA_DIR: dir.path }, 'a new smtp password\n');
+    assert.equal(changed.code, 0, changed.stderr);
+    const refused = await c.cmd('MAIL FROM:<sender@example.com>');
+    assert.equal(codes(refused), '421 4.7.0');
+    assert.match(refused, /password of this account was changed/);
+    await c.closedByServer();
+  } finally {
+    await server.stop();
+    dir.remove();
   }
 });

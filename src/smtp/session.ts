@@ -15,7 +15,8 @@ import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticat
 import type { SmtpDeps } from './deps.ts';
 import { isLoopback, normaliseIp } from '../net/address.ts';
 import { normaliseAddress } from '../mail/address.ts';
-import type { RecipientTarget } from '../store/types.ts';
+import type { Account, RecipientTarget } from '../store/types.ts';
+import { accountStanding, standingMessage } from '../auth/account-standing.ts';
 import { SmtpReply, replies } from './reply.ts';
 import { readData } from './data.ts';
 import { receivedField } from './trace.ts';
@@ -34,6 +35,8 @@ const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'AUTH']);
 export interface SessionUser {
   id: number;
   address: string;
+  /** The account as it was at AUTH: its standing is checked against it before every message. */
+  account: Account;
 }
 
 interface Transaction {
@@ -112,7 +115,7 @@ export class SessionHandlers {
         this.logins({ result: result.ok ? 'ok' : result.reason });
         if (result.ok) {
           this.deps.log.info({ event: 'login', protocol: 'smtp', remote: ip, account: result.account.address });
-          const user: SessionUser = { id: result.account.id, address: result.account.address };
+          const user: SessionUser = { id: result.account.id, address: result.account.address, account: result.account };
           return cb(null, { user });
         }
         this.deps.log.info({ event: 'login-failed', protocol: 'smtp', remote: ip, reason: result.reason });
@@ -133,6 +136,15 @@ export class SessionHandlers {
       const user = session.user as SessionUser | undefined;
       // RFC 6409 §4.3: submission requires authentication (also while AUTH is hidden before TLS).
       if (this.opts.role !== 'smtp' && !user) throw new SmtpReply(530, '5.7.0', 'Authentication required');
+      if (user) {
+        // A user removed, disabled or given a new password since AUTH sends no more mail on this
+        // session: 421 closes it (RFC 5321 §3.8), and the client must authenticate anew.
+        const standing = await accountStanding(this.deps.store, user.account);
+        if (standing !== 'valid') {
+          this.deps.log.info({ event: 'session-ended', protocol: 'smtp', remote: ipOf(session), account: user.address, reason: standing });
+          throw new SmtpReply(421, '4.7.0', standingMessage(standing));
+        }
+      }
       // RFC 6409 §6.1: the submission server may check that the sender is the user's.
       if (user && !(address.address && (await mayUseSender(this.deps.store, user, address.address)))) throw replies.senderNotOwned();
       this.transactions.set(session, { sender: address.address ?? '', recipients: new Map() });
