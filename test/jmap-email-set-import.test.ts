@@ -161,7 +161,7 @@ function contextFor(deps: JmapDeps, account: Account, extra: [string, Record<str
 }
 
 test('the copying itself, with an access that lets Bob read Alice: Email/copy with onSuccessDestroyOriginal, Blob/copy', async () => {
-  const deps = jmapDepsFrom(jmap.server.deps);
+  const deps = jmapDepsFrom(jmap.server.deps, jmap.server.outbound);
   const store = jmap.server.deps.store;
   const bob = await store.createAccount({ address: 'bob@example.com', passwordHash: await hashPassword('bob password') });
   const bobInbox = toJmapId('mailbox', (await store.getMailbox(bob.id, 'INBOX'))!.id);
@@ -194,7 +194,8 @@ test('the copying itself, with an access that lets Bob read Alice: Email/copy wi
 });
 
 test('tooLarge: a message over the server\'s size limit is refused per record', async () => {
-  const deps = { ...jmapDepsFrom(jmap.server.deps), maxMessageBytes: 100 };
+  const full = jmapDepsFrom(jmap.server.deps, jmap.server.outbound);
+  const deps = { ...full, outbound: { ...full.outbound, maxMessageBytes: 100 } };
   const ctx = contextFor(deps, alice);
   const up = await upload(jmap, MESSAGE, 'message/rfc822');
   const r: any = await emailImport({ emails: { big: { blobId: up.body.blobId, mailboxIds: { [inbox]: true } } } }, ctx);

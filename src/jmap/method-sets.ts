@@ -2,9 +2,11 @@
 
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
+import { emailReadMethods } from './mail/email-read.ts';
+import { submissionMethodSet, vacationMethodSet } from './mail/submission-methods.ts';
 import { blobCopyMethods, emailWriteMethods } from './mail/email-write-methods.ts';
 import { blobMethods } from './blob-methods.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods, emailWriteMethods, blobCopyMethods, blobMethods];
+  return [coreMethods, emailReadMethods, emailWriteMethods, submissionMethodSet, vacationMethodSet, blobCopyMethods, blobMethods];
 }

@@ -4,9 +4,10 @@ import type { Route } from '../web/types.ts';
 import type { JmapDeps } from './types.ts';
 import { JmapApi } from './http-api.ts';
 import { jmapMethodSets } from './method-sets.ts';
+import { downloadRoute } from './download.ts';
 import { UploadEndpoint } from './upload.ts';
 
 export function jmapRoutes(deps: JmapDeps): Route[] {
   const api = new JmapApi(deps, jmapMethodSets());
-  return [api.sessionRoute, api.apiRoute, new UploadEndpoint(deps).route];
+  return [api.sessionRoute, api.apiRoute, downloadRoute(deps), new UploadEndpoint(deps).route];
 }

@@ -7,6 +7,7 @@ import type { Account, AccountId, BlobStore, ChangeBus, MailStore } from '../sto
 import type { Logger } from '../observe/log.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
 import type { JmapLimits } from './limits.ts';
+import type { MailRouter } from '../delivery/router.ts';
 
 /** One method call or response: [name, arguments, method call id] (RFC 8620 §3.2). */
 export type Invocation = [string, Record<string, unknown>, string];
@@ -25,7 +26,14 @@ export interface JmapDeps {
   limits: JmapLimits;
   /** The name clients use to reach this server (URLs in the session object). */
   hostname: string;
-  /** The largest message the server stores (limits.maxMessageBytes): Email/set and Email/import refuse larger as tooLarge. */
+  /** Where submitted mail goes (RFC 8621 §7): SMTP submission's router and limits. */
+  outbound: JmapOutbound;
+}
+
+export interface JmapOutbound {
+  /** Remote recipients into the outbound queue, hosted ones through local delivery (src/delivery/router.ts). */
+  router: Pick<MailRouter, 'route'>;
+  maxRecipients: number;
   maxMessageBytes: number;
 }
 

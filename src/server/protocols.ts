@@ -1,5 +1,5 @@
 // The listeners, one entry per enabled port. Each protocol contributes its own (SMTP, POP3,
-// IMAP, HTTP) from dependencies of its own, which are made here and only here; a port of 0
+// IMAP, HTTP and HTTPS) from dependencies of its own, which are made here and only here; a port of 0
 // disables that listener (DESIGN.md §5). Adding a listener is one more entry in
 // `protocolListeners`, not a new case of a closed type.
 
@@ -21,6 +21,10 @@ import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
 import { jmapRoutes } from '../jmap/routes.ts';
+import { JMAP_PATHS } from '../jmap/session.ts';
+import { plaintextGuard } from '../web/plaintext-guard.ts';
+import { corsRoute } from '../web/cors.ts';
+import type { HttpContext, Route } from '../web/types.ts';
 import type { JmapDeps } from '../jmap/types.ts';
 import { DEFAULT_JMAP_LIMITS } from '../jmap/limits.ts';
 
@@ -75,6 +79,7 @@ export function imapDepsFrom(deps: ServerDeps): ImapDeps {
         appendMemoryBytes: l.appendMemoryBytes,
         appendWaitSeconds: l.appendWaitSeconds,
         idleTimeoutSeconds: l.idleTimeoutSeconds,
+        idleKeepaliveSeconds: l.idleKeepaliveSeconds,
         preAuthTimeoutSeconds: l.preAuthTimeoutSeconds,
       },
     },
@@ -152,7 +157,7 @@ export interface HttpRuntime {
   isReady: () => boolean;
 }
 
-export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
+export function jmapDepsFrom(deps: ServerDeps, outbound: OutboundQueue): JmapDeps {
   return {
     store: deps.store,
     blobs: deps.blobs,
@@ -161,23 +166,43 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
     parse: deps.parse,
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
-    maxMessageBytes: deps.config.limits.maxMessageBytes,
+    outbound: { router: outbound.router, maxRecipients: deps.config.limits.maxRecipients, maxMessageBytes: deps.config.limits.maxMessageBytes },
   };
 }
 
-export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
-  const port = listenPort(deps, deps.config.ports.http);
-  if (port === null) return [];
+/** JMAP's endpoints (RFC 8620 §2): the session resource and everything under /jmap/. */
+function isJmapPath(pathname: string): boolean {
+  return pathname === JMAP_PATHS.session || pathname.startsWith('/jmap/');
+}
+
+/**
+ * The routes of both web listeners, in the order they are tried: what every listener serves
+ * to everyone (client set-up; ACME challenges belong here too), then the plaintext guard, then
+ * CORS for the JMAP endpoints, then the application routes (JMAP; the webmail and the REST API
+ * to come), which the guard and CORS thus cover without knowing about them.
+ */
+export function webRoutes(deps: ServerDeps, outbound: OutboundQueue): Route[] {
+  const { config } = deps;
   return [
-    new HttpListener({
-      bind: deps.config.bind,
-      port,
-      ctx: { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log },
-      routes: [...clientConfigRoutes, ...jmapRoutes(jmapDepsFrom(deps))],
-      metrics: deps.metrics,
-      isReady: runtime.isReady,
-    }),
+    ...clientConfigRoutes,
+    plaintextGuard({ allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback }),
+    corsRoute({ origins: config.http.corsOrigins, appliesTo: isJmapPath }),
+    ...jmapRoutes(jmapDepsFrom(deps, outbound)),
   ];
+}
+
+/** HTTPS first, so that the plain listener's redirects name its bound port from the start. */
+export function httpListeners(deps: ServerDeps, runtime: HttpRuntime, outbound: OutboundQueue): HttpListener[] {
+  const ctx: HttpContext = { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log };
+  // One list for both: JMAP's per-account request limits then hold across the two listeners.
+  const routes = webRoutes(deps, outbound);
+  const listeners: HttpListener[] = [];
+  for (const [configured, tls] of [[deps.config.ports.https, deps.tlsKeyPair], [deps.config.ports.http, undefined]] as const) {
+    const port = listenPort(deps, configured);
+    if (port === null) continue;
+    listeners.push(new HttpListener({ bind: deps.config.bind, port, ctx, routes, metrics: deps.metrics, isReady: runtime.isReady, tls }));
+  }
+  return listeners;
 }
 
 /** Every listener of the server, in the order they start: HTTP last, so autoconfig never names a port not yet bound. */
@@ -186,6 +211,6 @@ export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime, outbou
     ...smtpServices(smtpDepsFrom(deps), outbound),
     ...tcpListeners(deps, pop3Services(pop3DepsFrom(deps))),
     ...tcpListeners(deps, imapServices(imapDepsFrom(deps))),
-    ...httpListeners(deps, runtime),
+    ...httpListeners(deps, runtime, outbound),
   ];
 }

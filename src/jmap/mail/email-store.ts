@@ -75,7 +75,7 @@ export async function storeNewEmail(
 ): Promise<CreatedEmail> {
   const { deps } = ctx;
   const accountId = placement.accountId ?? ctx.accountId;
-  if (raw.length > deps.maxMessageBytes) throw new MessageTooLarge();
+  if (raw.length > deps.outbound.maxMessageBytes) throw new MessageTooLarge();
   const [first, ...others] = placement.mailboxIds;
   const appended = await ingestMessage(deps, accountId, first, raw, { flags: placement.flags, internalDate: placement.receivedAt });
   const placed: { mailboxId: MailboxId; uid: number }[] = [{ mailboxId: first, uid: appended.uid }];

@@ -11,6 +11,7 @@ import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
 import { queueOps } from './queue.ts';
 import { uploadOps } from './uploads.ts';
+import { sendingOps } from './sending.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -37,6 +38,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...emailOps(db),
     ...changeOps(db),
     ...uploadOps(db),
+    ...sendingOps(db),
     queue: queueOps(db),
 
     quota: (accountId) =>
