@@ -281,3 +281,34 @@ test('sentAt and messageId given as null: the server still sets Date and Message
   assert.match(text, /^Date: /m);
   assert.match(text, /^Message-ID: </m);
 });
+
+test('Email/get reads back what Email/set wrote: headers, keywords, mailboxes, text and attachment', async () => {
+  const up = await upload(jmap, Buffer.from('%PDF-1.4 fake'), 'application/pdf');
+  const responses = await jmap.call([
+    ['Email/set', { accountId: jmap.accountId, create: { rt: {
+      mailboxIds: { [inbox]: true },
+      keywords: { $flagged: true },
+      from: [{ name: 'Jörg', email: 'joerg@example.de' }],
+      to: [{ name: null, email: 'zoe@example.org' }],
+      subject: 'Rückfrage zum Angebot',
+      sentAt: '2025-03-01T09:30:00+01:00',
+      textBody: [{ partId: 't' }],
+      attachments: [{ blobId: up.body.blobId, type: 'application/pdf', name: 'Angebot Nr. 7.pdf' }],
+      bodyValues: { t: { value: 'Grüße,\nJörg' } },
+    } } }, 's'],
+    ['Email/get', { accountId: jmap.accountId, ids: ['#rt'], properties: ['subject', 'from', 'to', 'sentAt', 'keywords', 'mailboxIds', 'textBody', 'attachments', 'bodyValues', 'hasAttachment'], fetchTextBodyValues: true }, 'g'],
+  ]);
+  assert.equal(responses[1][0], 'Email/get', JSON.stringify(responses[1]));
+  const email = responses[1][1].list[0];
+  assert.equal(email.subject, 'Rückfrage zum Angebot');
+  assert.deepEqual(email.from, [{ name: 'Jörg', email: 'joerg@example.de' }]);
+  assert.deepEqual(email.to, [{ name: null, email: 'zoe@example.org' }]);
+  assert.equal(Date.parse(email.sentAt), Date.parse('2025-03-01T09:30:00+01:00'));
+  assert.deepEqual(email.keywords, { $flagged: true });
+  assert.deepEqual(email.mailboxIds, { [inbox]: true });
+  assert.equal(email.hasAttachment, true);
+  assert.equal(email.attachments[0].name, 'Angebot Nr. 7.pdf');
+  assert.equal(email.attachments[0].type, 'application/pdf');
+  const text = email.bodyValues[email.textBody[0].partId].value as string;
+  assert.equal(text.replace(/\r\n/g, '\n').replace(/\n$/, ''), 'Grüße,\nJörg');
+});
