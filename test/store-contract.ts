@@ -13,6 +13,7 @@ import { mailboxesContract } from './store-contract-mailboxes.ts';
 import { messagesContract } from './store-contract-messages.ts';
 import { emailsContract } from './store-contract-emails.ts';
 import { queueContract } from './store-contract-queue.ts';
+import { pushSubscriptionContract } from './store-contract-push.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
 
@@ -26,6 +27,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));
     describe('outbound queue', () => queueContract(open));
+    describe('JMAP push subscriptions', () => pushSubscriptionContract(open));
   });
 }
 

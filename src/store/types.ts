@@ -28,11 +28,13 @@ import type { DirectoryStore } from './directory-types.ts';
 import type { MailboxStore, MessageStore } from './mail-types.ts';
 import type { ChangeLog } from './change-types.ts';
 import type { DeliveryQueue } from './queue-types.ts';
+import type { PushSubscriptionStore } from './push-subscription-types.ts';
 
 export type * from './ids.ts';
 export type * from './directory-types.ts';
 export type * from './mail-types.ts';
 export type * from './change-types.ts';
+export type * from './push-subscription-types.ts';
 
 export { StoreError, type StoreErrorCode } from '../mail/errors.ts';
 
@@ -42,6 +44,8 @@ export interface MailData extends MailboxStore, MessageStore, ChangeLog {}
 export interface MailStore extends DirectoryStore, MailData {
   /** The outbound queue (queue-types.ts). */
   readonly queue: DeliveryQueue;
+  /** JMAP push subscriptions (push-subscription-types.ts). */
+  readonly pushSubscriptions: PushSubscriptionStore;
   /** Whether a message or a queued message refers to the blob (for BlobStore garbage collection). */
   isBlobReferenced(blobId: string): Promise<boolean>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { messageOps } from './messages.ts';
 import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
 import { queueOps } from './queue.ts';
+import { pushSubscriptionOps } from './push-subscriptions.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -36,6 +37,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...emailOps(db),
     ...changeOps(db),
     queue: queueOps(db),
+    pushSubscriptions: pushSubscriptionOps(db),
 
     quota: (accountId) =>
       db.read(() => {
