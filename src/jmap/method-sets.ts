@@ -2,7 +2,9 @@
 
 import type { MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
+import { pushSubscriptionMethods } from './push/push-subscription-methods.ts';
+import { webSocketCapability } from './push/websocket.ts';
 
 export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods];
+  return [coreMethods, pushSubscriptionMethods, webSocketCapability];
 }

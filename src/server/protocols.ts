@@ -20,7 +20,8 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
-import { jmapRoutes } from '../jmap/routes.ts';
+import { jmapEndpoints } from '../jmap/routes.ts';
+import { createJmapPush } from '../jmap/push/index.ts';
 import type { JmapDeps } from '../jmap/types.ts';
 import { DEFAULT_JMAP_LIMITS } from '../jmap/limits.ts';
 
@@ -161,18 +162,27 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
     parse: deps.parse,
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
+    push: createJmapPush(deps.store, deps.bus, deps.log, {
+      maxConnectionsPerAccount: deps.config.jmap.maxPushConnectionsPerAccount,
+      maxConnections: deps.config.jmap.maxPushConnections,
+      minPingSeconds: deps.config.jmap.pushMinPingSeconds,
+      allowHttpLoopback: deps.config.jmap.pushAllowHttpLoopback,
+    }),
   };
 }
 
 export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
   const port = listenPort(deps, deps.config.ports.http);
   if (port === null) return [];
+  // One set of JMAP endpoints for every HTTP listener: push limits and the hub are the server's.
+  const jmap = jmapEndpoints(jmapDepsFrom(deps));
   return [
     new HttpListener({
       bind: deps.config.bind,
       port,
       ctx: { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log },
-      routes: [...clientConfigRoutes, ...jmapRoutes(jmapDepsFrom(deps))],
+      routes: [...clientConfigRoutes, ...jmap.routes],
+      upgrade: jmap.upgrade,
       metrics: deps.metrics,
       isReady: runtime.isReady,
     }),

@@ -2,7 +2,7 @@
 // (client autoconfiguration now; webmail, JMAP and the admin API later) tried in order.
 
 import http from 'node:http';
-import type { HttpContext, Route } from './types.ts';
+import type { HttpContext, Route, UpgradeHandler } from './types.ts';
 import type { MetricsExposition } from '../observe/metrics.ts';
 import { listenOn, boundPort, type Listener } from '../net/listener.ts';
 
@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   metrics: MetricsExposition;
   /** True once every listener is up; /healthz answers 503 until then and during shutdown. */
   isReady: () => boolean;
+  /** Upgrade requests (WebSocket) go here; without it they are refused by closing the socket. */
+  upgrade?: UpgradeHandler;
 }
 
 export class HttpListener implements Listener {
@@ -37,6 +39,8 @@ export class HttpListener implements Listener {
       });
     });
     this.server.keepAliveTimeout = 5_000;
+    const upgrade = opts.upgrade;
+    if (upgrade) this.server.on('upgrade', (req, socket, head) => upgrade.upgrade(req, socket, head, opts.ctx));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -69,6 +73,7 @@ export class HttpListener implements Listener {
 
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.opts.upgrade?.closeAll();
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
