@@ -51,10 +51,12 @@ const invalid = (properties: string[], description: string): SetError => ({ type
 
 /** The expiry the server grants for what the client asked (null or a UTCDate string). */
 function grantExpiry(asked: unknown, now: number): { ok: true; expiresAt: number; changed: boolean } | { ok: false } {
-  if (asked === null || asked === undefined) return { ok: true, expiresAt: now + MAX_EXPIRY_MS, changed: true };
+  // Whole seconds, so the UTCDate the client gets back is exactly the expiry kept.
+  const latest = Math.floor((now + MAX_EXPIRY_MS) / 1000) * 1000;
+  if (asked === null || asked === undefined) return { ok: true, expiresAt: latest, changed: true };
   const ms = parseUtcDate(asked);
   if (ms === null) return { ok: false };
-  const expiresAt = Math.min(ms, now + MAX_EXPIRY_MS);
+  const expiresAt = Math.min(ms, latest);
   return { ok: true, expiresAt, changed: expiresAt !== ms };
 }
 
