@@ -1,5 +1,5 @@
 // JMAP over WebSocket (RFC 8887): the same Requests and Responses as the HTTP API, run by the
-// same JmapApi, as JSON text messages on a connection opened at /jmap/ws with the "jmap"
+// same JmapApi, as JSON text messages (RFC 6455 §5.6) on a connection opened at /jmap/ws with the "jmap"
 // subprotocol; and push (WebSocketPushEnable/Disable, StateChange with pushState).
 //
 // Implementation notes:
