@@ -81,7 +81,7 @@ export function eventSourceRoute(push: PushServices): Route {
   };
 }
 
-class EventStream {
+export class EventStream {
   private readonly push: PushServices;
   private readonly account: Account;
   private readonly query: EventSourceQuery;
