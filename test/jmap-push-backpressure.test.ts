@@ -65,3 +65,20 @@ it('a stream whose socket is full writes nothing more; after drain it sends one 
   assert.equal(hub.accountCount, 0, 'and the bus subscription');
   assert.equal(bus.listenerCount(7), 0);
 });
+
+it('announce: a type outside the change log reaches the account\'s listeners, with no mod-sequence', () => {
+  const bus = new InProcessChangeBus();
+  const hub = new PushHub(bus, silentLogger());
+  const heard: [Record<string, string>, number | null][] = [];
+  const unsubscribe = hub.subscribe(3, (changed, modseq) => heard.push([changed, modseq]));
+  hub.subscribe(3, () => {
+    throw new Error('a broken listener does not keep the others from the change');
+  });
+  hub.announce(3, { Identity: 'i9' });
+  hub.announce(4, { Identity: 'i1' });
+  hub.announce(3, {});
+  bus.publish({ accountId: 3, modseq: 12, kinds: ['subscription'], mailboxIds: [] });
+  unsubscribe();
+  hub.announce(3, { VacationResponse: 'v2' });
+  assert.deepEqual(heard, [[{ Identity: 'i9' }, null], [{ Mailbox: toState(12) }, 12]]);
+});

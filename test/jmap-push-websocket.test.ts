@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import type { ImapFlow } from 'imapflow';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { deliverTo, imapClient } from './helpers/jmap-push.ts';
+import { deliverTo, imapClient, openEventStream } from './helpers/jmap-push.ts';
 import { toState } from '../src/jmap/ids.ts';
 
 let srv: JmapTestServer;
@@ -143,5 +143,20 @@ describe('JMAP over WebSocket', () => {
     assert.equal((await refused(['jmap'], { authorization: 'Basic ' + Buffer.from(`${srv.address}:wrong`).toString('base64') })).status, 401);
     assert.equal((await refused(['jmap'], { authorization: srv.authorization, origin: 'https://evil.example' })).status, 403);
     assert.equal((await refused(['chat'], { authorization: srv.authorization })).status, 400);
+  });
+});
+
+describe('shutdown', () => {
+  it('stopping the server ends open WebSockets and EventSource streams', async () => {
+    const other = await startJmapServer();
+    const session = await (await fetch(`${other.base}/.well-known/jmap`, { headers: { authorization: other.authorization } })).json();
+    const ws = new WebSocket(session.capabilities['urn:ietf:params:jmap:websocket'].url, 'jmap', { headers: { authorization: other.authorization } });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const stream = await openEventStream(`${other.base}/jmap/eventsource?types=*&closeafter=no&ping=0`, other.authorization);
+    assert.equal(stream.status, 200);
+    await other.stop();
+    assert.equal(await closed, 1001, 'going away (RFC 6455 §7.4.1)');
+    await stream.ended;
   });
 });
