@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImapFlow } from 'imapflow';
+import { WebSocket } from 'ws';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
 import { deliverTo, eventSourceUrl, imapClient, openEventStream } from './helpers/jmap-push.ts';
 import { toState } from '../src/jmap/ids.ts';
@@ -117,7 +118,7 @@ describe('EventSource', () => {
 });
 
 describe('EventSource connection limit', () => {
-  it('an account over its limit of open push connections gets 429', async () => {
+  it('an account over its limit of open push connections gets 429, for EventSource and WebSocket alike', async () => {
     const limited = await startJmapServer({ env: { POSTHORN_JMAP_MAX_PUSH_CONNECTIONS_PER_ACCOUNT: '2' } });
     const open = [];
     try {
@@ -126,6 +127,18 @@ describe('EventSource connection limit', () => {
       const third = await fetch(eventSourceUrl(limited, {}), { headers: { authorization: limited.authorization } });
       assert.equal(third.status, 429);
       assert.match((await third.json()).detail, /for this account/);
+      // WebSockets count against the same limit.
+      const status = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${limited.server.ports.http}/jmap/ws`, 'jmap', { headers: { authorization: limited.authorization } });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          res.resume();
+          ws.terminate();
+        });
+        ws.on('open', () => reject(new Error('the upgrade was accepted')));
+        ws.on('error', () => {});
+      });
+      assert.equal(status, 429);
     } finally {
       for (const s of open) s.close();
       await limited.stop();

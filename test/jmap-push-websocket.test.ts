@@ -72,6 +72,18 @@ describe('JMAP over WebSocket', () => {
     }
   });
 
+  it('a burst of requests (more than run at once) is answered in full, in order', async () => {
+    const c = await connect();
+    try {
+      for (let i = 0; i < 40; i++) c.send({ '@type': 'Request', id: `B${i}`, using: ['urn:ietf:params:jmap:core'], methodCalls: [['Core/echo', { i }, 'e']] });
+      const answers = [];
+      for (let i = 0; i < 40; i++) answers.push(await c.next());
+      assert.deepEqual(answers.map((a) => [a.requestId, a.methodResponses[0][1].i]), Array.from({ length: 40 }, (_, i) => [`B${i}`, i]));
+    } finally {
+      c.ws.close();
+    }
+  });
+
   it('a malformed message gets a RequestError and the connection stays usable', async () => {
     const c = await connect();
     try {
