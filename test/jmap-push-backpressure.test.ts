@@ -35,7 +35,9 @@ class FullSocketResponse extends EventEmitter {
   destroy(): void {}
 }
 
-it('a stream whose socket is full writes nothing more; after drain it sends one event with the latest states', () => {
+const fanOut = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+it('a stream whose socket is full writes nothing more; after drain it sends one event with the latest states', async () => {
   const bus = new InProcessChangeBus();
   const hub = new PushHub(bus, silentLogger());
   const connections = new PushConnections({ perAccount: 1, total: 1 });
@@ -47,8 +49,10 @@ it('a stream whose socket is full writes nothing more; after drain it sends one 
 
   res.accepting = false;
   bus.publish({ accountId: 7, modseq: 1, kinds: ['message-flags'], mailboxIds: [] });
+  await fanOut();
   assert.equal(res.chunks.length, 2, 'the first change is written; the socket is now full');
   for (let m = 2; m <= 500; m++) bus.publish({ accountId: 7, modseq: m, kinds: m === 300 ? ['mailbox-created'] : ['message-flags'], mailboxIds: [] });
+  await fanOut();
   assert.equal(res.chunks.length, 2, 'nothing is written while the socket is full');
 
   res.accepting = true;
@@ -66,7 +70,7 @@ it('a stream whose socket is full writes nothing more; after drain it sends one 
   assert.equal(bus.listenerCount(7), 0);
 });
 
-it('announce: a type outside the change log reaches the account\'s listeners, with no mod-sequence', () => {
+it('announce: a type outside the change log reaches the account\'s listeners, with no mod-sequence', async () => {
   const bus = new InProcessChangeBus();
   const hub = new PushHub(bus, silentLogger());
   const heard: [Record<string, string>, number | null][] = [];
@@ -78,6 +82,7 @@ it('announce: a type outside the change log reaches the account\'s listeners, wi
   hub.announce(4, { Identity: 'i1' });
   hub.announce(3, {});
   bus.publish({ accountId: 3, modseq: 12, kinds: ['subscription'], mailboxIds: [] });
+  await fanOut();
   unsubscribe();
   hub.announce(3, { VacationResponse: 'v2' });
   assert.deepEqual(heard, [[{ Identity: 'i9' }, null], [{ Mailbox: toState(12) }, 12]]);

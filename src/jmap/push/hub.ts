@@ -8,6 +8,9 @@
 //   reader they learn what changed from /changes, so a lost notification delays a client, never
 //   misleads it.
 // - A listener that throws is logged and the others still hear the change (as on the bus).
+// - Fan-out runs in its own turn of the event loop (setImmediate), not inside the bus's publish:
+//   the store publishes from its commit path, and the client whose STORE or APPEND made the
+//   change gets its answer without waiting for thousands of streams to be written.
 // - Catching up (a reconnecting client's Last-Event-ID or pushState) reads the change log, so
 //   it covers the mail types; announced types are pushed live only.
 
@@ -48,7 +51,10 @@ export class PushHub implements StateAnnouncer {
     let entry = this.accounts.get(accountId);
     if (!entry) {
       const listeners = new Set<PushListener>();
-      const unsubscribe = this.bus.subscribe(accountId, (event) => this.deliver(accountId, listeners, typeStatesFor(event.kinds, toState(event.modseq)), event.modseq));
+      const unsubscribe = this.bus.subscribe(accountId, (event) => {
+        const changed = typeStatesFor(event.kinds, toState(event.modseq));
+        setImmediate(() => this.deliver(accountId, listeners, changed, event.modseq));
+      });
       entry = { listeners, unsubscribe };
       this.accounts.set(accountId, entry);
     }
@@ -70,7 +76,7 @@ export class PushHub implements StateAnnouncer {
 
   announce(accountId: AccountId, changed: TypeState): void {
     const entry = this.accounts.get(accountId);
-    if (entry && Object.keys(changed).length) this.deliver(accountId, entry.listeners, changed, null);
+    if (entry && Object.keys(changed).length) setImmediate(() => this.deliver(accountId, entry.listeners, changed, null));
   }
 
   /** Accounts with listeners on this node (metrics, tests). */
