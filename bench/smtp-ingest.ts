@@ -208,6 +208,7 @@ async function main(): Promise<void> {
       coordination,
       auth: new Authenticator({ store, coordination }),
       secureContext: tls.createSecureContext({ key: readFileSync(keyFile), cert: readFileSync(certFile) }),
+      tlsKeyPair: { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') },
       parse,
       delivery: new LocalDelivery({ store, blobs, parse, log, rules: inboxRules }),
       ephemeralPorts: true,

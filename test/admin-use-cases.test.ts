@@ -28,11 +28,12 @@ interface Admin {
 async function withStore(fn: (deps: Admin) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'posthorn-admin-'));
   const config = loadConfig({ env: { POSTHORN_DATA_DIR: dir, POSTHORN_HOSTNAME: 'mail.example.com' } });
-  const { store } = await openConfiguredStore(config);
+  const opened = await openConfiguredStore(config);
+  const { store } = opened;
   try {
     await fn({ store, config });
   } finally {
-    await store.close();
+    await opened.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -36,34 +36,48 @@ const at = (ip: string) => ({ ip, protocol: 'imap' as const });
 /** Lets every pending promise chain run as far as it can. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-test('50 wrong passwords in parallel from one address: only the first maxFailuresPerIp are checked', async () => {
+/** What a promise has come to after the pending work settled, or 'pending'. */
+async function state<T>(p: Promise<T>): Promise<T | 'pending'> {
+  await settle();
+  return Promise.race([p, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+}
+
+test('50 wrong passwords in parallel from one address for one account: only the first maxFailuresPerAccountAddress are checked', async () => {
   const held = heldVerifier();
   const auth = await setup(new HashGate({ running: 100, queued: 100, perClient: 100 }), held.verify);
+  const limit = DEFAULT_AUTH_LIMITS.maxFailuresPerAccountAddress;
   const attempts = Array.from({ length: 50 }, (_, i) => auth.authenticate('alice@example.com', `guess ${i}`, at('192.0.2.7')));
-  while (held.held() + 0 < DEFAULT_AUTH_LIMITS.maxFailuresPerIp) await settle();
+  while (held.held() < limit) await settle();
   await settle();
-  assert.equal(held.calls(), DEFAULT_AUTH_LIMITS.maxFailuresPerIp, 'the rest were refused before any password work');
+  assert.equal(held.calls(), limit, 'the rest were refused before any password work');
   held.releaseAll();
   const results = await Promise.all(attempts);
-  assert.equal(results.filter((r) => !r.ok && r.reason === 'invalid').length, DEFAULT_AUTH_LIMITS.maxFailuresPerIp);
+  assert.equal(results.filter((r) => !r.ok && r.reason === 'invalid').length, limit);
   // The rest found the limit taken by checks still running: refused for now, without a check.
-  assert.equal(results.filter((r) => !r.ok && r.reason === 'busy').length, 50 - DEFAULT_AUTH_LIMITS.maxFailuresPerIp);
+  assert.equal(results.filter((r) => !r.ok && r.reason === 'busy').length, 50 - limit);
   // Now the failures themselves fill the window: the next attempt is limited outright.
   assert.deepEqual(await auth.authenticate('alice@example.com', 'another guess', at('192.0.2.7')), { ok: false, reason: 'rate-limited' });
-  // Refused attempts took their counts back: alice's window holds the ten checked failures, below
-  // the account limit, so she gets in from an address that did not attack.
+  // alice gets in from an address that did not attack, without delay.
   const ok = auth.authenticate('alice@example.com', 'right', at('192.0.2.8'));
   while (held.held() < 1) await settle();
   held.releaseAll();
   assert.equal((await ok).ok, true);
 });
 
-/** What a promise has come to after the pending work settled, or 'pending'. */
-async function state<T>(p: Promise<T>): Promise<T | 'pending'> {
+test('50 wrong passwords in parallel from one address, each for another name: only the first maxFailuresPerIp are checked', async () => {
+  const held = heldVerifier();
+  const auth = await setup(new HashGate({ running: 100, queued: 100, perClient: 100 }), held.verify);
+  const limit = DEFAULT_AUTH_LIMITS.maxFailuresPerIp;
+  const attempts = Array.from({ length: 50 }, (_, i) => auth.authenticate(`user${i}@example.com`, 'guess', at('192.0.2.9')));
+  while (held.held() < limit) await settle();
   await settle();
-  await settle();
-  return Promise.race([p, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
-}
+  assert.equal(held.calls(), limit);
+  held.releaseAll();
+  const results = await Promise.all(attempts);
+  assert.equal(results.filter((r) => !r.ok && r.reason === 'invalid').length, limit);
+  assert.equal(results.filter((r) => !r.ok && r.reason === 'busy').length, 50 - limit);
+  assert.deepEqual(await auth.authenticate('alice@example.com', 'right', at('192.0.2.9')), { ok: false, reason: 'rate-limited' }, 'the address is limited for every account');
+});
 
 test('hashes are bounded at once: past running + queued an attempt is refused at once, the queued ones run in turn', async () => {
   const held = heldVerifier();

@@ -10,7 +10,7 @@ import { dnsRecords, formatDnsRecords, type DnsRecord } from '../src/admin/dns-r
 function config(): Config {
   const c = defaultConfig();
   c.hostname = 'mail.example.net';
-  c.ports = { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 8080 };
+  c.ports = { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 110, pop3s: 995, http: 8080, https: 8443 };
   return c;
 }
 

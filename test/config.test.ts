@@ -44,12 +44,13 @@ test('every POSTHORN_* variable of the contract overrides its setting; 0 disable
       POSTHORN_POP3_PORT: '0',
       POSTHORN_POP3S_PORT: '995',
       POSTHORN_HTTP_PORT: '80',
+      POSTHORN_HTTPS_PORT: '443',
     },
   });
   assert.equal(c.dataDir, '/tmp/x');
   assert.equal(c.hostname, 'mail.example.com');
   assert.equal(c.bind, '127.0.0.1');
-  assert.deepEqual(c.ports, { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 0, pop3s: 995, http: 80 });
+  assert.deepEqual(c.ports, { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, pop3: 0, pop3s: 995, http: 80, https: 443 });
 });
 
 test('environment overrides the file, the file overrides defaults', () => {

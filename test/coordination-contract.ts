@@ -165,6 +165,26 @@ function countersContract(open: OpenTestCoordination): void {
       assert.equal(await a.countHits('other', WINDOW), 1);
       assert.equal((await a.recordHit('k', WINDOW)).count, 1);
     }));
+
+  it('countsByPrefix lists the keys under a prefix that have hits in their own windows, sorted', () =>
+    withCoordination(open, async ({ a, b, advance }) => {
+      await a.recordHit('login/b', WINDOW);
+      await a.recordHit('login/a', WINDOW);
+      await b.recordHit('login/a', WINDOW);
+      await a.recordHit('login/short', 1000);
+      await a.recordHit('other/a', WINDOW);
+      assert.deepEqual(await b.countsByPrefix('login/'), [
+        { key: 'login/a', count: 2 },
+        { key: 'login/b', count: 1 },
+        { key: 'login/short', count: 1 },
+      ]);
+      advance(1000);
+      assert.deepEqual(await a.countsByPrefix('login/'), [
+        { key: 'login/a', count: 2 },
+        { key: 'login/b', count: 1 },
+      ], 'a hit counts only in the window it was recorded with');
+      assert.deepEqual(await a.countsByPrefix('nothing/'), []);
+    }));
 }
 
 function slotsContract(open: OpenTestCoordination): void {

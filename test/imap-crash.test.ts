@@ -139,7 +139,7 @@ test('kill -9 during pipelined APPENDs, three times: every OK survives exactly o
     const setup = await openConfiguredStore(config);
     await setup.store.addDomain('posthorn.test');
     await setup.store.createAccount({ address: ADDRESS, passwordHash: await hashPassword(PASSWORD) });
-    await setup.store.close();
+    await setup.close();
 
     const sent = new Map<string, Sent>(); // by sha-256
     const acked: Acked[] = [];
@@ -223,7 +223,7 @@ test('kill -9 during pipelined APPENDs, three times: every OK survives exactly o
       assert.equal(account.messageCount, accountRows, 'account message count');
       assert.equal(account.usedBytes, accountBytes, 'account used bytes = sum of sizes');
     } finally {
-      await opened.store.close();
+      await opened.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

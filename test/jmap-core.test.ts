@@ -142,3 +142,25 @@ test('GET on the API and POST on the session are refused with 405', async () => 
   const post = await fetch(`${jmap.base}/.well-known/jmap`, { method: 'POST', headers: { authorization: jmap.authorization } });
   assert.equal(post.status, 405);
 });
+
+test('a method outside the core needs its accountId; Core/echo does not', async () => {
+  const responses = await jmap.call([
+    ['Email/get', { ids: [] }, 'a'],
+    ['Email/get', { accountId: jmap.accountId, ids: [] }, 'b'],
+    ['Core/echo', {}, 'c'],
+  ]);
+  assert.equal(responses[0][0], 'error');
+  assert.equal(responses[0][1].type, 'invalidArguments');
+  assert.equal(responses[1][0], 'Email/get');
+  assert.deepEqual(responses[2], ['Core/echo', {}, 'c']);
+});
+
+test('a request that is not application/json is refused, so a cross-site form cannot run methods (RFC 8620 §3.1)', async () => {
+  const body = JSON.stringify({ using: [CORE], methodCalls: [['Core/echo', { ran: true }, 'c']] });
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    const res = await jmap.post(body, { 'content-type': type });
+    assert.equal(res.status, 400, type);
+    assert.equal(res.body.type, 'urn:ietf:params:jmap:error:notRequest');
+  }
+  assert.equal((await jmap.post(body, { 'content-type': 'application/json; charset=utf-8' })).status, 200);
+});

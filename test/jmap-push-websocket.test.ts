@@ -10,6 +10,7 @@ import type { ImapFlow } from 'imapflow';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
 import { deliverTo, imapClient, openEventStream } from './helpers/jmap-push.ts';
 import { toState } from '../src/jmap/ids.ts';
+import { startTestServer, tempDir } from './helpers/server.ts';
 
 let srv: JmapTestServer;
 let imap: ImapFlow;
@@ -170,5 +171,28 @@ describe('shutdown', () => {
     await other.stop();
     assert.equal(await closed, 1001, 'going away (RFC 6455 §7.4.1)');
     await stream.ended;
+  });
+});
+
+describe('plain HTTP', () => {
+  it('without plaintext allowed on loopback, an upgrade over plain HTTP is refused with 403 before any login', async () => {
+    const dir = tempDir('jmap-ws-plain');
+    const plain = await startTestServer(dir.path, ['http'], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'false' });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${plain.ports.http}/jmap/ws`, 'jmap', { headers: { authorization: 'Basic ' + Buffer.from('a@example.com:pw').toString('base64') } });
+        ws.on('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          res.resume();
+          ws.terminate();
+        });
+        ws.on('open', () => reject(new Error('the upgrade was accepted')));
+        ws.on('error', () => {});
+      });
+      assert.equal(status, 403);
+    } finally {
+      await plain.stop();
+      dir.remove();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // POP3 protocol behaviour on the real server over raw sockets: states, authentication rules,
 // the SECURITY-CASES.md POP3 lines, limits, the store effects of RETR and QUIT, and shutdown.
 
+import { DEFAULT_AUTH_LIMITS } from '../src/auth/authenticator.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPop3Server, RawPop3, message, type Pop3TestServer } from './helpers/pop3.ts';
@@ -281,15 +282,16 @@ test('an HTTP request is answered once and the connection dropped', async () => 
   assert.equal(await c.line(), null);
 });
 
-test('rate limiter shared: after 10 failures from 127.0.0.1 a correct password is refused; 127.0.0.2 still logs in', async () => {
+test('rate limiter shared: after its failures for an account 127.0.0.1 is refused even the correct password; 127.0.0.2 still logs in', async () => {
   const local = await startPop3Server({ env: { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' } });
   try {
     await local.addAccount('victim@example.com', 'right');
+    const limit = DEFAULT_AUTH_LIMITS.maxFailuresPerAccountAddress;
     let failures = 0;
-    while (failures < 10) {
+    while (failures < limit) {
       const c = await RawPop3.connect(local.pop3);
       await c.line();
-      for (let i = 0; i < 3 && failures < 10; i++) {
+      for (let i = 0; i < 3 && failures < limit; i++) {
         await c.command('USER victim@example.com');
         assert.equal(await c.command('PASS wrong'), '-ERR [AUTH] Authentication failed');
         failures++;

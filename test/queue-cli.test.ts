@@ -30,12 +30,12 @@ async function run(verb: string, args: string[], flags: Record<string, boolean> 
   const stdout = new PassThrough();
   let out = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const { store } = await openConfiguredStore(config);
+  const opened = await openConfiguredStore(config);
   try {
-    const ctx: CommandContext = { store, config, io: { stdin: new PassThrough(), stdout, stderr: new PassThrough() }, args, flags };
+    const ctx: CommandContext = { store: opened.store, coordination: opened.coordination, config, io: { stdin: new PassThrough(), stdout, stderr: new PassThrough() }, args, flags };
     await queueCommands[verb](ctx);
   } finally {
-    await store.close();
+    await opened.close();
   }
   return out;
 }

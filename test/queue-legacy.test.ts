@@ -70,20 +70,20 @@ test('the old queue.db is carried into the store once, bodies as blobs, and rena
   assert.equal(await first.store.isBlobReferenced(list[0].blobId), true);
   assert.ok(!existsSync(join(dir, 'queue.db')) && !existsSync(join(dir, 'queue.db-wal')), 'the old files are moved aside');
   assert.ok(existsSync(join(dir, 'queue.db.migrated')));
-  await first.store.close();
+  await first.close();
 
   // Opened again: nothing more. The same file back in place (a crash after the commit, before
   // the rename) is recognised and only renamed.
   const second = await openConfiguredStore(config);
   assert.equal(second.carriedQueueMessages, 0);
   assert.equal((await second.store.queue.list()).length, 2);
-  await second.store.close();
+  await second.close();
   renameSync(join(dir, 'queue.db.migrated'), join(dir, 'queue.db'));
   const third = await openConfiguredStore(config);
   assert.equal(third.carriedQueueMessages, 0);
   assert.equal((await third.store.queue.list()).length, 2, 'not carried twice');
   assert.ok(!existsSync(join(dir, 'queue.db')));
-  await third.store.close();
+  await third.close();
 });
 
 test('an upgraded server delivers the mail an older one had queued', async () => {

@@ -13,7 +13,8 @@ import { readyLine } from './helpers/child-process.ts';
 test('in process: /healthz answers 200 when up, /metrics is Prometheus text, a TLS certificate is made once', async () => {
   const dir = tempDir('life');
   try {
-    const server = await startTestServer(dir.path, ['http']);
+    // Plaintext on loopback, so that an unknown page reaches the routes (and their 404) rather than the HTTPS guard.
+    const server = await startTestServer(dir.path, ['http'], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' });
     const base = `http://127.0.0.1:${server.ports.http}`;
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
@@ -70,7 +71,7 @@ test('posthorn serve as a process: JSON logs, ready, healthz, then SIGTERM close
   try {
     const httpPort = await freePort();
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', POSTHORN_DATA_DIR: dir.path, POSTHORN_BIND: '127.0.0.1', POSTHORN_HTTP_PORT: String(httpPort) };
-    for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S']) env[`POSTHORN_${name}_PORT`] = '0';
+    for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'HTTPS']) env[`POSTHORN_${name}_PORT`] = '0';
     const child = spawn(POSTHORN_BIN, ['serve'], { env });
     const lines: Record<string, unknown>[] = [];
     // Every log line is JSON (readyLine parses each one).

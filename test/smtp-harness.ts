@@ -72,6 +72,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     POSTHORN_POP3_PORT: '0',
     POSTHORN_POP3S_PORT: '0',
     POSTHORN_HTTP_PORT: '0',
+    POSTHORN_HTTPS_PORT: '0',
     POSTHORN_SMTP_PORT: roles.includes('smtp') ? '1' : '0',
     POSTHORN_SUBMISSION_PORT: roles.includes('submission') ? '1' : '0',
     POSTHORN_SUBMISSIONS_PORT: roles.includes('submissions') ? '1' : '0',

@@ -3,6 +3,7 @@
 // the sender and From: must be the user's, Message-ID/Date added, DKIM signature, local delivery
 // and queueing of remote recipients.
 
+import { DEFAULT_AUTH_LIMITS } from '../src/auth/authenticator.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -207,7 +208,7 @@ test('failed logins are rate-limited per IP by the shared limiter: 454 4.7.0 eve
     await c.reply();
     await c.cmd('EHLO client.test');
     const bad = Buffer.from('\0alice@posthorn.test\0not the password').toString('base64');
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < DEFAULT_AUTH_LIMITS.maxFailuresPerAccountAddress; i++) {
       const reply = await c.cmd(`AUTH PLAIN ${bad}`);
       if (reply.startsWith('421')) break; // smtp-server's unauthenticated-command cap: reconnect
       assert.equal(codes(reply), '535 5.7.8');

@@ -1,6 +1,7 @@
 // The store contract, written once and run against every backend (DESIGN.md §3):
 // test/store-sqlite.test.ts runs it on SQLite; the PostgreSQL backend calls it unchanged.
 
+import { uploadsContract } from './store-contract-uploads.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChangeEvent } from '../src/store/types.ts';
@@ -14,6 +15,7 @@ import { messagesContract } from './store-contract-messages.ts';
 import { emailsContract } from './store-contract-emails.ts';
 import { queueContract } from './store-contract-queue.ts';
 import { pushSubscriptionContract } from './store-contract-push.ts';
+import { sendingContract } from './store-contract-sending.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
 
@@ -28,6 +30,8 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('ingest', () => ingestContract(open));
     describe('outbound queue', () => queueContract(open));
     describe('JMAP push subscriptions', () => pushSubscriptionContract(open));
+    describe('uploads', () => uploadsContract(open));
+    describe('identities, submissions, vacation response', () => sendingContract(open));
   });
 }
 

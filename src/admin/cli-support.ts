@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { MailStore } from '../store/types.ts';
+import type { Coordination } from '../store/coordination-types.ts';
 import type { Config } from '../server/config.ts';
 
 /** A mistake in what the user typed: printed without a stack trace, exit status 1 (2 for usage). */
@@ -26,6 +27,8 @@ export interface CliIo {
 
 export interface CommandContext {
   store: MailStore;
+  /** The shared counters and claims (the login limits `posthorn auth` lists and clears). */
+  coordination: Coordination;
   config: Config;
   io: CliIo;
   args: string[];

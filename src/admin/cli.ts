@@ -1,6 +1,7 @@
-// The `posthorn` command line (DESIGN.md §5): the admin verbs on domains, users, aliases and
-// the queue. Admin verbs open the same store as the running server (SQLite in WAL mode allows
-// both at once), so a change takes effect immediately: nothing is cached across requests.
+// The `posthorn` command line (DESIGN.md §5): the admin verbs on domains, users, aliases, the
+// queue and the login limiter. Admin verbs open the same store as the running server (SQLite in
+// WAL mode allows both at once), so a change takes effect immediately: nothing is cached across
+// requests.
 //
 // A verb loads only what it needs: its group's module and the store, never the listeners, the
 // SMTP library or the logger (`serve` loads those, see src/main.ts). So this module imports
@@ -20,6 +21,7 @@ const GROUPS: Record<string, () => Promise<CommandGroup>> = {
   user: async () => (await import('./commands-user.ts')).userCommands,
   alias: async () => (await import('./commands-alias.ts')).aliasCommands,
   queue: async () => (await import('./commands-queue.ts')).queueCommands,
+  auth: async () => (await import('./commands-auth.ts')).authCommands,
 };
 
 export const USAGE = `usage: posthorn COMMAND [options]
@@ -41,6 +43,8 @@ export const USAGE = `usage: posthorn COMMAND [options]
   queue list [--json]                 outbound mail waiting for delivery, per recipient
   queue retry [ID]                    try now (all, or one message); a running server acts within a minute
   queue drop ID                       remove a queued message without a bounce
+  auth blocked [--json]               addresses and accounts the login limiter refuses or slows now
+  auth unblock ADDRESS|ACCOUNT        forget the failed logins of an IP address or an account
 
 options: --config FILE (or POSTHORN_CONFIG), --password-stdin, --json
 Passwords are asked on the terminal, or read from the first line of stdin with --password-stdin.`;
@@ -98,12 +102,11 @@ export async function runAdminCommand(argv: string[], io: CliIo, env: NodeJS.Pro
   try {
     const config = loadConfig({ file: parsed.values.config, env });
     const { openConfiguredStore } = await import('../server/open-store.ts');
-    const { store, blobs } = await openConfiguredStore(config);
+    const opened = await openConfiguredStore(config);
     try {
-      await command({ store, config, io, args, flags: parsed.values });
+      await command({ store: opened.store, coordination: opened.coordination, config, io, args, flags: parsed.values });
     } finally {
-      await store.close();
-      await blobs.close?.();
+      await opened.close();
     }
     return 0;
   } catch (err) {

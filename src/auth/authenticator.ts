@@ -4,8 +4,9 @@
 //
 // - An unknown address costs the same argon2 work as a wrong password and gets the same answer
 //   (no user enumeration by text or timing).
-// - Failures are counted per remote IP and per account in a sliding window, in the Coordination
-//   backend, so every node of an installation sees the same counts. An attempt is counted when it
+// - Failures are counted per remote IP, per account and remote IP, and per account, in a sliding
+//   window, in the Coordination backend, so every node of an installation sees the same counts.
+//   An attempt is counted when it
 //   starts (an atomic hit that returns the count), not when its password check ends: fifty wrong
 //   passwords sent in parallel on separate connections are limited at the limit, not after fifty
 //   full checks. Past the limit an attempt is refused without a check ('rate-limited'); one that
@@ -13,6 +14,14 @@
 //   takes its hits back, so only failures stay in the window; one refused by the hash bound keeps
 //   its hit on the address (not on the account). A remembered login (below) and an attempt that
 //   joins an identical check already running are not counted: they start no check.
+// - The owner is never locked out by others' failures. An address is refused for an account
+//   after a few failures of its own (per account and address) and for every account after more
+//   (per address); the account's count over all addresses only *slows* attempts — a growing delay
+//   before the check — and never for an address the owner logged in from lately (a trusted
+//   address). This is the pattern of Microsoft's "smart lockout" (familiar locations are not
+//   locked out with unfamiliar ones) and of Dovecot's auth_penalty (delays, not refusals): a
+//   distributed guesser is slowed to a crawl, the owner from a new network waits a few seconds
+//   once, and from a known one not at all.
 // - Password hashes run through a HashGate (hash-gate.ts): bounded at once, per remote address
 //   too, and past the bound refused at once as 'busy' (a temporary failure), never queued.
 // - Verified-login cache (the idea of Dovecot's auth_cache): after a successful argon2 check the
@@ -28,11 +37,22 @@ import type { Coordination } from '../store/coordination-types.ts';
 import { verifyPassword, dummyPasswordHash } from './password.ts';
 import { normaliseAddress } from '../mail/address.ts';
 import { HashGate } from './hash-gate.ts';
+import { failuresOfAccount, failuresOfAccountAddress, failuresOfIp, troubleOfIp, trustedAddress } from './login-blocks.ts';
 
 export interface AuthLimits {
   windowMs: number;
+  /** Failures from one address (over all accounts) before it is refused. */
   maxFailuresPerIp: number;
+  /** Failures from one address for one account before that address is refused for it. */
+  maxFailuresPerAccountAddress: number;
+  /** Failures for one account (over all addresses) before attempts from untrusted addresses are delayed. */
   maxFailuresPerAccount: number;
+  /** The delay grows by this much per failure past maxFailuresPerAccount … */
+  delayStepMs: number;
+  /** … up to this. */
+  maxDelayMs: number;
+  /** An address the owner logged in from is trusted for the account this long. */
+  trustedAddressMs: number;
   /** How long a verified login is remembered (0 disables the cache). */
   verifiedCacheMs: number;
 }
@@ -40,7 +60,11 @@ export interface AuthLimits {
 export const DEFAULT_AUTH_LIMITS: AuthLimits = {
   windowMs: 5 * 60_000,
   maxFailuresPerIp: 10,
+  maxFailuresPerAccountAddress: 5,
   maxFailuresPerAccount: 30,
+  delayStepMs: 500,
+  maxDelayMs: 15_000,
+  trustedAddressMs: 30 * 86_400_000,
   verifiedCacheMs: 10 * 60_000,
 };
 
@@ -66,6 +90,8 @@ export interface AuthenticatorOptions {
   verify?: (password: string, hash: string) => Promise<boolean>;
   /** The bound on password hashes at once (default: DEFAULT_HASH_GATE). */
   hashGate?: HashGate;
+  /** Waits before a delayed attempt (tests observe the delays instead of waiting them out). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class Authenticator {
@@ -80,6 +106,7 @@ export class Authenticator {
 
   private readonly verify: (password: string, hash: string) => Promise<boolean>;
   private readonly hashGate: HashGate;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(opts: AuthenticatorOptions) {
     this.store = opts.store;
@@ -88,6 +115,7 @@ export class Authenticator {
     this.now = opts.now ?? Date.now;
     this.verify = opts.verify ?? verifyPassword;
     this.hashGate = opts.hashGate ?? new HashGate();
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async authenticate(username: string, password: string, ctx: AuthContext): Promise<AuthResult> {
@@ -109,11 +137,13 @@ export class Authenticator {
   }
 
   private async attempt(name: string, account: Account | null, password: string, ctx: AuthContext): Promise<AuthResult> {
+    const limits = this.limits;
     const ipKey = failuresOfIp(ctx.ip);
+    const pairKey = failuresOfAccountAddress(name, ctx.ip);
     const accountKey = failuresOfAccount(name);
-    const windowMs = this.limits.windowMs;
-    const [ipCount, accountCount] = await Promise.all([this.coordination.countHits(ipKey, windowMs), this.coordination.countHits(accountKey, windowMs)]);
-    if (ipCount >= this.limits.maxFailuresPerIp || accountCount >= this.limits.maxFailuresPerAccount) return { ok: false, reason: 'rate-limited' };
+    const windowMs = limits.windowMs;
+    const [ipCount, pairCount] = await Promise.all([this.coordination.countHits(ipKey, windowMs), this.coordination.countHits(pairKey, windowMs)]);
+    if (ipCount >= limits.maxFailuresPerIp || pairCount >= limits.maxFailuresPerAccountAddress) return { ok: false, reason: 'rate-limited' };
     if (account && this.isVerified(account, password)) {
       if (account.disabled) return { ok: false, reason: 'disabled' };
       return { ok: true, account };
@@ -122,13 +152,26 @@ export class Authenticator {
     // A password check is counted as it starts (see the notes above): concurrent checks each get
     // their own count, so no more start than the limit allows. One that finds the count past the
     // limit only because of checks still running is refused for now ('busy').
-    const [ipHit, accountHit] = await Promise.all([this.coordination.recordHit(ipKey, windowMs), this.coordination.recordHit(accountKey, windowMs)]);
+    const [ipHit, pairHit, accountHit] = await Promise.all([
+      this.coordination.recordHit(ipKey, windowMs),
+      this.coordination.recordHit(pairKey, windowMs),
+      this.coordination.recordHit(accountKey, windowMs),
+    ]);
     const takeBack = async (): Promise<void> => {
-      await Promise.all([this.coordination.withdrawHit(ipKey, ipHit.id), this.coordination.withdrawHit(accountKey, accountHit.id)]);
+      await Promise.all([
+        this.coordination.withdrawHit(ipKey, ipHit.id),
+        this.coordination.withdrawHit(pairKey, pairHit.id),
+        this.coordination.withdrawHit(accountKey, accountHit.id),
+      ]);
     };
-    if (ipHit.count > this.limits.maxFailuresPerIp || accountHit.count > this.limits.maxFailuresPerAccount) {
+    if (ipHit.count > limits.maxFailuresPerIp || pairHit.count > limits.maxFailuresPerAccountAddress) {
       await takeBack();
       return { ok: false, reason: 'busy' };
+    }
+    // Many failures for this account from many addresses: slow every untrusted address down.
+    const over = accountHit.count - limits.maxFailuresPerAccount;
+    if (over > 0 && !(account && (await this.isTrustedAddress(account, ctx.ip)))) {
+      await this.sleep(Math.min(limits.maxDelayMs, over * limits.delayStepMs));
     }
     const hash = account?.passwordHash ?? (await dummyPasswordHash());
     // An address that failed or was refused lately waits behind those that did not (hash-gate.ts).
@@ -138,8 +181,8 @@ export class Authenticator {
     if (checked.busy) {
       await this.coordination.recordHit(troubleKey, windowMs);
       // The address's attempt still counts (a flood refused for now becomes 'suspect' and then
-      // limited); the account's does not, so a flood cannot lock its owner out this way.
-      await this.coordination.withdrawHit(accountKey, accountHit.id);
+      // limited); the account's does not, so a flood cannot slow its owner down this way.
+      await Promise.all([this.coordination.withdrawHit(accountKey, accountHit.id), this.coordination.withdrawHit(pairKey, pairHit.id)]);
       return { ok: false, reason: 'busy' };
     }
     if (!account || !checked.value) {
@@ -150,7 +193,19 @@ export class Authenticator {
     await takeBack();
     if (account.disabled) return { ok: false, reason: 'disabled' };
     this.remember(account, password);
+    await this.trustAddress(account, ctx.ip);
     return { ok: true, account };
+  }
+
+  /** The owner logged in from this address lately (one hit per account and address, renewed at each login). */
+  private async isTrustedAddress(account: Account, ip: string): Promise<boolean> {
+    return (await this.coordination.countHits(trustedAddress(account.id, ip), this.limits.trustedAddressMs)) > 0;
+  }
+
+  private async trustAddress(account: Account, ip: string): Promise<void> {
+    const key = trustedAddress(account.id, ip);
+    await this.coordination.clearHits(key);
+    await this.coordination.recordHit(key, this.limits.trustedAddressMs);
   }
 
   private digest(account: Account, password: string): Buffer {
@@ -182,10 +237,3 @@ export class Authenticator {
     return (await this.coordination.countHits(failuresOfIp(ip), this.limits.windowMs)) >= this.limits.maxFailuresPerIp;
   }
 }
-
-// The coordination keys of the failure counters. Usernames that are not addresses are counted
-// under their lower-case text, so guessing with junk names is limited too.
-const failuresOfIp = (ip: string): string => `login-failures/ip/${ip}`;
-const failuresOfAccount = (name: string): string => `login-failures/account/${name}`;
-/** Failures and refusals of an address, apart from its attempts: what makes it 'suspect'. */
-const troubleOfIp = (ip: string): string => `login-trouble/ip/${ip}`;

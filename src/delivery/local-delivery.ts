@@ -21,7 +21,7 @@ import { StoreError } from '../store/types.ts';
 import { canonicalFlag, normaliseFlags } from '../mail/flags.ts';
 import { appendOne, type AppendStore } from './append.ts';
 import { ingest, type IngestDeps, type IngestedMessage } from './ingest.ts';
-import { describeChoice, INBOX, KEEP_IN_INBOX, type DeliveryDecision, type DeliveryEnvelope, type DeliveryRules, type MailboxChoice, type Placement } from './rules.ts';
+import { describeChoice, INBOX, KEEP_IN_INBOX, type DeliveryDecision, type DeliveryEnvelope, type DeliveryRuleInput, type DeliveryRules, type MailboxChoice, type Placement } from './rules.ts';
 
 /** The structured logger (pino's methods fit). */
 export interface DeliveryLog {
@@ -34,6 +34,11 @@ export interface LocalDeliveryDeps extends IngestDeps {
   store: AppendStore & Pick<MailStore, 'getMailbox' | 'getMailboxByRole'>;
   log: DeliveryLog;
   rules: DeliveryRules;
+  /**
+   * Runs once the message is stored for an account (the vacation response's reply,
+   * src/delivery/vacation.ts); awaited before deliver() resolves, and it must not throw.
+   */
+  afterStored?: (input: DeliveryRuleInput) => Promise<void>;
 }
 
 /** One RCPT TO address that resolved to a hosted account. */
@@ -116,7 +121,18 @@ export class LocalDelivery {
     }
     if (overQuota) this.deps.log.warn({ event: 'delivery-partial', account: account.address, rcpt: envelope.recipient, reason: 'over quota', stored: stored.map((s) => s.name) });
     this.deps.log.info({ event: 'delivered', account: account.address, from: envelope.sender, rcpt: envelope.recipient, mailboxes: stored.map((s) => s.name) });
+    if (stored.length > 0) await this.afterStored({ account, envelope, message: { raw: message.raw, parsed: message.parsed, size: message.size } });
     return { kind: 'stored', mailboxes: stored };
+  }
+
+  /** The hook after storing; its failure is logged, never the delivery's. */
+  private async afterStored(input: DeliveryRuleInput): Promise<void> {
+    if (!this.deps.afterStored) return;
+    try {
+      await this.deps.afterStored(input);
+    } catch (err) {
+      this.deps.log.error({ event: 'delivery-after-stored-failed', account: input.account.address, rcpt: input.envelope.recipient, err: (err as Error).message });
+    }
   }
 
   /** The rules' decision; a failing rule keeps the message in INBOX (RFC 5228 §2.10.6). */

@@ -13,10 +13,11 @@ import { storeCall } from './errors.ts';
 import { applyPartial, binarySection, bodySection, MessageBytes } from './fetch-data.ts';
 import type { ImapSession } from './session.ts';
 import { SELECTED } from './state.ts';
+import { toObjectId } from '../mail/object-ids.ts';
 
 const BATCH = 200;
 const OUTPUT_CHUNK = 64 * 1024;
-const META_ONLY = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ']);
+const META_ONLY = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'MODSEQ', 'EMAILID', 'THREADID']);
 
 /** A data item from the message row alone; null for one that needs the summary or the content. */
 function metaItem(s: ImapSession, msg: MessageRecord, item: FetchItem): FetchResponseItem | null {
@@ -31,6 +32,11 @@ function metaItem(s: ImapSession, msg: MessageRecord, item: FetchItem): FetchRes
       return { name: 'RFC822.SIZE', size: msg.size };
     case 'MODSEQ':
       return { name: 'MODSEQ', modseq: msg.modseq };
+    // RFC 8474 §5: the ids JMAP shows for the same Email and thread.
+    case 'EMAILID':
+      return { name: 'EMAILID', id: toObjectId('email', msg.emailId) };
+    case 'THREADID':
+      return { name: 'THREADID', id: toObjectId('thread', msg.threadId) };
     default:
       return null;
   }

@@ -4,6 +4,7 @@
 // scanning messages.
 
 import { storageKiB } from '../mail/quota.ts';
+import { toObjectId } from '../mail/object-ids.ts';
 import type { Mailbox, SpecialUse } from '../store/types.ts';
 import { quotaResponse, quotaRootResponse, statusResponse, type StatusItem } from '../wire/imap/index.ts';
 import { command } from './descriptor.ts';
@@ -28,7 +29,9 @@ const create = command({
       role = SPECIAL_USES.find((u) => u.toLowerCase() === cmd.specialUse[0].toLowerCase()) ?? null;
       if (!role) throw new ImapNo('USEATTR', 'Unsupported special-use attribute');
     }
-    await storeCall(() => s.ctx.deps.store.createMailbox(s.accountId(), name, role));
+    const created = await storeCall(() => s.ctx.deps.store.createMailbox(s.accountId(), name, role));
+    // RFC 8474 §4.1: the new mailbox's id in the tagged OK.
+    return { code: `MAILBOXID (${toObjectId('mailbox', created.id)})` };
   },
 });
 
@@ -79,9 +82,9 @@ const unsubscribe = command({
  * STATUS data items from the counters the store keeps with every mutation; RECENT counts the
  * messages above the mailbox's arrival mark (an index range, only when asked for).
  */
-export async function statusItems(s: ImapSession, mailbox: Mailbox, items: readonly StatusItem[]): Promise<[string, number][]> {
+export async function statusItems(s: ImapSession, mailbox: Mailbox, items: readonly StatusItem[]): Promise<[string, number | string][]> {
   const recent = items.includes('RECENT') ? await storeCall(() => s.ctx.deps.store.countUnclaimedArrivals(mailbox.accountId, mailbox.id)) : 0;
-  return items.map((item): [string, number] => {
+  return items.map((item): [string, number | string] => {
     switch (item) {
       case 'MESSAGES':
         return [item, mailbox.messageCount];
@@ -99,6 +102,8 @@ export async function statusItems(s: ImapSession, mailbox: Mailbox, items: reado
         return [item, mailbox.highestModseq];
       case 'RECENT':
         return [item, recent];
+      case 'MAILBOXID':
+        return [item, `(${toObjectId('mailbox', mailbox.id)})`];
     }
   });
 }

@@ -10,6 +10,7 @@ import { existingMailbox } from './names.ts';
 import type { ImapSession } from './session.ts';
 import { AUTHENTICATED, SELECTED } from './state.ts';
 import { recentMark } from './sync.ts';
+import { toObjectId } from '../mail/object-ids.ts';
 import { SelectedMailboxView } from './view.ts';
 
 /** Leaves the selected state; RFC 9051 §7.1 / RFC 7162 §3.2.11: [CLOSED] marks the switch. */
@@ -50,6 +51,8 @@ const selectCommand = command({
     s.write(untaggedStatus('OK', 'Predicted next UID', `UIDNEXT ${mailbox.uidNext}`));
     // RFC 7162 §3.1.2.1: every SELECT of a mailbox with persistent mod-sequences says HIGHESTMODSEQ.
     s.write(untaggedStatus('OK', 'Highest', `HIGHESTMODSEQ ${mailbox.highestModseq}`));
+    // RFC 8474 §4.3.
+    s.write(untaggedStatus('OK', 'Mailbox id', `MAILBOXID (${toObjectId('mailbox', mailbox.id)})`));
     s.state = { kind: 'selected', account: s.account(), view };
     if (cmd.qresync && cmd.qresync.uidValidity === mailbox.uidValidity) {
       const q = cmd.qresync;

@@ -26,7 +26,8 @@ const IMAP: PullProtocol = { name: 'imap', startTlsCommand: 'starttls', inputHig
 /** Literal limits before login: enough for a LOGIN password, too small to be a weapon. */
 export const PRE_AUTH_LITERAL_BYTES = 8 * 1024;
 
-export type EndReason = 'logout' | 'client-closed' | 'timeout' | 'shutdown' | 'protocol-error' | 'tls-failed' | 'error';
+/** 'account-changed': the account was removed or disabled, or its password changed (src/auth/account-standing.ts). */
+export type EndReason = 'logout' | 'client-closed' | 'timeout' | 'shutdown' | 'protocol-error' | 'tls-failed' | 'error' | 'account-changed';
 
 /** What a session may do with its connection. */
 export interface ImapIo {

@@ -25,6 +25,8 @@ export interface ImapConfig {
     appendMemoryBytes: number;
     appendWaitSeconds: number;
     idleTimeoutSeconds: number;
+    /** "* OK Still here" this often during IDLE; 0: never. */
+    idleKeepaliveSeconds: number;
     preAuthTimeoutSeconds: number;
   };
 }

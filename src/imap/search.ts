@@ -17,6 +17,7 @@ import type { MessageKeyName } from '../mail/message-keys.ts';
 import { storeCall } from './errors.ts';
 import type { ImapSession } from './session.ts';
 import type { SelectedMailboxView } from './view.ts';
+import { toObjectId } from '../mail/object-ids.ts';
 
 const BATCH = 200;
 const NO_KEYS: (string | number | null)[] = [];
@@ -169,6 +170,8 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
       return intervalsContain(intervals(env, key), c.rec.uid);
     case 'modseq':
       return c.rec.modseq >= key.modseq;
+    case 'objectid':
+      return toObjectId(key.kind, key.kind === 'email' ? c.rec.emailId : c.rec.threadId) === key.id;
   }
 }
 

@@ -13,6 +13,7 @@
 import type { HeldClaim } from '../store/coordination-claims.ts';
 import type { Account, ChangeEvent } from '../store/types.ts';
 import { StoreError } from '../store/types.ts';
+import { accountStanding, standingMessage } from '../auth/account-standing.ts';
 import { SYSTEM_FLAGS } from '../mail/flags.ts';
 import { taggedResponse, untagged, untaggedStatus, type Command, type Token, type EncodeOptions, type GrammarOptions } from '../wire/imap/index.ts';
 import { capabilities } from './capabilities.ts';
@@ -176,12 +177,35 @@ export class ImapSession {
     this.idleListener();
   }
 
+  /**
+   * False, after "* BYE" and ending the connection, when the logged-in account was removed or
+   * disabled or its password changed since login.
+   */
+  async accountInGoodStanding(): Promise<boolean> {
+    const st = this.state;
+    if (st.kind !== 'authenticated' && st.kind !== 'selected') return true;
+    let standing;
+    try {
+      standing = await accountStanding(this.ctx.deps.store, st.account);
+    } catch (err) {
+      // A store that cannot answer now is not a reason to end a session.
+      this.logError('imap-account-check-failed', err);
+      return true;
+    }
+    if (standing === 'valid') return true;
+    this.ctx.deps.log.info({ event: 'session-ended', protocol: 'imap', remote: this.io.remote, account: st.account.address, reason: standing });
+    this.io.write(untaggedStatus('BYE', standingMessage(standing)));
+    this.io.end('account-changed');
+    return false;
+  }
+
   // ---- the command boundary
 
   async execute(tag: string, cmd: Command): Promise<void> {
     const uid = 'uid' in cmd && cmd.uid === true;
     const label = uid ? `UID ${cmd.name}` : cmd.name;
     const descriptor = COMMANDS.get(cmd.name);
+    if (!(await this.accountInGoodStanding())) return;
     let status = 'OK' as 'OK' | 'NO' | 'BAD';
     let response = null as Buffer | null;
     await this.exclusive(async () => {

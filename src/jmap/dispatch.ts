@@ -7,6 +7,7 @@ import { MethodError, type Invocation, type JmapDeps, type Method, type MethodCo
 import { resolveReferences } from './result-reference.ts';
 import { fromAccountId } from './ids.ts';
 import type { JmapRequest } from './request.ts';
+import { CORE_CAPABILITY } from './core-methods.ts';
 
 export interface JmapResponse {
   methodResponses: Invocation[];
@@ -62,6 +63,11 @@ export class Dispatcher {
     // RFC 8620 §3.6.2: a method of a capability the request did not declare is unknown too.
     if (!entry || !using.has(entry.capability)) throw new MethodError('unknownMethod', `unknown method "${name}"`);
     let accountId = account.id;
+    // Every method outside the core names its account (RFC 8620 §3.3, §5); core's (Core/echo,
+    // PushSubscription) take none.
+    if (!('accountId' in args) && entry.capability !== CORE_CAPABILITY) {
+      throw new MethodError('invalidArguments', '"accountId" is required', { arguments: ['accountId'] });
+    }
     if ('accountId' in args) {
       const asked = fromAccountId(args.accountId);
       if (typeof args.accountId !== 'string') throw new MethodError('invalidArguments', '"accountId" must be a string', { arguments: ['accountId'] });

@@ -82,6 +82,15 @@ export class JmapApi {
     }
     const account = await requireAccount(req, res, ctx);
     if (!account) return true;
+    // RFC 8620 §3.1: the request is application/json. Refusing other types also keeps a
+    // cross-site form (text/plain, sent with a browser's remembered credentials) from running
+    // methods: a JSON request from another origin needs a CORS preflight first.
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') {
+      readBody(req, 0).catch(() => {});
+      sendProblem(res, 400, 'urn:ietf:params:jmap:error:notRequest', 'The request must be application/json.', {}, { Connection: 'close' });
+      return true;
+    }
     const limits = this.deps.limits;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limits.maxSizeRequest) {

@@ -3,9 +3,11 @@
 // the push connection limits and the hub are the server's.
 
 import type { Route, UpgradeHandler } from '../web/types.ts';
+import type { PlaintextPolicy } from '../web/plaintext-guard.ts';
 import type { JmapDeps } from './types.ts';
 import { JmapApi } from './http-api.ts';
 import { jmapMethodSets } from './method-sets.ts';
+import { downloadRoute } from './download.ts';
 import { PushConnections } from './push/connections.ts';
 import { eventSourceRoute, type PushServices } from './push/event-source.ts';
 import { JmapWebSocket } from './push/websocket.ts';
@@ -15,7 +17,8 @@ export interface JmapEndpoints {
   upgrade: UpgradeHandler;
 }
 
-export function jmapEndpoints(deps: JmapDeps): JmapEndpoints {
+/** `plaintext`: the plain HTTP listener's rule, which WebSocket upgrades bypass the route list to ask (src/web/plaintext-guard.ts). */
+export function jmapEndpoints(deps: JmapDeps, plaintext: PlaintextPolicy): JmapEndpoints {
   const api = new JmapApi(deps, jmapMethodSets());
   const { hub, options, sender } = deps.push;
   const push: PushServices = {
@@ -25,10 +28,10 @@ export function jmapEndpoints(deps: JmapDeps): JmapEndpoints {
     store: deps.store,
     log: deps.log,
   };
-  const webSocket = new JmapWebSocket(api, push, deps.limits);
+  const webSocket = new JmapWebSocket(api, push, deps.limits, plaintext);
   sender.start();
   return {
-    routes: [api.sessionRoute, api.apiRoute, eventSourceRoute(push)],
+    routes: [api.sessionRoute, api.apiRoute, downloadRoute(deps), eventSourceRoute(push)],
     upgrade: {
       upgrade: (req, socket, head, ctx) => webSocket.upgrade(req, socket, head, ctx),
       closeAll: () => {

@@ -8,6 +8,7 @@ import type { Logger } from '../observe/log.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
 import type { JmapLimits } from './limits.ts';
 import type { JmapPush } from './push/index.ts';
+import type { MailRouter } from '../delivery/router.ts';
 
 /** One method call or response: [name, arguments, method call id] (RFC 8620 §3.2). */
 export type Invocation = [string, Record<string, unknown>, string];
@@ -26,12 +27,21 @@ export interface JmapDeps {
   limits: JmapLimits;
   /** The name clients use to reach this server (URLs in the session object). */
   hostname: string;
+  /** Where submitted mail goes (RFC 8621 §7): SMTP submission's router and limits. */
+  outbound: JmapOutbound;
   /**
    * Push (RFC 8620 §7), one per server. Types the store's change kinds do not cover announce
    * their changes after the commit — `ctx.deps.push.hub.announce(ctx.accountId, { Identity:
    * newState })` — and every EventSource, WebSocket and push subscription of the account hears.
    */
   push: JmapPush;
+}
+
+export interface JmapOutbound {
+  /** Remote recipients into the outbound queue, hosted ones through local delivery (src/delivery/router.ts). */
+  router: Pick<MailRouter, 'route'>;
+  maxRecipients: number;
+  maxMessageBytes: number;
 }
 
 export interface MethodContext {

@@ -22,7 +22,8 @@ import { Pop3Session } from './session.ts';
 export const MAX_COMMAND_LINE = 255;
 const POP3: PullProtocol = { name: 'pop3', startTlsCommand: 'stls', inputHighWater: 64 * 1024, outputHighWater: 1024 * 1024 };
 
-export type EndReason = 'quit' | 'client-closed' | 'timeout' | 'shutdown' | 'too-many-errors' | 'auth-failures' | 'tls-failed' | 'error';
+/** 'account-changed': the account was removed or disabled, or its password changed (src/auth/account-standing.ts). */
+export type EndReason = 'quit' | 'client-closed' | 'timeout' | 'shutdown' | 'too-many-errors' | 'auth-failures' | 'tls-failed' | 'error' | 'account-changed';
 
 /** What a session may do with its connection. */
 export interface Pop3Io {

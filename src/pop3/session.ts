@@ -13,6 +13,7 @@
 
 import type { Account } from '../store/types.ts';
 import type { HeldClaim } from '../store/coordination-claims.ts';
+import { accountStanding, standingMessage } from '../auth/account-standing.ts';
 import type { LineEvent } from '../wire/pop3/line-reader.ts';
 import { parseCommandLine, isHttpRequestLine } from '../wire/pop3/command.ts';
 import { errLine, okLine } from '../wire/pop3/response.ts';
@@ -88,10 +89,31 @@ export class Pop3Session {
       if (!command.states.includes(this.state.kind)) {
         throw badCommand(this.state.kind === 'authorization' ? 'Not logged in' : `${command.name} is not allowed after login`);
       }
+      if (this.state.kind === 'transaction' && !(await this.accountInGoodStanding(this.state.account))) return;
       await command.run(this, { args: parsed.args, rest: parsed.rest });
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * False, after "-ERR [AUTH]" and ending the connection, when the account was removed or
+   * disabled or its password changed since login. The session ends without the UPDATE state
+   * (RFC 1939 §6): no message marked for deletion is deleted.
+   */
+  private async accountInGoodStanding(account: Account): Promise<boolean> {
+    let standing;
+    try {
+      standing = await accountStanding(this.ctx.deps.store, account);
+    } catch {
+      return true; // a store that cannot answer now is not a reason to end a session
+    }
+    if (standing === 'valid') return true;
+    this.ctx.deps.log.info({ event: 'session-ended', protocol: 'pop3', remote: this.io.remote, account: account.address, reason: standing });
+    // RFC 3206 §4: [AUTH], the credentials the session stands on are no longer good.
+    this.io.write(errLine('AUTH', standingMessage(standing)));
+    this.io.end('account-changed');
+    return false;
   }
 
   private fail(err: unknown): void {

@@ -20,11 +20,13 @@ import type { ServerDeps } from './deps.ts';
 import { Authenticator } from '../auth/authenticator.ts';
 import { LocalDelivery } from '../delivery/local-delivery.ts';
 import { inboxRules, type DeliveryRules } from '../delivery/rules.ts';
+import { VacationResponder } from '../delivery/vacation.ts';
 import { parseMessage } from '../wire/mime/parse.ts';
 import { collectGarbage, sweepTemporary } from '../store/blob-gc.ts';
 import { serverSecureContext } from '../net/tls.ts';
 import type { Listener } from '../net/listener.ts';
 import { protocolListeners, smtpDepsFrom, smtpOptionsFrom } from './protocols.ts';
+import { authLimitsFrom } from './auth-limits.ts';
 import { OutboundQueue, type OutboundOptions } from './outbound.ts';
 
 export interface RunningServer {
@@ -59,7 +61,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = opts.log ?? createLogger(config.log.level);
   const metrics = new Metrics();
   const tlsMaterial = await loadTls(config, log);
-  const { store, blobs, bus, coordination, carriedQueueMessages } = await openConfiguredStore(config);
+  const { store, blobs, bus, coordination, carriedQueueMessages, close: closeStore } = await openConfiguredStore(config);
   if (carriedQueueMessages > 0) log.info({ event: 'queue-carried-in', protocol: 'smtp-out', messages: carriedQueueMessages, from: 'queue.db' });
   const limits = {
     maxDepth: config.limits.mimeMaxDepth,
@@ -67,6 +69,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     maxHeaderBytes: config.limits.mimeMaxHeaderBytes,
   };
   const parse = (raw: Uint8Array) => parseMessage(raw, limits);
+  // The vacation reply goes out through the router, which is built on local delivery: bound late.
+  const vacation = new VacationResponder({ store, hostname: config.hostname, log, send: (sender, recipients, raw) => outbound.router.route(sender, recipients, raw) });
   const deps: ServerDeps = {
     config,
     log,
@@ -75,10 +79,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     blobs,
     bus,
     coordination,
-    auth: new Authenticator({ store, coordination }),
+    auth: new Authenticator({ store, coordination, limits: authLimitsFrom(config) }),
     secureContext: serverSecureContext(tlsMaterial),
+    tlsKeyPair: { key: tlsMaterial.key, cert: tlsMaterial.cert },
     parse,
-    delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules }),
+    delivery: new LocalDelivery({ store, blobs, parse, log, rules: opts.deliveryRules ?? inboxRules, afterStored: (input) => vacation.afterStored(input) }),
     ephemeralPorts: opts.ephemeralPorts ?? false,
   };
 
@@ -99,13 +104,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
   } catch (err) {
     await Promise.allSettled(services.map((s) => s.close(0)));
-    await store.close();
-    await blobs.close?.();
+    await closeStore();
     throw err;
   }
 
   const gcTimer = setInterval(() => {
-    collectGarbage(store, blobs, { graceMs: BLOB_GC_GRACE_MS })
+    // Expired uploads first, so that their blobs are unreferenced for the collection that follows.
+    store
+      .pruneUploads(Date.now())
+      .then((uploads) => collectGarbage(store, blobs, { graceMs: BLOB_GC_GRACE_MS }).then((result) => ({ ...result, expiredUploads: uploads })))
       .then((result) => log.info({ event: 'blob-gc', ...result }))
       .catch((err: unknown) => log.error({ event: 'blob-gc-failed', err: (err as Error).message }));
   }, BLOB_GC_INTERVAL_MS);
@@ -136,8 +143,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         const graceMs = config.limits.shutdownGraceSeconds * 1000;
         await Promise.allSettled(services.map((s) => s.close(graceMs)));
         await outbound.stop();
-        await store.close();
-        await blobs.close?.();
+        await closeStore();
         log.info({ event: 'stopped' });
       })();
       return stopping;

@@ -17,6 +17,7 @@ export interface PortsConfig {
   pop3: number;
   pop3s: number;
   http: number;
+  https: number;
 }
 
 export interface Config {
@@ -27,6 +28,13 @@ export interface Config {
   /** Address every listener binds to. */
   bind: string;
   ports: PortsConfig;
+  http: {
+    /**
+     * Origins whose browser scripts may call the JMAP endpoints (CORS, Fetch standard §3.2);
+     * serialized origins such as "https://app.example", or "*" for any. Empty: no CORS.
+     */
+    corsOrigins: string[];
+  };
   tls: { certFile: string | null; keyFile: string | null };
   auth: {
     /** Allow plaintext passwords without TLS when the client is on a loopback address. */
@@ -51,6 +59,21 @@ export interface Config {
     mimeMaxHeaderBytes: number;
     /** Seconds a logged-in connection may stay silent (RFC 9051 §5.4: at least 30 minutes). */
     idleTimeoutSeconds: number;
+    /**
+     * An IMAP session in IDLE is sent "* OK Still here" this often (0: never), so NAT gateways
+     * and mobile networks do not drop a connection that only waits for news (Dovecot: 2 minutes).
+     */
+    idleKeepaliveSeconds: number;
+    /** Failed logins are counted over this window (seconds). */
+    loginWindowSeconds: number;
+    /** Failures from one address, over all accounts, before the address is refused. */
+    loginFailuresPerAddress: number;
+    /** Failures from one address for one account before the address is refused for it. */
+    loginFailuresPerAccountAddress: number;
+    /** Failures for one account from all addresses before strangers' attempts are slowed (never refused). */
+    loginFailuresPerAccount: number;
+    /** The longest such delay, seconds (0: no delays). */
+    loginMaxDelaySeconds: number;
     /** Seconds a connection may stay silent before login. */
     preAuthTimeoutSeconds: number;
     /** Seconds running commands get to finish at shutdown. */
@@ -108,6 +131,7 @@ export const DEFAULT_PORTS: PortsConfig = {
   pop3: 2110,
   pop3s: 2995,
   http: 8080,
+  https: 8443,
 };
 
 export function defaultConfig(): Config {
@@ -116,6 +140,7 @@ export function defaultConfig(): Config {
     hostname: osHostname() || 'localhost',
     bind: '0.0.0.0',
     ports: { ...DEFAULT_PORTS },
+    http: { corsOrigins: [] },
     tls: { certFile: null, keyFile: null },
     auth: { allowPlaintextOnLoopback: false },
     limits: {
@@ -131,6 +156,12 @@ export function defaultConfig(): Config {
       mimeMaxParts: 1000,
       mimeMaxHeaderBytes: 256 * 1024,
       idleTimeoutSeconds: 30 * 60,
+      idleKeepaliveSeconds: 120,
+      loginWindowSeconds: 5 * 60,
+      loginFailuresPerAddress: 10,
+      loginFailuresPerAccountAddress: 5,
+      loginFailuresPerAccount: 30,
+      loginMaxDelaySeconds: 15,
       preAuthTimeoutSeconds: 60,
       shutdownGraceSeconds: 10,
     },
@@ -172,6 +203,8 @@ const ENV_SETTINGS: Record<string, string> = {
   POSTHORN_POP3_PORT: 'ports.pop3',
   POSTHORN_POP3S_PORT: 'ports.pop3s',
   POSTHORN_HTTP_PORT: 'ports.http',
+  POSTHORN_HTTPS_PORT: 'ports.https',
+  POSTHORN_HTTP_CORS_ORIGINS: 'http.corsOrigins',
   POSTHORN_TLS_CERT: 'tls.certFile',
   POSTHORN_TLS_KEY: 'tls.keyFile',
   POSTHORN_LOG_LEVEL: 'log.level',
@@ -197,6 +230,8 @@ const FILE_KEYS: Record<string, string> = {
   'ports.pop3': 'ports.pop3',
   'ports.pop3s': 'ports.pop3s',
   'ports.http': 'ports.http',
+  'ports.https': 'ports.https',
+  'http.cors_origins': 'http.corsOrigins',
   'tls.cert_file': 'tls.certFile',
   'tls.key_file': 'tls.keyFile',
   'auth.allow_plaintext_on_loopback': 'auth.allowPlaintextOnLoopback',
@@ -212,6 +247,12 @@ const FILE_KEYS: Record<string, string> = {
   'limits.mime_max_parts': 'limits.mimeMaxParts',
   'limits.mime_max_header_size': 'limits.mimeMaxHeaderBytes',
   'limits.idle_timeout': 'limits.idleTimeoutSeconds',
+  'limits.idle_keepalive': 'limits.idleKeepaliveSeconds',
+  'limits.login_window': 'limits.loginWindowSeconds',
+  'limits.login_failures_per_address': 'limits.loginFailuresPerAddress',
+  'limits.login_failures_per_account_address': 'limits.loginFailuresPerAccountAddress',
+  'limits.login_failures_per_account': 'limits.loginFailuresPerAccount',
+  'limits.login_max_delay': 'limits.loginMaxDelaySeconds',
   'limits.pre_auth_timeout': 'limits.preAuthTimeoutSeconds',
   'limits.shutdown_grace': 'limits.shutdownGraceSeconds',
   'pop3.retention_days': 'pop3.retentionDays',
@@ -232,7 +273,8 @@ const FILE_KEYS: Record<string, string> = {
   'jmap.push_allow_http_loopback': 'jmap.pushAllowHttpLoopback',
 };
 
-type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses';
+/** 'interval': whole seconds, 0 switching the thing off. */
+type Kind = 'string' | 'port' | 'bool' | 'size' | 'count' | 'seconds' | 'interval' | 'days' | 'path' | 'loglevel' | 'duration' | 'durations' | 'addresses' | 'origins';
 
 const KINDS: Record<string, Kind> = {
   dataDir: 'path',
@@ -246,6 +288,8 @@ const KINDS: Record<string, Kind> = {
   'ports.pop3': 'port',
   'ports.pop3s': 'port',
   'ports.http': 'port',
+  'ports.https': 'port',
+  'http.corsOrigins': 'origins',
   'tls.certFile': 'path',
   'tls.keyFile': 'path',
   'auth.allowPlaintextOnLoopback': 'bool',
@@ -261,6 +305,12 @@ const KINDS: Record<string, Kind> = {
   'limits.mimeMaxParts': 'count',
   'limits.mimeMaxHeaderBytes': 'size',
   'limits.idleTimeoutSeconds': 'seconds',
+  'limits.idleKeepaliveSeconds': 'interval',
+  'limits.loginWindowSeconds': 'duration',
+  'limits.loginFailuresPerAddress': 'count',
+  'limits.loginFailuresPerAccountAddress': 'count',
+  'limits.loginFailuresPerAccount': 'count',
+  'limits.loginMaxDelaySeconds': 'interval',
   'limits.preAuthTimeoutSeconds': 'seconds',
   'limits.shutdownGraceSeconds': 'seconds',
   'pop3.retentionDays': 'days',
@@ -310,6 +360,8 @@ function convert(kind: Kind, raw: unknown, where: string): unknown {
       if (n > 65535) fail('must be a port number from 0 (disabled) to 65535');
       return n;
     }
+    case 'interval':
+      return asInteger();
     case 'count':
     case 'seconds': {
       const n = asInteger();
@@ -354,10 +406,34 @@ function convert(kind: Kind, raw: unknown, where: string): unknown {
       if (!list || !list.every((a) => typeof a === 'string' && isIP(a) !== 0)) return fail('must be a list of IP addresses');
       return list;
     }
+    case 'origins': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : null;
+      const origins = list?.map(serializedOrigin);
+      if (!origins || origins.includes(null)) return fail('must be a list of origins such as ["https://app.example.com"], or ["*"] for any');
+      return origins;
+    }
     case 'loglevel':
       if (raw === 'debug' || raw === 'info' || raw === 'warn' || raw === 'error') return raw;
       return fail('must be one of debug, info, warn, error');
   }
+}
+
+/**
+ * "*", or an origin in the form browsers send in the Origin header (RFC 6454 §6.2: scheme, host,
+ * and the port unless it is the default); null for anything else, such as a URL with a path.
+ */
+function serializedOrigin(raw: unknown): string | null {
+  if (raw === '*') return raw;
+  if (typeof raw !== 'string') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return null;
+  return url.origin;
 }
 
 function setPath(target: Config, path: string, value: unknown): void {

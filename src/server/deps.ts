@@ -4,6 +4,7 @@
 
 import type tls from 'node:tls';
 import type { Config } from './config.ts';
+import type { KeyPair } from '../net/tls.ts';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from './metrics.ts';
 import type { MailStore, BlobStore, ChangeBus } from '../store/types.ts';
@@ -25,6 +26,8 @@ export interface ServerDeps {
   auth: Authenticator;
   /** For STARTTLS and implicit-TLS listeners. */
   secureContext: tls.SecureContext;
+  /** The PEM key and certificate behind secureContext, for servers that build their own context (node:https). */
+  tlsKeyPair: KeyPair;
   /** The parse-once MIME parser, with the configured limits applied. */
   parse: (raw: Uint8Array) => ParsedMessage;
   /** Mail addressed to hosted accounts: ingest, the configured rules, then the mailboxes. */

@@ -12,6 +12,8 @@ import { TieredBlobStore } from '../store/blob-tiered.ts';
 import { InProcessChangeBus } from '../store/change-bus.ts';
 import type { Coordination } from '../store/coordination-types.ts';
 import { InProcessCoordination } from '../store/coordination-memory.ts';
+import { SplitCoordination } from '../store/coordination-split.ts';
+import { SqliteWindowCounters } from '../store/sqlite/window-counters.ts';
 import { carryLegacyQueue } from '../queue/legacy-queue.ts';
 
 export interface OpenedStore {
@@ -21,6 +23,8 @@ export interface OpenedStore {
   coordination: Coordination;
   /** Messages carried in from an older version's queue.db on this open (usually 0). */
   carriedQueueMessages: number;
+  /** Closes the store, the blobs and the counters (after the last operation has finished). */
+  close(): Promise<void>;
 }
 
 export async function openConfiguredStore(config: Config): Promise<OpenedStore> {
@@ -37,6 +41,16 @@ export async function openConfiguredStore(config: Config): Promise<OpenedStore> 
     await blobs.close();
     throw err;
   }
-  // In memory, like the bus: one process serves the embedded store (coordination-memory.ts).
-  return { store, blobs, bus, coordination: new InProcessCoordination(), carriedQueueMessages };
+  // Leases and slots in memory, like the bus: one process serves the embedded store, and a claim
+  // must die with it (coordination-memory.ts). Window counters (the login limits) in a file of
+  // their own, so they outlive a restart and `posthorn auth` can list and clear them
+  // (sqlite/window-counters.ts).
+  const counters = new SqliteWindowCounters({ path: join(config.dataDir, 'counters.db') });
+  const coordination = new SplitCoordination(new InProcessCoordination(), counters);
+  const close = async (): Promise<void> => {
+    await store.close();
+    await blobs.close?.();
+    counters.close();
+  };
+  return { store, blobs, bus, coordination, carriedQueueMessages, close };
 }

@@ -1,5 +1,5 @@
 // The listeners, one entry per enabled port. Each protocol contributes its own (SMTP, POP3,
-// IMAP, HTTP) from dependencies of its own, which are made here and only here; a port of 0
+// IMAP, HTTP and HTTPS) from dependencies of its own, which are made here and only here; a port of 0
 // disables that listener (DESIGN.md §5). Adding a listener is one more entry in
 // `protocolListeners`, not a new case of a closed type.
 
@@ -20,8 +20,12 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
-import { jmapEndpoints } from '../jmap/routes.ts';
+import { jmapEndpoints, type JmapEndpoints } from '../jmap/routes.ts';
 import { createJmapPush } from '../jmap/push/index.ts';
+import { JMAP_PATHS } from '../jmap/session.ts';
+import { plaintextGuard } from '../web/plaintext-guard.ts';
+import { corsRoute } from '../web/cors.ts';
+import type { HttpContext, Route } from '../web/types.ts';
 import type { JmapDeps } from '../jmap/types.ts';
 import { DEFAULT_JMAP_LIMITS } from '../jmap/limits.ts';
 
@@ -76,6 +80,7 @@ export function imapDepsFrom(deps: ServerDeps): ImapDeps {
         appendMemoryBytes: l.appendMemoryBytes,
         appendWaitSeconds: l.appendWaitSeconds,
         idleTimeoutSeconds: l.idleTimeoutSeconds,
+        idleKeepaliveSeconds: l.idleKeepaliveSeconds,
         preAuthTimeoutSeconds: l.preAuthTimeoutSeconds,
       },
     },
@@ -153,7 +158,7 @@ export interface HttpRuntime {
   isReady: () => boolean;
 }
 
-export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
+export function jmapDepsFrom(deps: ServerDeps, outbound: OutboundQueue): JmapDeps {
   return {
     store: deps.store,
     blobs: deps.blobs,
@@ -162,6 +167,7 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
     parse: deps.parse,
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
+    outbound: { router: outbound.router, maxRecipients: deps.config.limits.maxRecipients, maxMessageBytes: deps.config.limits.maxMessageBytes },
     push: createJmapPush(deps.store, deps.bus, deps.log, {
       maxConnectionsPerAccount: deps.config.jmap.maxPushConnectionsPerAccount,
       maxConnections: deps.config.jmap.maxPushConnections,
@@ -171,22 +177,39 @@ export function jmapDepsFrom(deps: ServerDeps): JmapDeps {
   };
 }
 
-export function httpListeners(deps: ServerDeps, runtime: HttpRuntime): HttpListener[] {
-  const port = listenPort(deps, deps.config.ports.http);
-  if (port === null) return [];
-  // One set of JMAP endpoints for every HTTP listener: push limits and the hub are the server's.
-  const jmap = jmapEndpoints(jmapDepsFrom(deps));
+/** JMAP's endpoints (RFC 8620 §2): the session resource and everything under /jmap/. */
+function isJmapPath(pathname: string): boolean {
+  return pathname === JMAP_PATHS.session || pathname.startsWith('/jmap/');
+}
+
+/**
+ * The routes of both web listeners, in the order they are tried: what every listener serves
+ * to everyone (client set-up; ACME challenges belong here too), then the plaintext guard, then
+ * CORS for the JMAP endpoints, then the application routes (JMAP; the webmail and the REST API
+ * to come), which the guard and CORS thus cover without knowing about them.
+ */
+export function webRoutes(deps: ServerDeps, jmap: JmapEndpoints): Route[] {
+  const { config } = deps;
   return [
-    new HttpListener({
-      bind: deps.config.bind,
-      port,
-      ctx: { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log },
-      routes: [...clientConfigRoutes, ...jmap.routes],
-      upgrade: jmap.upgrade,
-      metrics: deps.metrics,
-      isReady: runtime.isReady,
-    }),
+    ...clientConfigRoutes,
+    plaintextGuard({ allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback }),
+    corsRoute({ origins: config.http.corsOrigins, appliesTo: isJmapPath }),
+    ...jmap.routes,
   ];
+}
+
+/** HTTPS first, so that the plain listener's redirects name its bound port from the start. */
+export function httpListeners(deps: ServerDeps, runtime: HttpRuntime, outbound: OutboundQueue): HttpListener[] {
+  const ctx: HttpContext = { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log };
+  const ports = ([[deps.config.ports.https, deps.tlsKeyPair], [deps.config.ports.http, undefined]] as const)
+    .map(([configured, tls]) => ({ port: listenPort(deps, configured), tls }))
+    .filter((p): p is { port: number; tls: typeof p.tls } => p.port !== null);
+  if (ports.length === 0) return [];
+  // One JMAP and one route list for both: JMAP's per-account request limits, the push hub and
+  // the push connection limits then hold across the two listeners.
+  const jmap = jmapEndpoints(jmapDepsFrom(deps, outbound), { allowPlaintextOnLoopback: deps.config.auth.allowPlaintextOnLoopback });
+  const routes = webRoutes(deps, jmap);
+  return ports.map(({ port, tls }) => new HttpListener({ bind: deps.config.bind, port, ctx, routes, upgrade: jmap.upgrade, metrics: deps.metrics, isReady: runtime.isReady, tls }));
 }
 
 /** Every listener of the server, in the order they start: HTTP last, so autoconfig never names a port not yet bound. */
@@ -195,6 +218,6 @@ export function protocolListeners(deps: ServerDeps, runtime: HttpRuntime, outbou
     ...smtpServices(smtpDepsFrom(deps), outbound),
     ...tcpListeners(deps, pop3Services(pop3DepsFrom(deps))),
     ...tcpListeners(deps, imapServices(imapDepsFrom(deps))),
-    ...httpListeners(deps, runtime),
+    ...httpListeners(deps, runtime, outbound),
   ];
 }

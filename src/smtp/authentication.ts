@@ -1,11 +1,10 @@
 // Message authentication with mailauth: verification of SPF (RFC 7208), DKIM (RFC 6376) and
-// DMARC (RFC 7489) on inbound mail, recorded in Authentication-Results (RFC 8601); and DKIM
-// signing of outbound mail of hosted domains with the domain's key (generated on `domain add`).
+// DMARC (RFC 7489) on inbound mail, recorded in Authentication-Results (RFC 8601). DKIM signing
+// of submitted mail is src/delivery/submission.ts's.
 // Every DNS query goes through the DnsResolver given, never straight to node:dns.
 
-import { authenticate, dkimSign, spf } from 'mailauth';
-import { splitHeader } from './trace.ts';
-import type { MailStore } from '../store/types.ts';
+import { authenticate, spf } from 'mailauth';
+import { splitHeader } from '../mail/header-fields.ts';
 import type { DnsResolver } from '../net/dns.ts';
 
 export interface VerifyInput {
@@ -59,23 +58,6 @@ export async function verifyMessage(input: VerifyInput): Promise<VerifyResult> {
     dkim: r.dkim?.results?.[0]?.status?.result ?? 'none',
     dmarc: (r.dmarc && r.dmarc.status?.result) || 'none',
   };
-}
-
-/**
- * DKIM-Signature fields for a message whose sender domain is hosted with a key, else ''.
- * relaxed/relaxed canonicalisation survives the header re-folding some relays do.
- */
-export async function dkimSignatureFor(store: MailStore, domainName: string, message: Buffer): Promise<string> {
-  const domain = await store.getDomain(domainName);
-  if (!domain?.dkimPrivateKeyPem || !domain.dkimSelector) return '';
-  const signed = await dkimSign(message, {
-    canonicalization: 'relaxed/relaxed',
-    signatureData: [{ signingDomain: domain.name, selector: domain.dkimSelector, privateKey: domain.dkimPrivateKeyPem }],
-  } as never);
-  if (signed.errors.length > 0) {
-    throw new Error(`DKIM signing for ${domain.name} failed: ${signed.errors.map((e: { err?: Error }) => e.err?.message).join('; ')}`);
-  }
-  return signed.signatures;
 }
 
 async function spfOnly(input: VerifyInput): Promise<VerifyResult> {

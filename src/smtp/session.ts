@@ -12,15 +12,16 @@
 //   the sender a DSN for the failed ones; only when all fail do we answer 552 5.2.2.
 
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import addressparser from 'nodemailer/lib/addressparser';
 import type { SmtpDeps } from './deps.ts';
 import { isLoopback, normaliseIp } from '../net/address.ts';
-import { normaliseAddress, domainOf } from '../mail/address.ts';
+import { normaliseAddress } from '../mail/address.ts';
 import type { RecipientTarget } from '../store/types.ts';
 import { SmtpReply, replies } from './reply.ts';
 import { readData } from './data.ts';
-import { receivedField, missingSubmissionFields, withoutForgedResults, splitHeader, fieldValue } from './trace.ts';
-import { verifyMessage, dkimSignatureFor } from './authentication.ts';
+import { receivedField } from './trace.ts';
+import { withoutForgedResults } from '../mail/header-fields.ts';
+import { verifyMessage } from './authentication.ts';
+import { mayUseSender, prepareSubmission, SenderNotOwned } from '../delivery/submission.ts';
 import type { DnsResolver } from '../net/dns.ts';
 import type { MailRouter, RoutedRecipient } from '../delivery/router.ts';
 import { buildDsn } from '../queue/dsn.ts';
@@ -124,15 +125,6 @@ export class SessionHandlers {
     );
   }
 
-  /** True when `address` is the account's own or one of its aliases. */
-  private async owns(user: SessionUser, address: string): Promise<boolean> {
-    const normal = normaliseAddress(address);
-    if (!normal) return false;
-    if (normal === user.address) return true;
-    const aliases = await this.deps.store.listAliases(domainOf(normal));
-    return aliases.some((a) => a.source === normal && a.target === user.address);
-  }
-
   onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): void {
     this.settle(session, 'mail', cb, async () => {
       // RFC 5321 §4.1.1.11: parameters of extensions we do not offer (DSN's RET/ENVID …) are refused.
@@ -142,7 +134,7 @@ export class SessionHandlers {
       // RFC 6409 §4.3: submission requires authentication (also while AUTH is hidden before TLS).
       if (this.opts.role !== 'smtp' && !user) throw new SmtpReply(530, '5.7.0', 'Authentication required');
       // RFC 6409 §6.1: the submission server may check that the sender is the user's.
-      if (user && !(address.address && (await this.owns(user, address.address)))) throw replies.senderNotOwned();
+      if (user && !(address.address && (await mayUseSender(this.deps.store, user, address.address)))) throw replies.senderNotOwned();
       this.transactions.set(session, { sender: address.address ?? '', recipients: new Map() });
     });
   }
@@ -225,18 +217,13 @@ export class SessionHandlers {
     return Buffer.concat([Buffer.from(verdict.header + this.receivedFor(session, tx), 'utf8'), clean]);
   }
 
-  /** Submission: From: must be the user's (RFC 6409 §8), Date/Message-ID added, DKIM-signed. */
+  /** Submission: From: must be the user's (RFC 6409 §8), Date/Message-ID added, DKIM-signed (src/delivery/submission.ts). */
   private async prepareSubmission(submitted: Buffer, session: SMTPServerSession, user: SessionUser, tx: Transaction): Promise<Buffer> {
-    // RFC 8601 §5: a client may not hand our own recipients a verdict in our name either.
-    const message = withoutForgedResults(submitted, this.deps.config.hostname);
-    const from = splitHeader(message).fields.filter((f) => f.name === 'from');
-    const authors = from.flatMap((f) => addressparser(fieldValue(f), { flatten: true }) as { address?: string }[]);
-    if (authors.length === 0) throw replies.senderNotOwned();
-    for (const a of authors) if (!a.address || !(await this.owns(user, a.address))) throw replies.senderNotOwned();
-    const completed = Buffer.concat([Buffer.from(missingSubmissionFields(message, this.deps.config.hostname), 'utf8'), message]);
-    // DMARC (RFC 7489 §3.1) aligns DKIM with the From: domain, so that domain's key signs.
-    const author = normaliseAddress(authors[0].address ?? '') ?? normaliseAddress(tx.sender) ?? tx.sender;
-    const signature = await dkimSignatureFor(this.deps.store, domainOf(author), completed);
-    return Buffer.concat([Buffer.from(signature + this.receivedFor(session, tx), 'utf8'), completed]);
+    try {
+      return await prepareSubmission({ store: this.deps.store, hostname: this.deps.config.hostname }, submitted, user, this.receivedFor(session, tx));
+    } catch (err) {
+      if (err instanceof SenderNotOwned) throw replies.senderNotOwned();
+      throw err;
+    }
   }
 }

@@ -1,13 +1,14 @@
 // Coordination for the embedded store (coordination-types.ts), kept in this process's memory.
 //
-// Why memory and not the SQLite file: the embedded store serves mail from one process (its
+// Why memory for leases and slots: the embedded store serves mail from one process (its
 // ChangeBus is in-process too, so a second serving process on the same file would already miss
-// IDLE notifications); the CLI, the only other process on the file, takes no leases, slots or
-// login counts. In memory, a dying process takes its claims with it, which is exactly what expiry
-// is for. In SQLite every failed login and every heartbeat would be a write with an fsync
-// (synchronous=FULL), turning a password-guessing flood into disk load and contending with mail
-// writes for the one write lock. Several serving processes or nodes need a shared backend for the
-// bus anyway, and get this contract from it (PostgreSQL).
+// IDLE notifications), and the CLI, the only other process on the file, takes no leases or
+// slots. In memory, a dying process takes its claims with it, which is exactly what expiry is
+// for; in the mail database every heartbeat would be a write with an fsync. The embedded server
+// keeps its window counters in a file instead (sqlite/window-counters.ts, joined in
+// coordination-split.ts) so the CLI can read them; this class counts too, for tests and for a
+// process that needs nothing shared. Several serving processes or nodes need a shared backend
+// for the bus anyway, and get this contract from it (PostgreSQL).
 //
 // Every method body is synchronous, so each operation is atomic in the event loop; they are async
 // only to keep the contract's shape.
@@ -32,6 +33,8 @@ const FIRST_SWEEP_AT = 1024;
 interface Hit {
   id: string;
   at: number;
+  /** The window it was recorded with: it counts until at + windowMs. */
+  windowMs: number;
 }
 
 export class InProcessCoordination implements Coordination {
@@ -94,7 +97,7 @@ export class InProcessCoordination implements Coordination {
   async recordHit(key: CoordinationKey, windowMs: number): Promise<WindowHit> {
     checkDuration(windowMs);
     const list = this.liveHits(key, windowMs) ?? [];
-    const hit = { id: String(++this.nextHitId), at: this.now() };
+    const hit = { id: String(++this.nextHitId), at: this.now(), windowMs };
     list.push(hit);
     if (list.length > MAX_HITS_PER_KEY) list.shift();
     // Re-insert so that the Map stays ordered by latest hit, then forget the stalest key.
@@ -122,6 +125,17 @@ export class InProcessCoordination implements Coordination {
 
   async clearHits(key: CoordinationKey): Promise<void> {
     this.hits.delete(key);
+  }
+
+  async countsByPrefix(prefix: string): Promise<{ key: CoordinationKey; count: number }[]> {
+    const now = this.now();
+    const out: { key: CoordinationKey; count: number }[] = [];
+    for (const [key, list] of this.hits) {
+      if (!key.startsWith(prefix)) continue;
+      const count = list.filter((h) => h.at + h.windowMs > now).length;
+      if (count > 0) out.push({ key, count });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** The key's hits with those older than the window dropped; undefined when none are left. */

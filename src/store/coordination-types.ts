@@ -61,6 +61,11 @@ export interface Coordination {
   withdrawHit(key: CoordinationKey, hitId: string): Promise<void>;
   /** Forgets every hit on `key`. */
   clearHits(key: CoordinationKey): Promise<void>;
+  /**
+   * Every key that starts with `prefix` and has hits in its window, with its count (what an
+   * operator lists: `posthorn auth blocked`). Each hit counts in the window it was recorded with.
+   */
+  countsByPrefix(prefix: string): Promise<{ key: CoordinationKey; count: number }[]>;
 
   // ---- slots: at most `limit` owners per key at any time, each freed on release or expiry
 
@@ -76,3 +81,6 @@ export interface Coordination {
   /** How many unexpired slots of `key` are taken. */
   slotsTaken(key: CoordinationKey): Promise<number>;
 }
+
+/** The window-counter half of Coordination, which a backend may keep apart from leases and slots. */
+export type WindowCounters = Pick<Coordination, 'recordHit' | 'countHits' | 'withdrawHit' | 'clearHits' | 'countsByPrefix'>;

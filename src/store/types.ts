@@ -7,6 +7,8 @@
 // - mail-types.ts       mailboxes, messages, Emails and threads (the message model is there)
 // - change-types.ts     the change log (IMAP QRESYNC and JMAP /changes) and the change bus
 // - queue-types.ts      the outbound queue: recipients claimed before an attempt, bodies as blobs
+// - upload-types.ts     blobs an account uploaded (JMAP), and which blobs an account may read
+// - sending-types.ts    identities, submissions, the vacation response (states of their own)
 // - BlobStore (below)   message bodies, content-addressed
 // A protocol depends on the parts it uses; MailStore is what one backend offers as a whole.
 //
@@ -29,19 +31,23 @@ import type { MailboxStore, MessageStore } from './mail-types.ts';
 import type { ChangeLog } from './change-types.ts';
 import type { DeliveryQueue } from './queue-types.ts';
 import type { PushSubscriptionStore } from './push-subscription-types.ts';
+import type { UploadStore } from './upload-types.ts';
+import type { SendingStore } from './sending-types.ts';
 
 export type * from './ids.ts';
 export type * from './directory-types.ts';
 export type * from './mail-types.ts';
 export type * from './change-types.ts';
 export type * from './push-subscription-types.ts';
+export type * from './upload-types.ts';
+export type * from './sending-types.ts';
 
 export { StoreError, type StoreErrorCode } from '../mail/errors.ts';
 
 /** The mail data of accounts: what IMAP, POP3 and JMAP read and change. */
 export interface MailData extends MailboxStore, MessageStore, ChangeLog {}
 
-export interface MailStore extends DirectoryStore, MailData {
+export interface MailStore extends DirectoryStore, MailData, UploadStore, SendingStore {
   /** The outbound queue (queue-types.ts). */
   readonly queue: DeliveryQueue;
   /** JMAP push subscriptions (push-subscription-types.ts). */

@@ -1,9 +1,22 @@
-// The HTTP listener: health and metrics for operators, then the application routes
-// (client autoconfiguration now; webmail, JMAP and the admin API later) tried in order.
+// The web listeners: plain HTTP and HTTPS, one class. Health and metrics for operators first,
+// then the application routes (client autoconfiguration, the plaintext guard, CORS, JMAP …)
+// tried in order. Both listeners are given the same route list; what plain HTTP may serve to
+// whom is decided by the guard in that list (plaintext-guard.ts), not here.
+//
+// Implementation notes:
+// - HTTPS is node:https with the server's key and certificate (the pair behind the
+//   SecureContext the other TLS listeners use): node:tls servers build their own context from
+//   PEM and would ignore a ready SecureContext for clients that send no SNI.
+// - Every answer carries X-Content-Type-Options: nosniff; every HTTPS answer also carries
+//   Strict-Transport-Security (RFC 6797 §7.1), never a plain one (§7.2). Browsers ignore it on a
+//   connection whose certificate they do not trust (§8.1), so the generated self-signed
+//   certificate cannot lock anybody out.
 
 import http from 'node:http';
+import https from 'node:https';
 import type { HttpContext, Route, UpgradeHandler } from './types.ts';
 import type { MetricsExposition } from '../observe/metrics.ts';
+import type { KeyPair } from '../net/tls.ts';
 import { listenOn, boundPort, type Listener } from '../net/listener.ts';
 
 export interface HttpServerOptions {
@@ -14,22 +27,33 @@ export interface HttpServerOptions {
   metrics: MetricsExposition;
   /** True once every listener is up; /healthz answers 503 until then and during shutdown. */
   isReady: () => boolean;
+  /** HTTPS with this key and certificate (PEM); plain HTTP without. */
+  tls?: KeyPair;
+  /** A client that does not finish the TLS handshake in this time is dropped (default 30 s). */
+  handshakeTimeoutMs?: number;
   /** Upgrade requests (WebSocket) go here; without it they are refused by closing the socket. */
   upgrade?: UpgradeHandler;
 }
 
+/** One year, the value HSTS preload lists ask for (RFC 6797 §6.1.1 max-age). */
+const HSTS = 'max-age=31536000';
+
+const TIMEOUTS = { headersTimeout: 20_000, requestTimeout: 60_000 };
+
 export class HttpListener implements Listener {
-  readonly name = 'http';
-  private readonly server: http.Server;
+  /** "https" with TLS, else "http": also the name its bound port is reported under. */
+  readonly name: string;
+  private readonly server: http.Server | https.Server;
   private readonly opts: HttpServerOptions;
 
   constructor(opts: HttpServerOptions) {
     this.opts = opts;
+    this.name = opts.tls ? 'https' : 'http';
     const requests = opts.metrics.counter('posthorn_http_requests_total', 'HTTP requests answered, by status code');
-    this.server = http.createServer({ headersTimeout: 20_000, requestTimeout: 60_000 }, (req, res) => {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       res.on('finish', () => requests({ status: String(res.statusCode) }));
       this.handle(req, res).catch((err: unknown) => {
-        opts.ctx.log.error({ event: 'http-error', path: req.url, err: (err as Error).message, stack: (err as Error).stack });
+        opts.ctx.log.error({ event: 'http-error', protocol: this.name, path: req.url, err: (err as Error).message, stack: (err as Error).stack });
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
           res.end('Internal server error\n');
@@ -37,13 +61,29 @@ export class HttpListener implements Listener {
           res.destroy();
         }
       });
-    });
+    };
+    if (opts.tls) {
+      const server = https.createServer(
+        { ...TIMEOUTS, key: opts.tls.key, cert: opts.tls.cert, handshakeTimeout: opts.handshakeTimeoutMs ?? 30_000, ALPNProtocols: ['http/1.1'] },
+        onRequest,
+      );
+      // A failed handshake is the client's problem, not ours: log at debug and drop it.
+      server.on('tlsClientError', (err, socket) => {
+        opts.ctx.log.debug({ event: 'tls-error', protocol: this.name, remote: socket.remoteAddress, err: err.message });
+        socket.destroy();
+      });
+      this.server = server;
+    } else {
+      this.server = http.createServer(TIMEOUTS, onRequest);
+    }
     this.server.keepAliveTimeout = 5_000;
     const upgrade = opts.upgrade;
     if (upgrade) this.server.on('upgrade', (req, socket, head) => upgrade.upgrade(req, socket, head, opts.ctx));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (this.opts.tls) res.setHeader('Strict-Transport-Security', HSTS);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') {
       const ready = this.opts.isReady();

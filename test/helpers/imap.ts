@@ -43,6 +43,7 @@ export function imapTestConfig(dir: string, env: Record<string, string> = {}): C
       POSTHORN_POP3_PORT: '0',
       POSTHORN_POP3S_PORT: '0',
       POSTHORN_HTTP_PORT: '0',
+      POSTHORN_HTTPS_PORT: '0',
       POSTHORN_IMAP_PORT: '2143',
       POSTHORN_IMAPS_PORT: '2993',
       ...env,

@@ -1,7 +1,9 @@
-// A real Posthorn with its HTTP listener and one account, and a JMAP client over real HTTP.
+// A real Posthorn with its HTTP listener and one account, and a JMAP client over real HTTP
+// (plain, from loopback).
 
 import { hashPassword } from '../../src/auth/password.ts';
 import type { RunningServer } from '../../src/server/app.ts';
+import type { OutboundOptions } from '../../src/server/outbound.ts';
 import { startTestServer, tempDir } from './server.ts';
 
 export const JMAP_USING = ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'];
@@ -20,9 +22,10 @@ export interface JmapTestServer {
   stop(): Promise<void>;
 }
 
-export async function startJmapServer(opts: { enable?: string[]; env?: Record<string, string> } = {}): Promise<JmapTestServer> {
+export async function startJmapServer(opts: { enable?: string[]; env?: Record<string, string>; outbound?: OutboundOptions } = {}): Promise<JmapTestServer> {
   const dir = tempDir('jmap');
-  const server = await startTestServer(dir.path, ['http', ...(opts.enable ?? [])], opts.env ?? {});
+  // Plain HTTP serves JMAP only to loopback clients with plaintext allowed there (src/web/plaintext-guard.ts).
+  const server = await startTestServer(dir.path, ['http', ...(opts.enable ?? [])], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true', ...opts.env }, { outbound: opts.outbound });
   const address = 'alice@example.com';
   const password = 'correct horse battery staple';
   await server.deps.store.addDomain('example.com');

@@ -54,6 +54,7 @@ export async function startPop3Server(opts: StartOptions = {}): Promise<Pop3Test
     POSTHORN_IMAP_PORT: '0',
     POSTHORN_IMAPS_PORT: '0',
     POSTHORN_HTTP_PORT: '0',
+    POSTHORN_HTTPS_PORT: '0',
     POSTHORN_POP3_PORT: '2110',
     POSTHORN_POP3S_PORT: '2995',
     ...opts.env,

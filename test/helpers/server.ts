@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { loadConfig, type Config } from '../../src/server/config.ts';
-import { startServer, type RunningServer } from '../../src/server/app.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server/app.ts';
 import { silentLogger } from '../../src/server/log.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,14 +26,14 @@ export function testConfig(dataDir: string, enable: string[], extraEnv: Record<s
     POSTHORN_HOSTNAME: 'mail.test.example',
     ...extraEnv,
   };
-  for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'HTTP']) {
+  for (const name of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S', 'HTTP', 'HTTPS']) {
     env[`POSTHORN_${name}_PORT`] ??= enable.includes(name.toLowerCase()) ? '1' : '0';
   }
   return loadConfig({ env });
 }
 
-export async function startTestServer(dataDir: string, enable: string[], extraEnv: Record<string, string> = {}): Promise<RunningServer> {
-  return startServer(testConfig(dataDir, enable, extraEnv), { ephemeralPorts: true, log: silentLogger() });
+export async function startTestServer(dataDir: string, enable: string[], extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<RunningServer> {
+  return startServer(testConfig(dataDir, enable, extraEnv), { ephemeralPorts: true, log: silentLogger(), ...opts });
 }
 
 /** A free TCP port on 127.0.0.1, for a server started as a separate process. */

@@ -6,7 +6,9 @@
 // - The opening handshake is authenticated like any HTTP request (RFC 8887 §4.1: Basic through
 //   the shared Authenticator); a refusal is an HTTP answer (401 with a challenge, 403, 429) on
 //   the raw socket before any upgrade. A browser sends an Origin: one of another site is refused
-//   (cross-site WebSocket hijacking with cached credentials).
+//   (cross-site WebSocket hijacking with cached credentials). An upgrade bypasses the route list,
+//   so it asks the plain HTTP listener's rule itself (plaintext-guard.ts): in the clear only from
+//   loopback when that is allowed, else 403 and the client is told the wss: URL.
 // - Messages: "@type" says what each is (§4.3.1). A message that is not JSON, not an object or
 //   of an unknown type gets a RequestError (§4.3.4, problem details) and the connection stays
 //   open; a Request's "id" comes back as "requestId" (§4.3.2, §4.3.3).
@@ -25,6 +27,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Account } from '../../store/types.ts';
 import type { HttpContext } from '../../web/types.ts';
 import { authenticateRequest, BASIC_CHALLENGE } from '../../web/http-auth.ts';
+import { plaintextDecision, plaintextRequest, type PlaintextPolicy } from '../../web/plaintext-guard.ts';
 import { isPlainObject } from '../args.ts';
 import type { JmapApi } from '../http-api.ts';
 import { toState } from '../ids.ts';
@@ -52,10 +55,12 @@ export class JmapWebSocket {
   private readonly api: JmapApi;
   private readonly push: PushServices;
   private readonly wss: WebSocketServer;
+  private readonly plaintext: PlaintextPolicy;
 
-  constructor(api: JmapApi, push: PushServices, limits: JmapLimits) {
+  constructor(api: JmapApi, push: PushServices, limits: JmapLimits, plaintext: PlaintextPolicy) {
     this.api = api;
     this.push = push;
+    this.plaintext = plaintext;
     this.wss = new WebSocketServer({
       noServer: true,
       // A message is a Request: the same bound as an HTTP body (RFC 8620 §2 maxSizeRequest); ws closes with 1009 above it.
@@ -76,6 +81,9 @@ export class JmapWebSocket {
   private async handshake(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: HttpContext): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== JMAP_PATHS.webSocket) return refuse(socket, 404, 'Nothing to upgrade here.');
+    const plain = plaintextDecision(plaintextRequest(req), url, this.plaintext, ctx);
+    if (plain.kind === 'redirect') return refuse(socket, 403, `Use ${plain.location.replace(/^https:/, 'wss:')}`);
+    if (plain.kind === 'refuse') return refuse(socket, 403, plain.message);
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(socket, 400, 'Only WebSocket upgrades are offered.');
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(SUBPROTOCOL)) return refuse(socket, 400, 'Ask for the "jmap" subprotocol (RFC 8887 §4.2).');

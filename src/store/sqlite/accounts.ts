@@ -171,6 +171,7 @@ export function accountOps(db: Db): Pick<
         db.run('DELETE FROM mailbox WHERE account_id = ?', accountId);
         db.run('DELETE FROM subscription WHERE account_id = ?', accountId);
         db.run('DELETE FROM change_log WHERE account_id = ?', accountId);
+        db.run('DELETE FROM upload WHERE account_id = ?', accountId);
         db.run('DELETE FROM alias WHERE target = ?', acc.address);
         db.run('DELETE FROM account WHERE id = ?', accountId);
       }),

@@ -16,7 +16,7 @@ function accountState(db: Db, accountId: number): { modseq: number; horizon: num
 }
 
 /** Ids changed in (since, until], by mod-sequence: whole mutations only, at most max ids (undefined: all). */
-function pageOfIds(rows: [number, number][], max: number | undefined): { ids: number[]; lastModseq: number; more: boolean } | null {
+export function pageOfIds(rows: [number, number][], max: number | undefined): { ids: number[]; lastModseq: number; more: boolean } | null {
   const seen = new Set<number>();
   let lastModseq = 0;
   for (let i = 0; i < rows.length; ) {

@@ -11,6 +11,8 @@ import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
 import { queueOps } from './queue.ts';
 import { pushSubscriptionOps } from './push-subscriptions.ts';
+import { uploadOps } from './uploads.ts';
+import { sendingOps } from './sending.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -36,6 +38,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...messageOps(db),
     ...emailOps(db),
     ...changeOps(db),
+    ...uploadOps(db),
+    ...sendingOps(db),
     queue: queueOps(db),
     pushSubscriptions: pushSubscriptionOps(db),
 
@@ -48,10 +52,15 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
         return { usedBytes: r.used_bytes, limitBytes: r.quota_bytes, messageCount: r.message_count };
       }),
 
-    // A queued body counts like a stored message: blob GC must never take mail still waiting to go out.
+    // A queued body counts like a stored message: blob GC must never take mail still waiting to
+    // go out. An upload counts until it expires (even if its row is not pruned yet).
     isBlobReferenced: (blobId) =>
       db.read(() =>
-        db.get('SELECT 1 AS x FROM message WHERE blob_id = ? UNION ALL SELECT 1 FROM queue_message WHERE blob_id = ? LIMIT 1', blobId, blobId) !== undefined,
+        db.get(
+          `SELECT 1 AS x FROM message WHERE blob_id = ? UNION ALL SELECT 1 FROM queue_message WHERE blob_id = ?
+           UNION ALL SELECT 1 FROM upload WHERE blob_id = ? AND expires_at > ? LIMIT 1`,
+          blobId, blobId, blobId, db.now(),
+        ) !== undefined,
       ),
 
     close: () => db.close(),

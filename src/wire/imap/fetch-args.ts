@@ -34,7 +34,10 @@ export type SimpleFetchItem =
   /** BODY without a section: BODYSTRUCTURE without extension data (RFC 9051 §7.5.2). */
   | 'BODY'
   /** RFC 7162 §3.1.4.1. */
-  | 'MODSEQ';
+  | 'MODSEQ'
+  /** RFC 8474 §5 (OBJECTID). */
+  | 'EMAILID'
+  | 'THREADID';
 
 export type FetchItem =
   | { type: SimpleFetchItem }
@@ -65,7 +68,7 @@ export interface StoreArgs {
 
 const SIMPLE = new Set<string>([
   'ENVELOPE', 'FLAGS', 'INTERNALDATE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'RFC822.SIZE', 'UID',
-  'BODYSTRUCTURE', 'BODY', 'MODSEQ',
+  'BODYSTRUCTURE', 'BODY', 'MODSEQ', 'EMAILID', 'THREADID',
 ]);
 
 // RFC 9051 §6.4.5 macros; each is only valid alone, never inside a list.

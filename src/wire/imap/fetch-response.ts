@@ -15,6 +15,8 @@ export type FetchResponseItem =
   | { name: 'INTERNALDATE'; ms: number; offsetMinutes?: number }
   | { name: 'RFC822.SIZE'; size: number }
   | { name: 'MODSEQ'; modseq: number }
+  /** RFC 8474 §5: "EMAILID" SP "(" objectid ")", "THREADID" SP ( "(" objectid ")" / nil ). */
+  | { name: 'EMAILID' | 'THREADID'; id: string | null }
   | { name: 'ENVELOPE'; envelope: Envelope }
   | { name: 'BODYSTRUCTURE' | 'BODY'; part: MimePart }
   | { name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | null }
@@ -40,6 +42,10 @@ function writeItem(b: ResponseBuilder, item: FetchResponseItem): void {
     case 'MODSEQ':
       // RFC 7162 §3.1.4.1: fetch-mod-resp = "MODSEQ" SP "(" permsg-modsequence ")".
       b.raw(`MODSEQ (${item.modseq})`);
+      return;
+    case 'EMAILID':
+    case 'THREADID':
+      b.raw(item.id === null ? `${item.name} NIL` : `${item.name} (${item.id})`);
       return;
     case 'ENVELOPE':
       b.raw('ENVELOPE ');

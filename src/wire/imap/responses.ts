@@ -24,7 +24,8 @@ export function listResponse(
 }
 
 /** "* STATUS name (MESSAGES 3 UIDNEXT 4 …)" (RFC 9051 §7.3.3). */
-export function statusResponse(name: string, items: readonly [string, number][], options: EncodeOptions = {}): Buffer {
+/** A string value is written as given (RFC 8474 §4.2: "MAILBOXID" SP "(" objectid ")"). */
+export function statusResponse(name: string, items: readonly [string, number | string][], options: EncodeOptions = {}): Buffer {
   return new ResponseBuilder(options)
     .raw('* STATUS ')
     .mailbox(name)

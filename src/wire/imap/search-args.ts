@@ -33,7 +33,9 @@ export type SearchKey =
   | { type: 'sequence'; set: SequenceSet }
   | { type: 'uid'; set: SequenceSet }
   /** RFC 7162 §3.1.5: messages whose mod-sequence is ≥ modseq. */
-  | { type: 'modseq'; modseq: number; entry: { name: string; kind: 'priv' | 'shared' | 'all' } | null };
+  | { type: 'modseq'; modseq: number; entry: { name: string; kind: 'priv' | 'shared' | 'all' } | null }
+  /** RFC 8474 §6: EMAILID / THREADID objectid. */
+  | { type: 'objectid'; kind: 'email' | 'thread'; id: string };
 
 /** RFC 4731 §3 / RFC 5182: RETURN options; an empty RETURN () means ALL. */
 export interface SearchReturn {
@@ -197,6 +199,13 @@ function searchKey(args: Args, decode: Decode, depth: number): SearchKey {
     }
     case 'MODSEQ':
       return modseqKey(args);
+    case 'EMAILID':
+    case 'THREADID': {
+      const id = args.atom('object id');
+      // RFC 8474 §5: objectid = 1*255(ALPHA / DIGIT / "_" / "-").
+      if (!/^[A-Za-z0-9_-]{1,255}$/.test(id)) bad('Invalid object id');
+      return { type: 'objectid', kind: key === 'EMAILID' ? 'email' : 'thread', id };
+    }
   }
   if (SEQUENCE_START.test(word)) {
     // A sequence-set is itself a search key (RFC 9051 §6.4.4 "<sequence set>").

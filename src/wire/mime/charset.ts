@@ -52,6 +52,23 @@ export function decodeCharset(bytes: Uint8Array, charset: string | null | undefi
   return guessDecode(buf);
 }
 
+function charsetName(charset: string | null | undefined): string {
+  const name = (charset ?? '').trim().toLowerCase();
+  const star = name.indexOf('*');
+  return star >= 0 ? name.slice(0, star) : name;
+}
+
+/** Whether decodeCharset knows `charset` (else it guesses): JMAP's isEncodingProblem (RFC 8621 §4.1.4). */
+export function isKnownCharset(charset: string | null | undefined): boolean {
+  const name = charsetName(charset);
+  return UTF8_NAMES.has(name) || LATIN1_NAMES.has(name) || JAPANESE.has(name) || iconv.encodingExists(name);
+}
+
+/** Whether `charset` is read as UTF-8 (UTF-8 itself, or US-ASCII, which UTF-8 extends). */
+export function isUtf8Charset(charset: string | null | undefined): boolean {
+  return UTF8_NAMES.has(charsetName(charset));
+}
+
 // Any byte ≥ 0x80 in a binary (latin1) string means raw 8-bit data.
 const HAS_8BIT = /[\u0080-\u00ff]/;
 

@@ -69,6 +69,20 @@ export function decodeBase64(src: Uint8Array): Buffer {
   return Buffer.from(Buffer.from(src.buffer, src.byteOffset, src.byteLength).toString('latin1'), 'base64');
 }
 
+/**
+ * The length decodeBase64 would return, counted without decoding: Node's decoder takes the
+ * base64 and base64url alphabets, skips everything else, and stops at the first "=".
+ */
+export function base64DecodedLength(src: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 45 || c === 95) n++;
+    else if (c === 61) break;
+  }
+  return Math.floor((n * 3) / 4);
+}
+
 /** Transfer-decodes a body; identity encodings (7bit, 8bit, binary, unknown) return it as is. */
 export function transferDecode(src: Uint8Array, encoding: string): Uint8Array {
   if (encoding === 'BASE64') return decodeBase64(src);

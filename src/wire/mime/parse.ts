@@ -9,7 +9,8 @@
 //   delimiter inside an inner part ends the inner one (RFC 2046 §5.1.2 robustness).
 // - Work is bounded: every byte is scanned at most once per container level (≤ maxDepth),
 //   header parsing reads at most maxHeaderBytes per entity, and text is decoded only for
-//   text/* parts and only as much as preview and search text can still use.
+//   text/* parts and only as much as preview and search text can still use. A leaf's decoded
+//   size costs one more pass over it: counted for base64, decoded for quoted-printable.
 // - Offsets are byte offsets into the raw message; header text is handled as one char per byte.
 import { Buffer } from 'node:buffer';
 import type { MessageSummary, MimeLimits, MimePart, ParsedMessage } from './types.ts';
@@ -21,6 +22,7 @@ import { buildEnvelope, messageFields, messageIds, parseAddressFields, parseDate
 import { flattenMailboxes } from './address.ts';
 import { baseSubject } from './subject.ts';
 import { collectText } from './collect.ts';
+import { base64DecodedLength, decodeQuotedPrintable } from './decode.ts';
 
 export const DEFAULT_MIME_LIMITS: Readonly<MimeLimits> = Object.freeze({
   maxDepth: 50,
@@ -249,6 +251,13 @@ function processJob(job: Job, st: State, stack: Job[]): void {
       stack.push({ part: newPart(part.section), start: part.bodyStart, end: part.bodyEnd, depth: job.depth + 1, digest: false, owner: part });
     }
   }
+  // The size a leaf downloads as once decoded (RFC 2045 §6.7, §6.8), kept so that JMAP can
+  // answer it without reading the blob. Base64 is counted, not decoded.
+  if (part.parts.length === 0 && part.message === null) {
+    const body = buf.subarray(part.bodyStart, part.bodyEnd);
+    if (part.encoding === 'BASE64') part.decodedSize = base64DecodedLength(body);
+    else if (part.encoding === 'QUOTED-PRINTABLE') part.decodedSize = decodeQuotedPrintable(body).length;
+  }
   // RFC 9051 §7.5.2: body-fld-lines for text/* and message/rfc822 (and message/global, RFC 6532 §3.7).
   if (part.type === 'text' || (part.type === 'message' && (part.subtype === 'rfc822' || part.subtype === 'global'))) {
     part.lines = countLines(buf, part.bodyStart, part.bodyEnd);
@@ -277,6 +286,9 @@ function summarize(buf: Buffer, root: MimePart, st: State): ParsedMessage {
     from: flattenMailboxes(addrs.from),
     to: flattenMailboxes(addrs.to),
     cc: flattenMailboxes(addrs.cc),
+    sender: flattenMailboxes(addrs.sender),
+    replyTo: flattenMailboxes(addrs.replyTo),
+    bcc: flattenMailboxes(addrs.bcc),
     sentDate: parseDate(m.date),
     messageId: messageIds(m.messageId, 1)[0] ?? null,
     inReplyTo: messageIds(m.inReplyTo),

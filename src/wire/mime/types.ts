@@ -81,6 +81,11 @@ export interface MimePart {
   /** Body size in octets, as stored (bodyEnd - bodyStart; not decoded). */
   size: number;
   /**
+   * Octets after transfer decoding, for a base64 or quoted-printable leaf (JMAP's part size,
+   * RFC 8621 §4.1.4); absent for other parts, where it is `size`, and in older summaries.
+   */
+  decodedSize?: number;
+  /**
    * Line count of the body, for text/* and message/rfc822|global (RFC 9051 §7.5.2), else null:
    * the number of LF bytes, plus one when the body does not end with LF.
    */
@@ -108,6 +113,13 @@ export interface MessageSummary {
   from: { name: string; address: string }[];
   to: { name: string; address: string }[];
   cc: { name: string; address: string }[];
+  /**
+   * Sender, Reply-To and Bcc as written (no fallback to From, unlike the ENVELOPE), for JMAP's
+   * fast properties (RFC 8621 §4.2). Absent in summaries stored before they were kept.
+   */
+  sender?: { name: string; address: string }[];
+  replyTo?: { name: string; address: string }[];
+  bcc?: { name: string; address: string }[];
   /** Date: header parsed, ms since epoch; null when missing or unparsable. */
   sentDate: number | null;
   /** Message identifiers without angle brackets (as JMAP shows them, RFC 8621 §4.1.2.5). */
