@@ -75,6 +75,17 @@ describe('EventSource', () => {
     }
   });
 
+  it('a /set of a type outside the mail change log (VacationResponse) is pushed with its new state', async () => {
+    const stream = await openEventStream(eventSourceUrl(srv, { types: 'VacationResponse' }), srv.authorization);
+    try {
+      const [[, set]] = await srv.call([['VacationResponse/set', { accountId: srv.accountId, update: { singleton: { isEnabled: true, textBody: 'Away.' } } }, 'v']], ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:vacationresponse']);
+      assert.notEqual(set.newState, set.oldState);
+      assert.deepEqual(JSON.parse((await stream.next('state')).data).changed, { [srv.accountId]: { VacationResponse: set.newState } });
+    } finally {
+      stream.close();
+    }
+  });
+
   it('ping: a ping event with the interval used, and no id', async () => {
     const stream = await openEventStream(eventSourceUrl(srv, { ping: 1 }), srv.authorization);
     try {

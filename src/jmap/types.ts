@@ -30,8 +30,9 @@ export interface JmapDeps {
   /** Where submitted mail goes (RFC 8621 §7): SMTP submission's router and limits. */
   outbound: JmapOutbound;
   /**
-   * Push (RFC 8620 §7), one per server. Types the store's change kinds do not cover announce
-   * their changes after the commit — `ctx.deps.push.hub.announce(ctx.accountId, { Identity:
+   * Push (RFC 8620 §7), one per server. The dispatcher announces every /set, /copy and /import
+   * that moved its type's state; a change of a type outside the mail change log made elsewhere
+   * announces itself after its commit — `deps.push.hub.announce(accountId, { EmailSubmission:
    * newState })` — and every EventSource, WebSocket and push subscription of the account hears.
    */
   push: JmapPush;
