@@ -14,6 +14,7 @@ import { mailboxesContract } from './store-contract-mailboxes.ts';
 import { messagesContract } from './store-contract-messages.ts';
 import { emailsContract } from './store-contract-emails.ts';
 import { queueContract } from './store-contract-queue.ts';
+import { pushSubscriptionContract } from './store-contract-push.ts';
 import { sendingContract } from './store-contract-sending.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
@@ -28,6 +29,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));
     describe('outbound queue', () => queueContract(open));
+    describe('JMAP push subscriptions', () => pushSubscriptionContract(open));
     describe('uploads', () => uploadsContract(open));
     describe('identities, submissions, vacation response', () => sendingContract(open));
   });

@@ -10,6 +10,7 @@ import { messageOps } from './messages.ts';
 import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
 import { queueOps } from './queue.ts';
+import { pushSubscriptionOps } from './push-subscriptions.ts';
 import { uploadOps } from './uploads.ts';
 import { sendingOps } from './sending.ts';
 
@@ -40,6 +41,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...uploadOps(db),
     ...sendingOps(db),
     queue: queueOps(db),
+    pushSubscriptions: pushSubscriptionOps(db),
 
     quota: (accountId) =>
       db.read(() => {

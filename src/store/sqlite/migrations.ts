@@ -396,6 +396,26 @@ CREATE TABLE auto_reply_sent (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 12,
+    description: 'JMAP push subscriptions (RFC 8620 §7.2), per account',
+    sql: `
+CREATE TABLE push_subscription (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+  device_client_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  keys_p256dh TEXT,
+  keys_auth TEXT,
+  verification_code TEXT NOT NULL,
+  verified INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER,
+  types TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX push_subscription_account ON push_subscription(account_id);
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
