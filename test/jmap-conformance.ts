@@ -70,8 +70,8 @@ async function posthornTarget(dir: string): Promise<Target> {
 async function cyrusTarget(dir: string): Promise<Target> {
   const { startCyrus } = await import('../bench/peers/cyrus.ts');
   const users = {
-    primary: { username: 'testuser', password: 'suite-primary-pass' },
-    secondary: { username: 'testuser2', password: 'suite-secondary-pass' },
+    primary: { username: 'testuser@example.com', password: 'suite-primary-pass' },
+    secondary: { username: 'testuser2@example.com', password: 'suite-secondary-pass' },
   };
   const cyrus = await startCyrus({ dir: join(dir, 'cyrus'), users: Object.values(users) });
   const sessionUrl = `http://127.0.0.1:${cyrus.ports.http}/.well-known/jmap`;

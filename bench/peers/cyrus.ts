@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { startSmtpToLmtp } from './smtp-to-lmtp.ts';
 
 export const CYRUS_ROOT = process.env.CYRUS_ROOT ?? '/work/peers/cyrus/root';
 /** Cyrus and the libraries it needs that a Node machine image lacks (Debian 12). */
@@ -110,9 +111,13 @@ export async function startCyrus(opts: { dir: string; users: CyrusUser[] }): Pro
   const gid = Number(run('id', ['-g', 'cyrus']).trim());
   const d = opts.dir;
   const conf = join(d, 'conf');
-  for (const sub of ['db', 'proc', 'socket', 'log', 'lock', 'sync', 'user', 'quota', 'msg', 'ptclient']) mkdirSync(join(conf, sub), { recursive: true });
+  for (const sub of ['db', 'proc', 'socket', 'log', 'lock', 'sync', 'user', 'quota', 'msg', 'ptclient', 'sieve']) mkdirSync(join(conf, sub), { recursive: true });
   mkdirSync(join(d, 'spool'), { recursive: true });
+  mkdirSync(join(d, 'search'), { recursive: true });
+  // lmtpd -a: connections on its TCP socket count as authenticated (it listens on loopback only).
   const ports = { http: await freePort(), imap: await freePort(), lmtp: await freePort() };
+  // Outgoing mail (EmailSubmission, vacation replies) comes back in through Cyrus's own LMTP.
+  const relay = await startSmtpToLmtp(ports.lmtp);
   const imapdConf = join(d, 'imapd.conf');
   writeFileSync(imapdConf, [
     `configdirectory: ${conf}`,
@@ -131,7 +136,9 @@ export async function startCyrus(opts: { dir: string; users: CyrusUser[] }): Pro
     'conversations_db: twoskip',
     'altnamespace: yes',
     'unixhierarchysep: yes',
-    'virtdomains: off',
+    // Users log in as user@domain; Identity/get gives that address as the identity's email.
+    'virtdomains: userid',
+    'defaultdomain: localhost',
     // Every user's INBOX and special-use folders come into being at the first login or delivery.
     'autocreate_quota: 0',
     'autocreate_post: yes',
@@ -141,6 +148,17 @@ export async function startCyrus(opts: { dir: string; users: CyrusUser[] }): Pro
     `lmtpsocket: ${join(conf, 'socket', 'lmtp')}`,
     `idlesocket: ${join(conf, 'socket', 'idle')}`,
     `notifysocket: ${join(conf, 'socket', 'notify')}`,
+    // Vacation responses are Sieve scripts.
+    `sievedir: ${join(conf, 'sieve')}`,
+    // JMAP text search (Email/query text/from/subject…, SearchSnippet) runs on Xapian, kept up to
+    // date by a rolling squatter that follows the sync log.
+    'search_engine: xapian',
+    'defaultsearchtier: t1',
+    `t1searchpartition-default: ${join(d, 'search')}`,
+    'sync_log: yes',
+    'sync_log_channels: squatter',
+    'smtp_backend: host',
+    `smtp_host: 127.0.0.1:${relay.port}/noauth`,
     'syslog_prefix: cyrus-peer',
     '',
   ].join('\n'));
@@ -150,13 +168,15 @@ export async function startCyrus(opts: { dir: string; users: CyrusUser[] }): Pro
     'SERVICES {',
     `  imap cmd="${BIN}/imapd ${c}" listen="127.0.0.1:${ports.imap}" prefork=1 maxchild=100`,
     `  http cmd="${BIN}/httpd ${c}" listen="127.0.0.1:${ports.http}" prefork=1 maxchild=100`,
-    `  lmtp cmd="${BIN}/lmtpd ${c}" listen="127.0.0.1:${ports.lmtp}" prefork=1 maxchild=20`,
+    `  lmtp cmd="${BIN}/lmtpd ${c} -a" listen="127.0.0.1:${ports.lmtp}" prefork=1 maxchild=20`,
     '}',
+    'DAEMON {', `  squatter cmd="${BIN}/squatter ${c} -R"`, '}',
     'EVENTS {', `  checkpoint cmd="${BIN}/ctl_cyrusdb ${c} -c" period=30`, '}',
     '',
   ].join('\n'));
   for (const u of opts.users) {
-    run(join(CYRUS_ROOT, 'usr', 'sbin', 'saslpasswd2'), ['-p', '-c', '-f', join(d, 'sasldb2'), '-u', 'localhost', u.username], { input: u.password });
+    const [local, domain = 'localhost'] = u.username.split('@');
+    run(join(CYRUS_ROOT, 'usr', 'sbin', 'saslpasswd2'), ['-p', '-c', '-f', join(d, 'sasldb2'), '-u', domain, local], { input: u.password });
   }
   run('chown', ['-R', `${uid}:${gid}`, d]);
   chownSync(d, uid, gid);
@@ -180,6 +200,7 @@ export async function startCyrus(opts: { dir: string; users: CyrusUser[] }): Pro
         /* gone */
       }
     }
+    await relay.close();
     rmSync(d, { recursive: true, force: true });
   };
   try {
@@ -202,7 +223,7 @@ if (import.meta.main) {
       users.push({ username, password: rest.join(':') });
     }
   }
-  if (users.length === 0) users.push({ username: 'testuser', password: 'pass' });
+  if (users.length === 0) users.push({ username: 'testuser@example.com', password: 'pass' });
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const parent = mkdtempSync(join(tmpdir(), 'posthorn-cyrus-'));
