@@ -180,7 +180,7 @@ async function timeServer(label: string, sessionUrl: string, imapPort: number): 
   };
   const ch = await timeOp(names[3], CHANGE_SAMPLES, () => [['Email/changes', { accountId: acct, sinceState: since }, 'c']], jmap, changeFlags);
   if (ch.last) ch.outcome = `${ch.last.updated.length} updated, ${ch.last.created.length} created; ${FLAG_CHANGES} STOREs p50 ${percentile(storeMs, 50).toFixed(0)} ms`;
-  if (ch.notImplemented && !since) ch.notImplemented += ' (and no Email/get state)';
+  if (ch.notImplemented && !since) ch.notImplemented += '; no state from Email/get either';
   results.push(ch);
   imap.close();
 
