@@ -80,7 +80,7 @@ async function cyrusTarget(dir: string): Promise<Target> {
 }
 
 interface TestInfo { testId: string; name: string; category: string; required: boolean }
-interface TestResult extends TestInfo { status: 'pass' | 'fail' | 'skip'; error?: string }
+interface TestResult extends TestInfo { status: 'pass' | 'fail' | 'skip' | 'not run'; error?: string }
 
 /** The tests the suite registers, read from its own modules without running any. */
 function listTests(): TestInfo[] {
@@ -153,20 +153,21 @@ if (report) {
   // Connect, clean and seed come before any test: a server without the methods they use
   // (Mailbox/get, Email/query, Email/import …) ends the run there.
   const fatal = /Fatal error: (.*)/.exec(run.stderr)?.[1] ?? `the suite exited with ${run.status} and wrote no report`;
-  console.log(`the suite stopped before running any test (status ${run.status}): ${fatal}`);
+  console.log(`the suite ended without a report (status ${run.status}): ${fatal}`);
   const stage = [...run.stderr.matchAll(/^--- (.+) ---$/gm)].pop()?.[1];
   if (stage) console.log(`  last stage reached: ${stage}`);
-  results = tests.map((t) => ({ ...t, status: 'fail', error: `not run: ${fatal}` }));
+  results = tests.map((t) => ({ ...t, status: 'not run', error: fatal }));
 }
 
 for (const required of [true, false]) {
   const group = results.filter((r) => r.required === required);
   const n = (s: TestResult['status']) => group.filter((r) => r.status === s).length;
-  console.log(`${(required ? 'required' : 'recommended').padEnd(12)} ${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped (of ${group.length})`);
+  const notRun = n('not run') > 0 ? `, ${n('not run')} not run` : '';
+  console.log(`${(required ? 'required' : 'recommended').padEnd(12)} ${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped${notRun} (of ${group.length})`);
 }
 
 const failing = results.filter((r) => r.status === 'fail');
-if (report && failing.length > 0) {
+if (failing.length > 0) {
   console.log('\nfailing, by area (* = recommended):');
   const areas = [...new Set(failing.map((r) => r.category))].sort();
   for (const area of areas) {
