@@ -129,7 +129,14 @@ const tests = listTests();
 const dir = mkdtempSync(join(tmpdir(), 'posthorn-jmap-suite-'));
 // Cyrus's processes run as the cyrus user and must reach their folder inside this one.
 chmodSync(dir, 0o755);
-const target = SERVER === 'cyrus' ? await cyrusTarget(dir) : await posthornTarget(dir);
+let target: Target;
+try {
+  target = SERVER === 'cyrus' ? await cyrusTarget(dir) : await posthornTarget(dir);
+} catch (e) {
+  rmSync(dir, { recursive: true, force: true });
+  console.error(`jmap-conformance: ${SERVER} did not start: ${(e as Error).message}`);
+  process.exit(2);
+}
 const configFile = join(dir, 'config.json');
 const reportFile = join(dir, 'report.json');
 writeFileSync(configFile, JSON.stringify({ sessionUrl: target.sessionUrl, serverInfo: target.name, users: target.users, authMethod: 'basic', timeout: 30_000, verbose: false }, null, 2));
