@@ -122,75 +122,80 @@ export async function startCyrus(opts: { dir: string; users: CyrusUser[]; rollin
   // Outgoing mail (EmailSubmission, vacation replies) comes back in through Cyrus's own LMTP.
   const relay = await startSmtpToLmtp(ports.lmtp);
   const imapdConf = join(d, 'imapd.conf');
-  writeFileSync(imapdConf, [
-    `configdirectory: ${conf}`,
-    `partition-default: ${join(d, 'spool')}`,
-    'defaultpartition: default',
-    'servername: localhost',
-    // No admin user: the suite needs none, and the bench loads mail as the user itself.
-    `sasl_pwcheck_method: auxprop`,
-    `sasl_auxprop_plugin: sasldb`,
-    `sasl_sasldb_path: ${join(d, 'sasldb2')}`,
-    'sasl_mech_list: PLAIN LOGIN',
-    'allowplaintext: yes',
-    // JMAP needs conversations (thread ids) on the mailboxes from their creation on.
-    'httpmodules: jmap',
-    'conversations: yes',
-    'conversations_db: twoskip',
-    'altnamespace: yes',
-    'unixhierarchysep: yes',
-    // Users log in as user@domain; Identity/get gives that address as the identity's email.
-    'virtdomains: userid',
-    'defaultdomain: localhost',
-    // Every user's INBOX and special-use folders come into being at the first login or delivery.
-    'autocreate_quota: 0',
-    'autocreate_post: yes',
-    'autocreate_inbox_folders: Drafts|Sent|Trash|Junk|Archive',
-    'autocreate_subscribe_folders: Drafts|Sent|Trash|Junk|Archive',
-    'xlist-drafts: Drafts', 'xlist-sent: Sent', 'xlist-trash: Trash', 'xlist-junk: Junk', 'xlist-archive: Archive',
-    `lmtpsocket: ${join(conf, 'socket', 'lmtp')}`,
-    `idlesocket: ${join(conf, 'socket', 'idle')}`,
-    `notifysocket: ${join(conf, 'socket', 'notify')}`,
-    // Vacation responses are Sieve scripts.
-    `sievedir: ${join(conf, 'sieve')}`,
-    // JMAP text search (Email/query text/from/subject…, SearchSnippet) runs on Xapian, kept up to
-    // date by a rolling squatter that follows the sync log.
-    'search_engine: xapian',
-    'defaultsearchtier: t1',
-    `t1searchpartition-default: ${join(d, 'search')}`,
-    // One batch per mailbox: with several, this build's squatter starts the mailbox over after
-    // each batch and never finishes one larger than a batch.
-    'search_batchsize: 1000000',
-    ...(rolling ? ['sync_log: yes', 'sync_log_channels: squatter'] : []),
-    'smtp_backend: host',
-    `smtp_host: 127.0.0.1:${relay.port}/noauth`,
-    'syslog_prefix: cyrus-peer',
-    '',
-  ].join('\n'));
-  const c = `-C ${imapdConf}`;
-  writeFileSync(join(d, 'cyrus.conf'), [
-    'START {', `  recover cmd="${BIN}/ctl_cyrusdb ${c} -r"`, '}',
-    'SERVICES {',
-    `  imap cmd="${BIN}/imapd ${c}" listen="127.0.0.1:${ports.imap}" prefork=1 maxchild=100`,
-    `  http cmd="${BIN}/httpd ${c}" listen="127.0.0.1:${ports.http}" prefork=1 maxchild=100`,
-    `  lmtp cmd="${BIN}/lmtpd ${c} -a" listen="127.0.0.1:${ports.lmtp}" prefork=1 maxchild=20`,
-    '}',
-    ...(rolling ? ['DAEMON {', `  squatter cmd="${BIN}/squatter ${c} -R"`, '}'] : []),
-    'EVENTS {', `  checkpoint cmd="${BIN}/ctl_cyrusdb ${c} -c" period=30`, '}',
-    '',
-  ].join('\n'));
-  for (const u of opts.users) {
-    const [local, domain = 'localhost'] = u.username.split('@');
-    run(join(CYRUS_ROOT, 'usr', 'sbin', 'saslpasswd2'), ['-p', '-c', '-f', join(d, 'sasldb2'), '-u', domain, local], { input: u.password });
-  }
-  run('chown', ['-R', `${uid}:${gid}`, d]);
-  chownSync(d, uid, gid);
-  // master runs as cyrus: every folder above dir must let it through (mkdtemp makes 0700 ones).
-  if (spawnSync('runuser', ['-u', 'cyrus', '--', 'test', '-w', d]).status !== 0) {
-    throw new Error(`the cyrus user cannot write ${d}: a folder above it is not searchable (chmod 755 it)`);
-  }
   const pidFile = join(d, 'master.pid');
-  run(join(BIN, 'master'), ['-C', imapdConf, '-M', join(d, 'cyrus.conf'), '-p', pidFile, '-d']);
+  try {
+    writeFileSync(imapdConf, [
+      `configdirectory: ${conf}`,
+      `partition-default: ${join(d, 'spool')}`,
+      'defaultpartition: default',
+      'servername: localhost',
+      // No admin user: the suite needs none, and the bench loads mail as the user itself.
+      `sasl_pwcheck_method: auxprop`,
+      `sasl_auxprop_plugin: sasldb`,
+      `sasl_sasldb_path: ${join(d, 'sasldb2')}`,
+      'sasl_mech_list: PLAIN LOGIN',
+      'allowplaintext: yes',
+      // JMAP needs conversations (thread ids) on the mailboxes from their creation on.
+      'httpmodules: jmap',
+      'conversations: yes',
+      'conversations_db: twoskip',
+      'altnamespace: yes',
+      'unixhierarchysep: yes',
+      // Users log in as user@domain; Identity/get gives that address as the identity's email.
+      'virtdomains: userid',
+      'defaultdomain: localhost',
+      // Every user's INBOX and special-use folders come into being at the first login or delivery.
+      'autocreate_quota: 0',
+      'autocreate_post: yes',
+      'autocreate_inbox_folders: Drafts|Sent|Trash|Junk|Archive',
+      'autocreate_subscribe_folders: Drafts|Sent|Trash|Junk|Archive',
+      'xlist-drafts: Drafts', 'xlist-sent: Sent', 'xlist-trash: Trash', 'xlist-junk: Junk', 'xlist-archive: Archive',
+      `lmtpsocket: ${join(conf, 'socket', 'lmtp')}`,
+      `idlesocket: ${join(conf, 'socket', 'idle')}`,
+      `notifysocket: ${join(conf, 'socket', 'notify')}`,
+      // Vacation responses are Sieve scripts.
+      `sievedir: ${join(conf, 'sieve')}`,
+      // JMAP text search (Email/query text/from/subject…, SearchSnippet) runs on Xapian, kept up to
+      // date by a rolling squatter that follows the sync log.
+      'search_engine: xapian',
+      'defaultsearchtier: t1',
+      `t1searchpartition-default: ${join(d, 'search')}`,
+      // One batch per mailbox: with several, this build's squatter starts the mailbox over after
+      // each batch and never finishes one larger than a batch.
+      'search_batchsize: 1000000',
+      ...(rolling ? ['sync_log: yes', 'sync_log_channels: squatter'] : []),
+      'smtp_backend: host',
+      `smtp_host: 127.0.0.1:${relay.port}/noauth`,
+      'syslog_prefix: cyrus-peer',
+      '',
+    ].join('\n'));
+    const c = `-C ${imapdConf}`;
+    writeFileSync(join(d, 'cyrus.conf'), [
+      'START {', `  recover cmd="${BIN}/ctl_cyrusdb ${c} -r"`, '}',
+      'SERVICES {',
+      `  imap cmd="${BIN}/imapd ${c}" listen="127.0.0.1:${ports.imap}" prefork=1 maxchild=100`,
+      `  http cmd="${BIN}/httpd ${c}" listen="127.0.0.1:${ports.http}" prefork=1 maxchild=100`,
+      `  lmtp cmd="${BIN}/lmtpd ${c} -a" listen="127.0.0.1:${ports.lmtp}" prefork=1 maxchild=20`,
+      '}',
+      ...(rolling ? ['DAEMON {', `  squatter cmd="${BIN}/squatter ${c} -R"`, '}'] : []),
+      'EVENTS {', `  checkpoint cmd="${BIN}/ctl_cyrusdb ${c} -c" period=30`, '}',
+      '',
+    ].join('\n'));
+    for (const u of opts.users) {
+      const [local, domain = 'localhost'] = u.username.split('@');
+      run(join(CYRUS_ROOT, 'usr', 'sbin', 'saslpasswd2'), ['-p', '-c', '-f', join(d, 'sasldb2'), '-u', domain, local], { input: u.password });
+    }
+    run('chown', ['-R', `${uid}:${gid}`, d]);
+    chownSync(d, uid, gid);
+    // master runs as cyrus: every folder above dir must let it through (mkdtemp makes 0700 ones).
+    if (spawnSync('runuser', ['-u', 'cyrus', '--', 'test', '-w', d]).status !== 0) {
+      throw new Error(`the cyrus user cannot write ${d}: a folder above it is not searchable (chmod 755 it)`);
+    }
+    run(join(BIN, 'master'), ['-C', imapdConf, '-M', join(d, 'cyrus.conf'), '-p', pidFile, '-d']);
+  } catch (e) {
+    await relay.close();
+    throw e;
+  }
   const stop = async (): Promise<void> => {
     const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
     if (pid > 0) {
