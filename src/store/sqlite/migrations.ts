@@ -298,6 +298,19 @@ CREATE INDEX upload_expiry ON upload(expires_at);
 `,
   },
   {
+    version: 10,
+    description: 'mailbox sort order (JMAP, RFC 8621 §2); indexes for the per-mailbox thread counts',
+    // Mailbox/get shows totalThreads and unreadThreads of every mailbox (RFC 8621 §2). They are
+    // counted per mailbox list with one query (mailbox-counts.ts) over these partial indexes,
+    // which hold only what is counted: messages without \Deleted, and of them the unseen ones
+    // (with their flags, for \Draft), so the count never reads a message row.
+    sql: `
+ALTER TABLE mailbox ADD COLUMN sort_order INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX message_visible_thread ON message(mailbox_id, thread_id) WHERE deleted = 0;
+CREATE INDEX message_unseen_thread ON message(mailbox_id, thread_id, flags) WHERE deleted = 0 AND seen = 0;
+`,
+  },
+  {
     version: 11,
     description: 'identities, submissions and their recipients, vacation responses, auto-reply memory, per-type state counters (store/sending-types.ts)',
     // Not mail data: no mod-sequence. Each type counts its own states per account and logs which
