@@ -1,10 +1,13 @@
 // Every JMAP capability this server offers, with its methods. A new family is one more entry.
 
-import type { MethodSet } from './types.ts';
+import type { JmapDeps, MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
 import { emailReadMethods } from './mail/email-read.ts';
 import { submissionMethodSet, vacationMethodSet } from './mail/submission-methods.ts';
+import { mailboxMethods } from './mail/mailbox-methods.ts';
+import { threadMethods } from './mail/thread.ts';
+import { quotaMethods } from './mail/quota.ts';
 
-export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods, emailReadMethods, submissionMethodSet, vacationMethodSet];
+export function jmapMethodSets(deps: JmapDeps): MethodSet[] {
+  return [coreMethods, emailReadMethods, submissionMethodSet, vacationMethodSet, mailboxMethods(deps.outbound.maxMessageBytes), threadMethods, quotaMethods];
 }

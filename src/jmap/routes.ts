@@ -7,6 +7,6 @@ import { jmapMethodSets } from './method-sets.ts';
 import { downloadRoute } from './download.ts';
 
 export function jmapRoutes(deps: JmapDeps): Route[] {
-  const api = new JmapApi(deps, jmapMethodSets());
+  const api = new JmapApi(deps, jmapMethodSets(deps));
   return [api.sessionRoute, api.apiRoute, downloadRoute(deps)];
 }
