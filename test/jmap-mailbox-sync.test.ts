@@ -124,7 +124,7 @@ test('Mailbox/set changes appear in Mailbox/changes with updatedProperties null 
 test('Mailbox/query: filters, sorts, trees, windows (RFC 8621 §2.3)', async () => {
   const made = await ok('Mailbox/set', {
     create: {
-      z: { name: 'Zoo', sortOrder: 1 },
+      z: { name: 'Zoo', sortOrder: 1, isSubscribed: false },
       za: { name: 'Apes', parentId: '#z', sortOrder: 2 },
       zb: { name: 'Bears', parentId: '#z', sortOrder: 1 },
       a: { name: 'Alpha', sortOrder: 1, isSubscribed: true },
@@ -195,7 +195,7 @@ test('Mailbox/query: filters, sorts, trees, windows (RFC 8621 §2.3)', async () 
 test('Mailbox/queryChanges: the mailboxes that moved in or out of the results (RFC 8620 §5.6)', async () => {
   const q = { filter: { isSubscribed: true }, sort: [{ property: 'name' }] };
   const first = await ok('Mailbox/query', q);
-  const made = await ok('Mailbox/set', { create: { n: { name: 'Newsletters', isSubscribed: true }, h: { name: 'Hidden' } } });
+  const made = await ok('Mailbox/set', { create: { n: { name: 'Newsletters', isSubscribed: true }, h: { name: 'Hidden', isSubscribed: false } } });
   const { n } = made.created;
   await deliver('INBOX', 'Only counts change');
   const r = await ok('Mailbox/queryChanges', { ...q, sinceQueryState: first.queryState, calculateTotal: true });
@@ -295,4 +295,40 @@ test('Quota (RFC 9425): the storage quota with used and hardLimit; changes and q
   await store.setQuota(alice.id, null);
   const gone = await ok('Quota/changes', { sinceState: after.state });
   assert.deepEqual(gone.destroyed, ['storage']);
+});
+
+test('RFC 8621 §2.6 examples: changes then get by back-reference with updatedProperties; a rename and a refused destroy', async () => {
+  const inbox = await idOf('INBOX');
+  const s0 = await state();
+  await deliver('INBOX', 'Marked read later');
+  const responses = await jmap.call([
+    ['Mailbox/changes', { accountId: jmap.accountId, sinceState: s0 }, '0'],
+    ['Mailbox/get', { accountId: jmap.accountId, '#ids': { resultOf: '0', name: 'Mailbox/changes', path: '/created' } }, '1'],
+    ['Mailbox/get', {
+      accountId: jmap.accountId,
+      '#ids': { resultOf: '0', name: 'Mailbox/changes', path: '/updated' },
+      '#properties': { resultOf: '0', name: 'Mailbox/changes', path: '/updatedProperties' },
+    }, '2'],
+  ], USING);
+  assert.deepEqual(responses.map((r: any) => r[0]), ['Mailbox/changes', 'Mailbox/get', 'Mailbox/get']);
+  const [, changes] = responses[0];
+  assert.deepEqual(changes.updatedProperties, ['totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads']);
+  assert.deepEqual(responses[1][1].list, []);
+  const [only] = responses[2][1].list;
+  assert.deepEqual(Object.keys(only).sort(), ['id', 'totalEmails', 'totalThreads', 'unreadEmails', 'unreadThreads']);
+  assert.equal(only.id, inbox);
+  assert.equal(responses[2][1].state, changes.newState);
+
+  const made = await ok('Mailbox/set', { create: { imp: { name: 'Important mail' } } });
+  const important = made.created.imp.id;
+  const current = await state();
+  const r = await ok('Mailbox/set', { ifInState: current, update: { [important]: { name: 'Maybe important mail' } }, destroy: [inbox] });
+  assert.equal(r.oldState, current);
+  assert.notEqual(r.newState, current);
+  assert.deepEqual(r.updated, { [important]: null });
+  assert.equal(r.notDestroyed[inbox].type, 'forbidden');
+  assert.equal(r.created, null);
+  assert.equal(r.destroyed, null);
+  assert.ok(await jmap.server.deps.store.getMailbox(alice.id, 'Maybe important mail'));
+  await ok('Mailbox/set', { destroy: [important] });
 });

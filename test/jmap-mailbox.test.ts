@@ -127,7 +127,7 @@ test('Mailbox/set create: name, parentId by creation id, role, sortOrder, isSubs
   assert.equal(r.created.top.totalEmails, 0);
   assert.equal(r.created.top.myRights.mayDelete, true);
   assert.equal(r.created.top.sortOrder, 0, 'defaults are reported');
-  assert.equal(r.created.child.isSubscribed, false);
+  assert.equal(r.created.child.isSubscribed, true, 'RFC 8621 §2: new mailboxes of the user default to subscribed');
   assert.notEqual(r.oldState, r.newState);
   const store = jmap.server.deps.store;
   assert.ok(await store.getMailbox(alice.id, 'Finance/Invoices'));
@@ -161,8 +161,6 @@ test('Mailbox/set create refuses bad input with invalidProperties naming the pro
       wildcard: { name: 'what*' },
       unknownProp: { name: 'Fine', colour: 'red' },
       serverSet: { name: 'Fine2', totalEmails: 3 },
-      duplicate: { name: 'Drafts' },
-      inbox: { name: 'inbox' },
       role: { name: 'Roles', role: 'inbox' },
       roleTaken: { name: 'Roles2', role: 'trash' },
       roleUnknown: { name: 'Roles3', role: 'shopping' },
@@ -177,7 +175,7 @@ test('Mailbox/set create refuses bad input with invalidProperties naming the pro
   });
   const expect: Record<string, string[]> = {
     noName: ['name'], emptyName: ['name'], slash: ['name'], tooLong: ['name'], wrongType: ['name'], control: ['name'],
-    wildcard: ['name'], unknownProp: ['colour'], serverSet: ['totalEmails'], duplicate: ['name'], inbox: ['name'],
+    wildcard: ['name'], unknownProp: ['colour'], serverSet: ['totalEmails'],
     role: ['role'], roleTaken: ['role'], roleUnknown: ['role'], sortOrder: ['sortOrder'], sortOrderBig: ['sortOrder'],
     subscribed: ['isSubscribed'], parentMissing: ['parentId'], parentUnknownRef: ['parentId'],
   };
@@ -185,6 +183,12 @@ test('Mailbox/set create refuses bad input with invalidProperties naming the pro
     assert.equal(r.notCreated?.[cid]?.type, 'invalidProperties', `${cid}: ${JSON.stringify(r.notCreated?.[cid])}`);
     assert.deepEqual(r.notCreated[cid].properties, properties, cid);
   }
+  // RFC 8621 §2: no two siblings of one name; "inbox" at the top is INBOX (RFC 9051 §5.1).
+  const dup = await set({ create: { drafts: { name: 'Drafts' }, inbox: { name: 'inbox' } } });
+  const drafts = await byName('Drafts');
+  assert.deepEqual(dup.notCreated.drafts, { type: 'alreadyExists', properties: ['name'], description: dup.notCreated.drafts.description, existingId: drafts.id });
+  assert.equal(dup.notCreated.inbox.type, 'alreadyExists');
+  assert.equal(dup.notCreated.inbox.existingId, (await byName('INBOX')).id);
   // A cycle of creation ids: neither can be created first.
   assert.ok(r.notCreated.loopA && r.notCreated.loopB, 'a loop of parents is refused');
   assert.equal(r.created, null);
@@ -254,7 +258,8 @@ test('Mailbox/set update refuses cycles, INBOX renames, duplicates and bad value
   assert.deepEqual(r.notUpdated[a.id].properties, ['parentId']);
   assert.deepEqual(r.notUpdated[b.id].properties, ['parentId']);
   assert.equal(r.notUpdated[inbox.id].type, 'forbidden');
-  assert.deepEqual(r.notUpdated[drafts.id].properties, ['name']);
+  assert.equal(r.notUpdated[drafts.id].type, 'alreadyExists');
+  assert.equal(r.notUpdated[drafts.id].existingId, await byName('Sent').then((m) => m.id));
   assert.deepEqual(r.notUpdated[o.id].properties, ['sortOrder']);
   assert.deepEqual(r.notUpdated[l.id].properties, ['unread']);
   assert.equal(r.notUpdated.Mzzzz.type, 'notFound');

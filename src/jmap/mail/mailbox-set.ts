@@ -4,7 +4,8 @@
 //
 // Every property of a create or update is checked before the store is touched, so a refused
 // object changes nothing; the SetErrors are RFC 8621 §2.5's (mailboxHasChild, mailboxHasEmail)
-// and RFC 8620 §5.3's (invalidProperties with the properties, notFound, forbidden).
+// and RFC 8620 §5.3's (invalidProperties with the properties, notFound, forbidden), and
+// alreadyExists for a second sibling of the same name.
 
 import { StoreError, type Mailbox, type SpecialUse } from '../../store/types.ts';
 import { isMailboxDescendant, MAILBOX_SEPARATOR, MAX_MAILBOX_NAME_BYTES, normaliseMailboxName } from '../../mail/mailbox-name.ts';
@@ -99,9 +100,22 @@ async function parentOf(ctx: MethodContext, v: unknown, createFirst: (cid: strin
   return parent;
 }
 
+/**
+ * RFC 8621 §2: "There MUST NOT be two sibling Mailboxes with both the same parent and the same
+ * name." Refused as RFC 8620's alreadyExists with the existing mailbox's id (as /copy reports it).
+ */
+async function duplicate(ctx: MethodContext, name: string): Promise<Refused> {
+  const existing = await ctx.deps.store.getMailbox(ctx.accountId, name);
+  return new Refused({
+    type: 'alreadyExists',
+    properties: ['name'],
+    description: 'a mailbox of this name exists under this parent',
+    ...(existing ? { existingId: toJmapId('mailbox', existing.id) } : {}),
+  });
+}
+
 function storeRefusal(err: unknown, properties: string[]): Refused {
   if (!(err instanceof StoreError)) throw err;
-  if (err.code === 'ALREADY_EXISTS') return invalid(['name'], 'a mailbox of this name exists under this parent');
   if (err.code === 'INVALID') return invalid(properties, err.message);
   if (err.code === 'NOT_FOUND') return new Refused({ type: 'notFound', description: err.message });
   if (err.code === 'CANNOT') return new Refused({ type: 'forbidden', description: err.message });
@@ -126,12 +140,14 @@ async function createAll(ctx: MethodContext, create: Map<string, Args>, res: Set
       });
       const role = obj.role === undefined ? null : await checkRole(ctx, obj.role, null);
       const sortOrder = obj.sortOrder === undefined ? 0 : checkSortOrder(obj.sortOrder);
-      const subscribed = obj.isSubscribed === undefined ? false : checkBoolean(obj.isSubscribed, 'isSubscribed');
+      // RFC 8621 §2 isSubscribed: "SHOULD default to … true for any new Mailboxes created by the user themself".
+      const subscribed = obj.isSubscribed === undefined ? true : checkBoolean(obj.isSubscribed, 'isSubscribed');
       const name = fullName(parent, leaf);
       let mailbox: Mailbox;
       try {
         mailbox = await ctx.deps.store.createMailbox(ctx.accountId, name, role, { sortOrder, subscribed });
       } catch (err) {
+        if (err instanceof StoreError && err.code === 'ALREADY_EXISTS') throw await duplicate(ctx, name);
         throw storeRefusal(err, ['name']);
       }
       const id = toJmapId('mailbox', mailbox.id);
@@ -143,7 +159,7 @@ async function createAll(ctx: MethodContext, create: Map<string, Args>, res: Set
         ...(obj.parentId === undefined ? { parentId: null } : {}),
         ...(obj.role === undefined ? { role: null } : {}),
         ...(obj.sortOrder === undefined ? { sortOrder: 0 } : {}),
-        ...(obj.isSubscribed === undefined ? { isSubscribed: false } : {}),
+        ...(obj.isSubscribed === undefined ? { isSubscribed: true } : {}),
         totalEmails: 0,
         unreadEmails: 0,
         totalThreads: 0,
@@ -205,6 +221,7 @@ async function updateOne(ctx: MethodContext, id: string, patch: Args, snap: Mail
     try {
       await store.renameMailbox(ctx.accountId, mailbox.name, newName);
     } catch (err) {
+      if (err instanceof StoreError && err.code === 'ALREADY_EXISTS') throw await duplicate(ctx, newName);
       throw storeRefusal(err, ['name', 'parentId']);
     }
   }
