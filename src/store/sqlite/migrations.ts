@@ -12,6 +12,7 @@ import { messageKeys } from '../../mail/message-keys.ts';
 import type { MessageSummary } from '../../wire/mime/types.ts';
 import { MESSAGE_KEY_COLUMNS, messageKeyValues } from './rows.ts';
 import { backfillEmails, EMAIL_MODEL_SQL } from './migrate-email-model.ts';
+import { MAILBOX_THREAD_COUNTERS_SQL } from './migrate-mailbox-counters.ts';
 
 export interface Migration {
   version: number;
@@ -299,16 +300,8 @@ CREATE INDEX upload_expiry ON upload(expires_at);
   },
   {
     version: 10,
-    description: 'mailbox sort order (JMAP, RFC 8621 §2); indexes for the per-mailbox thread counts',
-    // Mailbox/get shows totalThreads and unreadThreads of every mailbox (RFC 8621 §2). They are
-    // counted per mailbox list with one query (mailbox-counts.ts) over these partial indexes,
-    // which hold only what is counted: messages without \Deleted, and of them the unseen ones
-    // (with their flags, for \Draft), so the count never reads a message row.
-    sql: `
-ALTER TABLE mailbox ADD COLUMN sort_order INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX message_visible_thread ON message(mailbox_id, thread_id) WHERE deleted = 0;
-CREATE INDEX message_unseen_thread ON message(mailbox_id, thread_id, flags) WHERE deleted = 0 AND seen = 0;
-`,
+    description: 'mailbox sort order (JMAP, RFC 8621 §2); unread and thread counters per mailbox, kept by triggers',
+    sql: MAILBOX_THREAD_COUNTERS_SQL,
   },
   {
     version: 11,
