@@ -234,8 +234,16 @@ test('Mailbox/set update: rename and move keep the id; children follow; sortOrde
   const plain = await byName('Acme Corp');
   assert.equal(plain.role, null);
   assert.equal(plain.isSubscribed, false);
+  // One call renames a parent and unsubscribes its child: the child's subscription moved with the rename first.
+  assert.ok((await store.listSubscriptions(alice.id)).includes('Acme Corp/2026'), 'subscribed by default');
+  const pair = await set({ update: { [q.id]: { name: 'Acme Ltd' }, [deep.id]: { isSubscribed: false } } });
+  assert.equal(pair.notUpdated, null, JSON.stringify(pair.notUpdated));
+  assert.equal((await byName('2026', q.id)).isSubscribed, false);
+  assert.ok(!(await store.listSubscriptions(alice.id)).some((n) => n.endsWith('/2026')), 'no subscription left under any name');
+  await set({ update: { [q.id]: { name: 'Acme Corp' } } });
+  const plainAgain = await byName('Acme Corp');
   // Server-set properties may be sent back unchanged.
-  const same = await set({ update: { [q.id]: { totalEmails: 0, myRights: plain.myRights, name: 'Acme Corp' } } });
+  const same = await set({ update: { [q.id]: { totalEmails: plainAgain.totalEmails, myRights: plain.myRights, name: 'Acme Corp' } } });
   assert.deepEqual(same.updated, { [q.id]: null });
 });
 

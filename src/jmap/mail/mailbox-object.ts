@@ -92,6 +92,12 @@ function rightsOf(m: Mailbox): Record<string, boolean> {
   };
 }
 
+/**
+ * unreadThreads follows RFC 8621 §2's "simplest solution" (threads with an unread Email in this
+ * mailbox), not the trash-aware one: that one moves a mailbox's count when a message in another
+ * mailbox changes, which the change log does not record against this mailbox, so Mailbox/changes
+ * could not report it. Every count here changes only with this mailbox's own messages.
+ */
 export function toJmapMailbox(m: Mailbox, snap: MailboxSnapshot): Record<string, unknown> {
   const parent = parentName(m.name);
   const parentMailbox = parent === null ? undefined : snap.byName.get(parent);

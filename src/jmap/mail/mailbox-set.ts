@@ -228,7 +228,10 @@ async function updateOne(ctx: MethodContext, id: string, patch: Args, snap: Mail
   if (role !== undefined || (sortOrder !== undefined && sortOrder !== mailbox.sortOrder)) {
     await store.setMailboxAttributes(ctx.accountId, mailbox.id, { sortOrder, role });
   }
-  if (subscribe !== undefined && subscribe !== snap.subscribed.has(mailbox.name)) await store.setSubscribed(ctx.accountId, newName, subscribe);
+  // Read again: a rename earlier in this call may have moved the subscription with the name.
+  if (subscribe !== undefined && subscribe !== (await store.listSubscriptions(ctx.accountId)).includes(newName)) {
+    await store.setSubscribed(ctx.accountId, newName, subscribe);
+  }
   // The stored name may differ from the one given (NFC): say so (RFC 8620 §5.3 "updated").
   return patch.name !== undefined && leafName(newName) !== patch.name ? { name: leafName(newName) } : null;
 }
