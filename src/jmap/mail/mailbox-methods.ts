@@ -12,16 +12,11 @@ import { MAILBOX_SORT_PROPERTIES, readMailboxFilter, readTreeOptions, runMailbox
 import { applyWindow, readSort, readWindow } from './query-window.ts';
 import { mailboxSet } from './mailbox-set.ts';
 import { MAIL_CAPABILITY, mailAccountCapability } from './capability.ts';
-
-async function currentModseq(ctx: MethodContext): Promise<number> {
-  const account = await ctx.deps.store.getAccount(ctx.accountId);
-  if (!account) throw new MethodError('accountNotFound');
-  return account.modseq;
-}
+import { accountModseq } from './state.ts';
 
 /** Every Mailbox object of the account, and the state they were read at (read first: never newer than the data). */
 async function allMailboxes(ctx: MethodContext): Promise<{ state: string; list: ReturnType<typeof toJmapMailbox>[] }> {
-  const state = toState(await currentModseq(ctx));
+  const state = toState(await accountModseq(ctx));
   const snap = await readMailboxes(ctx.deps.store, ctx.accountId);
   return { state, list: snap.mailboxes.map((m) => toJmapMailbox(m, snap)) };
 }

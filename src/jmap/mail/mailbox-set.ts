@@ -9,11 +9,12 @@
 
 import { StoreError, type Mailbox, type SpecialUse } from '../../store/types.ts';
 import { isMailboxDescendant, MAILBOX_SEPARATOR, MAX_MAILBOX_NAME_BYTES, normaliseMailboxName } from '../../mail/mailbox-name.ts';
-import { MethodError, type MethodContext, type SetError } from '../types.ts';
+import type { MethodContext, SetError } from '../types.ts';
 import { type Args, optionalBoolean } from '../args.ts';
 import { checkIfInState, emptySetResponse, readSet, setResponseArgs, type SetResponse } from '../standard.ts';
 import { fromJmapId, toAccountId, toJmapId, toState } from '../ids.ts';
 import { leafName, MAILBOX_PROPERTIES, parentName, readMailboxes, SERVER_SET_PROPERTIES, specialUseOfRole, toJmapMailbox, type MailboxSnapshot } from './mailbox-object.ts';
+import { accountModseq } from './state.ts';
 
 class Refused extends Error {
   readonly error: SetError;
@@ -24,12 +25,6 @@ class Refused extends Error {
 }
 
 const invalid = (properties: string[], description: string): Refused => new Refused({ type: 'invalidProperties', properties, description });
-
-async function currentModseq(ctx: MethodContext): Promise<number> {
-  const account = await ctx.deps.store.getAccount(ctx.accountId);
-  if (!account) throw new MethodError('accountNotFound');
-  return account.modseq;
-}
 
 /** RFC 8621 §2 name: at least one character, within maxSizeMailboxName; '/' is our hierarchy separator. */
 function checkLeafName(v: unknown): string {
@@ -263,7 +258,7 @@ async function destroyOne(ctx: MethodContext, id: string, removeEmails: boolean)
 export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> {
   const req = readSet(args, ctx, ['onDestroyRemoveEmails']);
   const removeEmails = optionalBoolean(args, 'onDestroyRemoveEmails', false);
-  const oldState = toState(await currentModseq(ctx));
+  const oldState = toState(await accountModseq(ctx));
   checkIfInState(req.ifInState, oldState);
   const res = emptySetResponse();
 
@@ -300,5 +295,5 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
     }
   }
 
-  return setResponseArgs(toAccountId(ctx.accountId), oldState, toState(await currentModseq(ctx)), res);
+  return setResponseArgs(toAccountId(ctx.accountId), oldState, toState(await accountModseq(ctx)), res);
 }

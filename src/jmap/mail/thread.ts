@@ -7,6 +7,7 @@ import type { Args } from '../args.ts';
 import { changesFromLog, pick, readChanges, readGet } from '../standard.ts';
 import { fromJmapId, toAccountId, toJmapId, toState } from '../ids.ts';
 import { MAIL_CAPABILITY } from './capability.ts';
+import { accountModseq } from './state.ts';
 
 const THREAD_PROPERTIES = ['id', 'emailIds'] as const;
 
@@ -14,9 +15,7 @@ const THREAD_PROPERTIES = ['id', 'emailIds'] as const;
 async function threadGet(args: Args, ctx: MethodContext): Promise<Args> {
   const req = readGet(args, ctx, THREAD_PROPERTIES);
   if (req.ids === null) throw new MethodError('requestTooLarge', 'Thread/get needs the ids of the threads to read');
-  const account = await ctx.deps.store.getAccount(ctx.accountId);
-  if (!account) throw new MethodError('accountNotFound');
-  const state = toState(account.modseq);
+  const state = toState(await accountModseq(ctx));
   const numbers = req.ids.map((id) => fromJmapId('thread', id)).filter((n): n is number => n !== null);
   const threads = new Map((await ctx.deps.store.getThreads(ctx.accountId, numbers)).map((t) => [toJmapId('thread', t.id), t]));
   return {
