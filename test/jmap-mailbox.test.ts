@@ -347,6 +347,9 @@ test('a JMAP create and rename reach IMAP: LIST shows them (imapflow)', async ()
       assert.ok(paths.includes('Urlaub') && paths.includes('Urlaub/Größe') && !paths.includes('Reisen'), paths.join(', '));
       const subscribed = (await client.list({ statusQuery: {} })).filter((m) => m.subscribed).map((m) => m.path);
       assert.ok(subscribed.includes('Urlaub'), 'the subscription followed the rename');
+      // A role is IMAP's special-use attribute (RFC 6154).
+      await srv.call([['Mailbox/set', { accountId: srv.accountId, update: { [created.created.a.id]: { role: 'flagged' } } }, 'c']]);
+      assert.equal((await client.list()).find((m) => m.path === 'Urlaub')?.specialUse, '\\Flagged');
       await srv.call([['Mailbox/set', { accountId: srv.accountId, destroy: [created.created.b.id] }, 'c']]);
       paths = (await client.list()).map((m) => m.path);
       assert.ok(!paths.includes('Urlaub/Größe'), paths.join(', '));
