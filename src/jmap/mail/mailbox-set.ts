@@ -7,6 +7,7 @@
 // and RFC 8620 §5.3's (invalidProperties with the properties, notFound, forbidden), and
 // alreadyExists for a second sibling of the same name.
 
+import { isDeepStrictEqual } from 'node:util';
 import { StoreError, type Mailbox, type SpecialUse } from '../../store/types.ts';
 import { isMailboxDescendant, MAILBOX_SEPARATOR, MAX_MAILBOX_NAME_BYTES, normaliseMailboxName } from '../../mail/mailbox-name.ts';
 import type { MethodContext, SetError } from '../types.ts';
@@ -181,7 +182,7 @@ async function updateOne(ctx: MethodContext, id: string, patch: Args, snap: Mail
   // Server-set properties may be sent back unchanged (RFC 8620 §5.3), never changed.
   const current = toJmapMailbox(mailbox, snap);
   const changedServerSet = Object.keys(patch).filter(
-    (k) => (SERVER_SET_PROPERTIES as readonly string[]).includes(k) && JSON.stringify(patch[k]) !== JSON.stringify(current[k]),
+    (k) => (SERVER_SET_PROPERTIES as readonly string[]).includes(k) && !isDeepStrictEqual(patch[k], current[k]),
   );
   if (changedServerSet.length) throw invalid(changedServerSet, 'server-set properties cannot be changed');
   const isInbox = mailbox.name === 'INBOX';
