@@ -1,12 +1,25 @@
 // Every JMAP capability this server offers, with its methods. A new family is one more entry.
 
-import type { MethodSet } from './types.ts';
+import type { JmapDeps, MethodSet } from './types.ts';
 import { coreMethods } from './core-methods.ts';
 import { emailReadMethods } from './mail/email-read.ts';
 import { submissionMethodSet, vacationMethodSet } from './mail/submission-methods.ts';
 import { pushSubscriptionMethods } from './push/push-subscription-methods.ts';
 import { webSocketCapability } from './push/websocket.ts';
+import { mailboxMethods } from './mail/mailbox-methods.ts';
+import { threadMethods } from './mail/thread.ts';
+import { quotaMethods } from './mail/quota.ts';
 
-export function jmapMethodSets(): MethodSet[] {
-  return [coreMethods, emailReadMethods, submissionMethodSet, vacationMethodSet, pushSubscriptionMethods, webSocketCapability];
+export function jmapMethodSets(deps: JmapDeps): MethodSet[] {
+  return [
+    coreMethods,
+    emailReadMethods,
+    mailboxMethods(deps.outbound.maxMessageBytes),
+    threadMethods,
+    quotaMethods,
+    submissionMethodSet,
+    vacationMethodSet,
+    pushSubscriptionMethods,
+    webSocketCapability,
+  ];
 }

@@ -19,7 +19,7 @@ export interface JmapEndpoints {
 
 /** `plaintext`: the plain HTTP listener's rule, which WebSocket upgrades bypass the route list to ask (src/web/plaintext-guard.ts). */
 export function jmapEndpoints(deps: JmapDeps, plaintext: PlaintextPolicy): JmapEndpoints {
-  const api = new JmapApi(deps, jmapMethodSets());
+  const api = new JmapApi(deps, jmapMethodSets(deps));
   const { hub, options, sender } = deps.push;
   const push: PushServices = {
     hub,

@@ -31,6 +31,7 @@ const BY_KIND: Record<ChangeKind, readonly string[]> = {
   'mailbox-created': ['Mailbox'],
   'mailbox-renamed': ['Mailbox'],
   'mailbox-deleted': ['Mailbox'],
+  'mailbox-attributes': ['Mailbox'],
   subscription: ['Mailbox'],
 };
 

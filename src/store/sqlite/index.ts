@@ -6,6 +6,7 @@ import type { ChangeBus, MailStore } from '../types.ts';
 import { Db } from './db.ts';
 import { accountOps } from './accounts.ts';
 import { mailboxOps } from './mailboxes.ts';
+import { mailboxAttributeOps } from './mailbox-attributes.ts';
 import { messageOps } from './messages.ts';
 import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
@@ -35,6 +36,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
   return {
     ...accountOps(db),
     ...mailboxOps(db),
+    ...mailboxAttributeOps(db),
     ...messageOps(db),
     ...emailOps(db),
     ...changeOps(db),

@@ -12,6 +12,7 @@ import { messageKeys } from '../../mail/message-keys.ts';
 import type { MessageSummary } from '../../wire/mime/types.ts';
 import { MESSAGE_KEY_COLUMNS, messageKeyValues } from './rows.ts';
 import { backfillEmails, EMAIL_MODEL_SQL } from './migrate-email-model.ts';
+import { MAILBOX_THREAD_COUNTERS_SQL } from './migrate-mailbox-counters.ts';
 
 export interface Migration {
   version: number;
@@ -296,6 +297,11 @@ CREATE TABLE upload (
 CREATE INDEX upload_blob ON upload(blob_id);
 CREATE INDEX upload_expiry ON upload(expires_at);
 `,
+  },
+  {
+    version: 10,
+    description: 'mailbox sort order (JMAP, RFC 8621 §2); unread and thread counters per mailbox, kept by triggers',
+    sql: MAILBOX_THREAD_COUNTERS_SQL,
   },
   {
     version: 11,
