@@ -56,7 +56,7 @@ interface SuiteUser { username: string; password: string }
 interface Target { name: string; sessionUrl: string; env?: Record<string, string>; users: { primary: SuiteUser; secondary: SuiteUser }; stop(): Promise<void> }
 
 async function posthornTarget(dir: string): Promise<Target> {
-  const server = await startTestServer(join(dir, 'data'), ['http', 'smtp']);
+  const server = await startTestServer(join(dir, 'data'), ['http', 'smtp'], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'true' });
   const { store } = server.deps;
   await store.addDomain('example.com');
   const users = {
