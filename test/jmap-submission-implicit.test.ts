@@ -34,7 +34,8 @@ before(async () => {
       },
     },
   };
-  dispatcher = new Dispatcher(jmapDepsFrom(jmap.server.deps, jmap.server.outbound), [...jmapMethodSets().filter((s) => s.capability !== MAIL), recorder]);
+  const deps = jmapDepsFrom(jmap.server.deps, jmap.server.outbound);
+  dispatcher = new Dispatcher(deps, [...jmapMethodSets(deps).filter((s) => s.capability !== MAIL), recorder]);
 });
 after(() => jmap.stop());
 

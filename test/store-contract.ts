@@ -11,9 +11,11 @@ import { fakeParse, rawMessage, sha256 } from './helpers/store-fixtures.ts';
 import { rejectsWith, withStore, type OpenTestStore } from './helpers/store-contract-kit.ts';
 import { accountsContract } from './store-contract-accounts.ts';
 import { mailboxesContract } from './store-contract-mailboxes.ts';
+import { mailboxAttributesContract } from './store-contract-mailbox-attributes.ts';
 import { messagesContract } from './store-contract-messages.ts';
 import { emailsContract } from './store-contract-emails.ts';
 import { queueContract } from './store-contract-queue.ts';
+import { pushSubscriptionContract } from './store-contract-push.ts';
 import { sendingContract } from './store-contract-sending.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
@@ -22,12 +24,14 @@ export function storeContract(name: string, open: OpenTestStore): void {
   describe(`store contract: ${name}`, () => {
     describe('domains, accounts, aliases', () => accountsContract(open));
     describe('mailboxes', () => mailboxesContract(open));
+    describe('mailbox attributes and counts (JMAP)', () => mailboxAttributesContract(open));
     describe('messages', () => messagesContract(open));
     describe('Emails, threads and changes per object type', () => emailsContract(open));
     describe('change bus and change log', () => changesContract(open));
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));
     describe('outbound queue', () => queueContract(open));
+    describe('JMAP push subscriptions', () => pushSubscriptionContract(open));
     describe('uploads', () => uploadsContract(open));
     describe('identities, submissions, vacation response', () => sendingContract(open));
   });

@@ -151,6 +151,40 @@ describe('sqlite backend on disk', () => {
       db.close();
     }));
 
+  it('migration 10 counts the unread Emails and the threads of existing mailboxes (RFC 8621 §2)', () =>
+    withDir(async (dir) => {
+      const { DatabaseSync } = await import('node:sqlite');
+      // A database as version 8 left it, with messages in two threads.
+      const v8 = new DatabaseSync(path.join(dir, 'posthorn.db'));
+      v8.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      for (const m of MIGRATIONS.filter((m) => m.version < 10)) {
+        v8.exec(m.sql);
+        m.run?.(v8);
+        v8.prepare('INSERT INTO schema_version VALUES (?, ?, 0)').run(m.version, m.description);
+      }
+      v8.exec("INSERT INTO domain (name, created_at) VALUES ('example.org', 0)");
+      v8.exec("INSERT INTO account (address, domain_id, password_hash, next_uid_validity, created_at) VALUES ('u@example.org', 1, 'h', 2, 0)");
+      v8.exec("INSERT INTO mailbox (account_id, name, uid_validity, uid_next, highest_modseq, created_at) VALUES (1, 'INBOX', 1, 5, 4, 0)");
+      const insert = v8.prepare(`INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id)
+        VALUES (1, 1, ?, ?, ?, ?, ?, 0, 10, ?, ?, ?)`);
+      insert.run(1, 1, '[]', 0, 0, 'a'.repeat(64), 1, 1);
+      insert.run(2, 2, JSON.stringify(['\\Seen']), 1, 0, 'b'.repeat(64), 2, 1);
+      insert.run(3, 3, JSON.stringify(['\\Draft']), 0, 0, 'c'.repeat(64), 3, 2);
+      insert.run(4, 4, JSON.stringify(['\\Deleted']), 0, 1, 'd'.repeat(64), 4, 3);
+      v8.close();
+      const store = await open(dir);
+      try {
+        assert.deepEqual(await store.mailboxCounts(1), [{ mailboxId: 1, emails: 3, unreadEmails: 1, threads: 2, unreadThreads: 1 }]);
+        assert.equal((await store.getMailboxById(1, 1))?.sortOrder, 0);
+        // The triggers carry on from the counted state.
+        await store.setFlags(1, 1, [1], 'add', ['\\Seen']);
+        await store.setFlags(1, 1, [4], 'remove', ['\\Deleted']);
+        assert.deepEqual(await store.mailboxCounts(1), [{ mailboxId: 1, emails: 4, unreadEmails: 1, threads: 3, unreadThreads: 1 }]);
+      } finally {
+        await store.close();
+      }
+    }));
+
   it('records the schema version and migrates idempotently', () =>
     withDir(async (dir) => {
       await (await open(dir)).close();

@@ -40,6 +40,7 @@ export class Dispatcher {
         const args = resolveReferences(rawArgs, responses);
         const result = await this.invoke(name, args, account, using, created, (n, a) => extra.push([n, a, callId]));
         responses.push([name, result, callId], ...extra);
+        for (const [n, r] of [[name, result], ...extra] as [string, Record<string, unknown>][]) this.announceNewState(account, n, r);
       } catch (err) {
         responses.push(['error', this.errorArguments(err, name), callId]);
       }
@@ -85,6 +86,18 @@ export class Dispatcher {
       call: (other, otherArgs) => this.invoke(other, otherArgs, account, using, created, addResponse),
     };
     return entry.method(args, ctx);
+  }
+
+  /**
+   * RFC 8620 §7: a /set, /copy or /import that moved its type's state is announced to push, so
+   * the types outside the mail change log (Identity, EmailSubmission, VacationResponse …) reach
+   * EventSource, WebSocket and push subscriptions too; for the mail types the bus already did.
+   */
+  private announceNewState(account: Account, name: string, result: Record<string, unknown>): void {
+    const slash = name.indexOf('/');
+    if (slash <= 0 || !/^(set|copy|import)$/.test(name.slice(slash + 1))) return;
+    if (typeof result.newState !== 'string' || result.newState === result.oldState) return;
+    this.deps.push.hub.announce(account.id, { [name.slice(0, slash)]: result.newState });
   }
 
   private errorArguments(err: unknown, name: string): Record<string, unknown> {

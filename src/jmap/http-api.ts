@@ -8,8 +8,8 @@ import type { HttpContext, Route } from '../web/types.ts';
 import { authenticateRequest, BASIC_CHALLENGE } from '../web/http-auth.ts';
 import { readBody } from '../web/request-body.ts';
 import type { JmapDeps, MethodSet } from './types.ts';
-import { Dispatcher } from './dispatch.ts';
-import { parseRequest, RequestError } from './request.ts';
+import { Dispatcher, type JmapResponse } from './dispatch.ts';
+import { checkRequest, parseJson, RequestError } from './request.ts';
 import { JMAP_PATHS, sessionObject } from './session.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}): void {
@@ -54,6 +54,13 @@ export class JmapApi {
 
   sessionFor(account: Account, origin: string): Record<string, unknown> {
     return sessionObject(account, this.sets, this.deps.limits, origin);
+  }
+
+  /** Runs one Request object (an HTTP body or a WebSocket message); throws RequestError. */
+  async execute(account: Account, value: unknown): Promise<JmapResponse> {
+    const request = checkRequest(value, this.dispatcher.capabilities, this.deps.limits.maxCallsInRequest);
+    const session = this.sessionFor(account, '');
+    return this.dispatcher.run(request, account, session.state as string);
   }
 
   readonly sessionRoute: Route = async (req, res, url, ctx) => {
@@ -104,10 +111,7 @@ export class JmapApi {
         else sendProblem(res, 400, 'urn:ietf:params:jmap:error:notRequest', 'The request body could not be read.');
         return true;
       }
-      const request = parseRequest(body.body, this.dispatcher.capabilities, limits.maxCallsInRequest);
-      const session = this.sessionFor(account, '');
-      const response = await this.dispatcher.run(request, account, session.state as string);
-      sendJson(res, 200, response);
+      sendJson(res, 200, await this.execute(account, parseJson(body.body)));
     } catch (err) {
       if (!(err instanceof RequestError)) throw err;
       sendProblem(res, err.status, `urn:ietf:params:jmap:error:${err.type}`, err.message, err.limit ? { limit: err.limit } : {});

@@ -30,13 +30,20 @@ export interface JmapRequest {
 
 /** Parses and checks the body; `known` are the capabilities this server offers. */
 export function parseRequest(body: Buffer, known: ReadonlySet<string>, maxCalls: number): JmapRequest {
-  let value: unknown;
+  return checkRequest(parseJson(body), known, maxCalls);
+}
+
+export function parseJson(body: Uint8Array): unknown {
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
   } catch {
     // Invalid UTF-8, invalid JSON, and JSON nested too deep for the parser all land here.
     throw new RequestError('notJSON', 'The request body is not valid JSON (RFC 8259) in UTF-8.');
   }
+}
+
+/** Checks a parsed Request object (an HTTP body, or a WebSocket message, RFC 8887 §4.3.2). */
+export function checkRequest(value: unknown, known: ReadonlySet<string>, maxCalls: number): JmapRequest {
   if (!isPlainObject(value)) throw new RequestError('notRequest', 'The request must be a JSON object.');
   const { using, methodCalls, createdIds } = value;
   if (!Array.isArray(using) || using.some((u) => typeof u !== 'string')) throw new RequestError('notRequest', '"using" must be a list of capability strings.');

@@ -18,6 +18,9 @@ export const JMAP_PATHS = {
   webSocket: '/jmap/ws',
 } as const;
 
+/** RFC 8887 §3: its session value names the WebSocket URL. */
+export const WEBSOCKET_CAPABILITY = 'urn:ietf:params:jmap:websocket';
+
 export function sessionObject(account: Account, sets: readonly MethodSet[], limits: JmapLimits, origin: string): Record<string, unknown> {
   const accountId = toAccountId(account.id);
   const capabilities: Record<string, unknown> = {
@@ -48,6 +51,7 @@ export function sessionObject(account: Account, sets: readonly MethodSet[], limi
   };
   return {
     ...content,
+    capabilities: absoluteWebSocketUrl(capabilities, origin),
     apiUrl: origin + JMAP_PATHS.api,
     downloadUrl: origin + JMAP_PATHS.download + '{accountId}/{blobId}/{name}?accept={type}',
     uploadUrl: origin + JMAP_PATHS.upload + '{accountId}/',
@@ -55,6 +59,13 @@ export function sessionObject(account: Account, sets: readonly MethodSet[], limi
     // Over the content only, not the URLs: a client reaching the server under another name sees the same state.
     state: sessionState(content),
   };
+}
+
+/** RFC 8887 §3: the URL is absolute, ws: or wss: as the client reached us; the state covers only the path. */
+function absoluteWebSocketUrl(capabilities: Record<string, unknown>, origin: string): Record<string, unknown> {
+  const ws = capabilities[WEBSOCKET_CAPABILITY] as { url?: unknown } | undefined;
+  if (!ws || typeof ws.url !== 'string' || !origin) return capabilities;
+  return { ...capabilities, [WEBSOCKET_CAPABILITY]: { ...ws, url: origin.replace(/^http/, 'ws') + ws.url } };
 }
 
 /** A digest of the session's content: the same object always has the same state (RFC 8620 §2 "state"). */

@@ -7,6 +7,7 @@ import type { Account, AccountId, BlobStore, ChangeBus, MailStore } from '../sto
 import type { Logger } from '../observe/log.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
 import type { JmapLimits } from './limits.ts';
+import type { JmapPush } from './push/index.ts';
 import type { MailRouter } from '../delivery/router.ts';
 
 /** One method call or response: [name, arguments, method call id] (RFC 8620 §3.2). */
@@ -28,6 +29,13 @@ export interface JmapDeps {
   hostname: string;
   /** Where submitted mail goes (RFC 8621 §7): SMTP submission's router and limits. */
   outbound: JmapOutbound;
+  /**
+   * Push (RFC 8620 §7), one per server. The dispatcher announces every /set, /copy and /import
+   * that moved its type's state; a change of a type outside the mail change log made elsewhere
+   * announces itself after its commit — `deps.push.hub.announce(accountId, { EmailSubmission:
+   * newState })` — and every EventSource, WebSocket and push subscription of the account hears.
+   */
+  push: JmapPush;
 }
 
 export interface JmapOutbound {

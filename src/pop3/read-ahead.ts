@@ -9,7 +9,14 @@
 // not want whole messages read).
 
 import type { BlobStore } from '../store/types.ts';
-import type { MaildropEntry } from './maildrop.ts';
+
+/** What read-ahead needs of a maildrop entry (maildrop.ts ReadAheadEntry has it). */
+export interface ReadAheadEntry {
+  number: number;
+  blobId: string;
+  storedSize: number;
+  deleted: boolean;
+}
 
 const MAX_AHEAD = 8;
 const MAX_BYTES = 2 * 1024 * 1024;
@@ -27,7 +34,7 @@ export class ReadAhead {
   }
 
   /** The bytes of a message read ahead, or null (then the caller reads it itself). */
-  take(entry: MaildropEntry): Promise<Buffer> | null {
+  take(entry: ReadAheadEntry): Promise<Buffer> | null {
     const hit = this.pending.get(entry.number);
     if (!hit) return null;
     this.pending.delete(entry.number);
@@ -36,7 +43,7 @@ export class ReadAhead {
   }
 
   /** After RETR of `after`: start reading the next live messages, within the bounds. */
-  schedule(entries: readonly MaildropEntry[], after: MaildropEntry): void {
+  schedule(entries: readonly ReadAheadEntry[], after: ReadAheadEntry): void {
     // Whatever was read ahead for earlier numbers was skipped by the client: let it go.
     for (const [n, p] of this.pending) {
       if (n <= after.number) {

@@ -106,6 +106,20 @@ export interface Config {
     servers: string[];
   };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  /** JMAP push: EventSource, WebSocket and push subscriptions (RFC 8620 §7, RFC 8887). */
+  jmap: {
+    /** Open EventSource and WebSocket connections of one account at once. */
+    maxPushConnectionsPerAccount: number;
+    /** … and of the whole server. */
+    maxPushConnections: number;
+    /** The shortest EventSource ping interval granted (RFC 8620 §7.3 lets the server clamp it). */
+    pushMinPingSeconds: number;
+    /**
+     * Push subscription URLs are https only; this also allows http to loopback hosts (for local
+     * push gateways and tests). Never needed for a real push service.
+     */
+    pushAllowHttpLoopback: boolean;
+  };
 }
 
 export const DEFAULT_PORTS: PortsConfig = {
@@ -165,6 +179,7 @@ export function defaultConfig(): Config {
     },
     dns: { servers: [] },
     log: { level: 'info' },
+    jmap: { maxPushConnectionsPerAccount: 50, maxPushConnections: 10_000, pushMinPingSeconds: 5, pushAllowHttpLoopback: false },
   };
 }
 
@@ -196,6 +211,10 @@ const ENV_SETTINGS: Record<string, string> = {
   POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'auth.allowPlaintextOnLoopback',
   POSTHORN_RELAY_HOST: 'queue.relayHost',
   POSTHORN_DNS_SERVERS: 'dns.servers',
+  POSTHORN_JMAP_MAX_PUSH_CONNECTIONS_PER_ACCOUNT: 'jmap.maxPushConnectionsPerAccount',
+  POSTHORN_JMAP_MAX_PUSH_CONNECTIONS: 'jmap.maxPushConnections',
+  POSTHORN_JMAP_PUSH_MIN_PING: 'jmap.pushMinPingSeconds',
+  POSTHORN_JMAP_PUSH_ALLOW_HTTP_LOOPBACK: 'jmap.pushAllowHttpLoopback',
 };
 
 /** Config-file keys (TOML, snake_case) and the setting each maps to. */
@@ -248,6 +267,10 @@ const FILE_KEYS: Record<string, string> = {
   'queue.relay_password_file': 'queue.relayPasswordFile',
   'dns.servers': 'dns.servers',
   'log.level': 'log.level',
+  'jmap.max_push_connections_per_account': 'jmap.maxPushConnectionsPerAccount',
+  'jmap.max_push_connections': 'jmap.maxPushConnections',
+  'jmap.push_min_ping': 'jmap.pushMinPingSeconds',
+  'jmap.push_allow_http_loopback': 'jmap.pushAllowHttpLoopback',
 };
 
 /** 'interval': whole seconds, 0 switching the thing off. */
@@ -302,6 +325,10 @@ const KINDS: Record<string, Kind> = {
   'queue.relayPasswordFile': 'path',
   'dns.servers': 'addresses',
   'log.level': 'loglevel',
+  'jmap.maxPushConnectionsPerAccount': 'count',
+  'jmap.maxPushConnections': 'count',
+  'jmap.pushMinPingSeconds': 'seconds',
+  'jmap.pushAllowHttpLoopback': 'bool',
 };
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };

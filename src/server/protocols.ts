@@ -20,7 +20,8 @@ import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
 import { clientConfigRoutes } from '../web/clientconfig/index.ts';
-import { jmapRoutes } from '../jmap/routes.ts';
+import { jmapEndpoints, type JmapEndpoints } from '../jmap/routes.ts';
+import { createJmapPush } from '../jmap/push/index.ts';
 import { JMAP_PATHS } from '../jmap/session.ts';
 import { plaintextGuard } from '../web/plaintext-guard.ts';
 import { corsRoute } from '../web/cors.ts';
@@ -167,6 +168,12 @@ export function jmapDepsFrom(deps: ServerDeps, outbound: OutboundQueue): JmapDep
     limits: DEFAULT_JMAP_LIMITS,
     hostname: deps.config.hostname,
     outbound: { router: outbound.router, maxRecipients: deps.config.limits.maxRecipients, maxMessageBytes: deps.config.limits.maxMessageBytes },
+    push: createJmapPush(deps.store, deps.bus, deps.log, {
+      maxConnectionsPerAccount: deps.config.jmap.maxPushConnectionsPerAccount,
+      maxConnections: deps.config.jmap.maxPushConnections,
+      minPingSeconds: deps.config.jmap.pushMinPingSeconds,
+      allowHttpLoopback: deps.config.jmap.pushAllowHttpLoopback,
+    }),
   };
 }
 
@@ -181,28 +188,28 @@ function isJmapPath(pathname: string): boolean {
  * CORS for the JMAP endpoints, then the application routes (JMAP; the webmail and the REST API
  * to come), which the guard and CORS thus cover without knowing about them.
  */
-export function webRoutes(deps: ServerDeps, outbound: OutboundQueue): Route[] {
+export function webRoutes(deps: ServerDeps, jmap: JmapEndpoints): Route[] {
   const { config } = deps;
   return [
     ...clientConfigRoutes,
     plaintextGuard({ allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback }),
     corsRoute({ origins: config.http.corsOrigins, appliesTo: isJmapPath }),
-    ...jmapRoutes(jmapDepsFrom(deps, outbound)),
+    ...jmap.routes,
   ];
 }
 
 /** HTTPS first, so that the plain listener's redirects name its bound port from the start. */
 export function httpListeners(deps: ServerDeps, runtime: HttpRuntime, outbound: OutboundQueue): HttpListener[] {
   const ctx: HttpContext = { hostname: deps.config.hostname, ports: runtime.ports, store: deps.store, auth: deps.auth, log: deps.log };
-  // One list for both: JMAP's per-account request limits then hold across the two listeners.
-  const routes = webRoutes(deps, outbound);
-  const listeners: HttpListener[] = [];
-  for (const [configured, tls] of [[deps.config.ports.https, deps.tlsKeyPair], [deps.config.ports.http, undefined]] as const) {
-    const port = listenPort(deps, configured);
-    if (port === null) continue;
-    listeners.push(new HttpListener({ bind: deps.config.bind, port, ctx, routes, metrics: deps.metrics, isReady: runtime.isReady, tls }));
-  }
-  return listeners;
+  const ports = ([[deps.config.ports.https, deps.tlsKeyPair], [deps.config.ports.http, undefined]] as const)
+    .map(([configured, tls]) => ({ port: listenPort(deps, configured), tls }))
+    .filter((p): p is { port: number; tls: typeof p.tls } => p.port !== null);
+  if (ports.length === 0) return [];
+  // One JMAP and one route list for both: JMAP's per-account request limits, the push hub and
+  // the push connection limits then hold across the two listeners.
+  const jmap = jmapEndpoints(jmapDepsFrom(deps, outbound), { allowPlaintextOnLoopback: deps.config.auth.allowPlaintextOnLoopback });
+  const routes = webRoutes(deps, jmap);
+  return ports.map(({ port, tls }) => new HttpListener({ bind: deps.config.bind, port, ctx, routes, upgrade: jmap.upgrade, metrics: deps.metrics, isReady: runtime.isReady, tls }));
 }
 
 /** Every listener of the server, in the order they start: HTTP last, so autoconfig never names a port not yet bound. */

@@ -9,7 +9,6 @@ import type { MailStore, BlobStore } from '../store/types.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { LocalDelivery } from '../delivery/local-delivery.ts';
 import type { ParsedMessage } from '../wire/mime/types.ts';
-import type { SmtpRole } from './session.ts';
 
 /** The settings SMTP reads; the same names as in the server configuration. */
 export interface SmtpConfig {
@@ -30,6 +29,9 @@ export interface SmtpConfig {
     shutdownGraceSeconds: number;
   };
 }
+
+/** The three SMTP listeners: MX (RFC 5321), submission with STARTTLS and with implicit TLS (RFC 8314). */
+export type SmtpRole = 'smtp' | 'submission' | 'submissions';
 
 export interface SmtpDeps {
   config: SmtpConfig;

@@ -12,7 +12,7 @@
 //   the sender a DSN for the failed ones; only when all fail do we answer 552 5.2.2.
 
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { SmtpDeps } from './deps.ts';
+import type { SmtpDeps, SmtpRole } from './deps.ts';
 import { isLoopback, normaliseIp } from '../net/address.ts';
 import { normaliseAddress } from '../mail/address.ts';
 import type { Account, RecipientTarget } from '../store/types.ts';
@@ -27,7 +27,7 @@ import type { DnsResolver } from '../net/dns.ts';
 import type { MailRouter, RoutedRecipient } from '../delivery/router.ts';
 import { buildDsn } from '../queue/dsn.ts';
 
-export type SmtpRole = 'smtp' | 'submission' | 'submissions';
+export type { SmtpRole } from './deps.ts';
 
 /** MAIL parameters of the extensions we advertise: SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), AUTH (RFC 4954 §5). */
 const MAIL_PARAMETERS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'AUTH']);

@@ -13,6 +13,8 @@ export type ChangeKind =
   | 'mailbox-created'
   | 'mailbox-renamed'
   | 'mailbox-deleted'
+  /** Sort order or role (setMailboxAttributes). */
+  | 'mailbox-attributes'
   | 'subscription';
 
 export interface Change {

@@ -42,7 +42,28 @@ export interface Mailbox {
    * it are new to the next reader that claims them. IMAP's \Recent is built on it.
    */
   arrivalMark: number;
+  /** Where a client lists it among its siblings (RFC 8621 §2 sortOrder): 0 ≤ n < 2^31, default 0. */
+  sortOrder: number;
   createdAt: number;
+}
+
+/**
+ * What a mailbox holds as JMAP counts it (RFC 8621 §2): messages without \Deleted only; unread
+ * is without \Seen and without \Draft; a thread counts when one of its Emails is here (unread:
+ * one of its unread Emails is here).
+ */
+export interface MailboxCounts {
+  mailboxId: MailboxId;
+  emails: number;
+  unreadEmails: number;
+  threads: number;
+  unreadThreads: number;
+}
+
+/** Attributes of a mailbox that no IMAP command but its role (RFC 6154) names. */
+export interface MailboxAttributes {
+  sortOrder?: number;
+  role?: SpecialUse | null;
 }
 
 export interface MessageRecord {
@@ -130,15 +151,30 @@ export interface MailboxStore {
   getMailbox(accountId: AccountId, name: string): Promise<Mailbox | null>;
   getMailboxById(accountId: AccountId, id: MailboxId): Promise<Mailbox | null>;
   getMailboxByRole(accountId: AccountId, role: SpecialUse): Promise<Mailbox | null>;
-  /** Creates missing parents too (RFC 9051 §6.3.4). */
-  createMailbox(accountId: AccountId, name: string, role?: SpecialUse | null): Promise<Mailbox>;
+  /**
+   * Creates missing parents too (RFC 9051 §6.3.4). `opts` sets the new mailbox's sort order and
+   * subscribes its name in the same mutation.
+   */
+  createMailbox(accountId: AccountId, name: string, role?: SpecialUse | null, opts?: { sortOrder?: number; subscribed?: boolean }): Promise<Mailbox>;
+  /** Changes the sort order and/or role of one mailbox (INVALID for an out-of-range value, NOT_FOUND). */
+  setMailboxAttributes(accountId: AccountId, mailboxId: MailboxId, attributes: MailboxAttributes): Promise<void>;
+  /** The JMAP counts of every mailbox of the account, in one read. */
+  mailboxCounts(accountId: AccountId): Promise<MailboxCounts[]>;
+  /**
+   * Mailboxes whose own record (created, renamed, subscribed, attributes) changed in (since,
+   * until], as opposed to only their messages: what RFC 8621 §2.2 updatedProperties needs.
+   */
+  mailboxRecordChanges(accountId: AccountId, since: number, until: number): Promise<MailboxId[]>;
   /**
    * Renames with all children (RFC 9051 §6.3.6). Renaming INBOX moves its messages to a new
    * mailbox and leaves INBOX empty.
    */
   renameMailbox(accountId: AccountId, from: string, to: string): Promise<void>;
-  /** Deletes the mailbox and its messages. INBOX cannot be deleted (CANNOT). */
-  deleteMailbox(accountId: AccountId, name: string): Promise<void>;
+  /**
+   * Deletes the mailbox and its messages. INBOX cannot be deleted (CANNOT). With onlyIfEmpty it
+   * refuses (CANNOT) while a message without \Deleted is in it, checked in the same transaction.
+   */
+  deleteMailbox(accountId: AccountId, name: string, opts?: { onlyIfEmpty?: boolean }): Promise<void>;
   /** Subscriptions are independent of existence (RFC 9051 §6.3.9). */
   setSubscribed(accountId: AccountId, name: string, subscribed: boolean): Promise<void>;
   listSubscriptions(accountId: AccountId): Promise<string[]>;

@@ -30,6 +30,7 @@ import type { DirectoryStore } from './directory-types.ts';
 import type { MailboxStore, MessageStore } from './mail-types.ts';
 import type { ChangeLog } from './change-types.ts';
 import type { DeliveryQueue } from './queue-types.ts';
+import type { PushSubscriptionStore } from './push-subscription-types.ts';
 import type { UploadStore } from './upload-types.ts';
 import type { SendingStore } from './sending-types.ts';
 
@@ -37,6 +38,7 @@ export type * from './ids.ts';
 export type * from './directory-types.ts';
 export type * from './mail-types.ts';
 export type * from './change-types.ts';
+export type * from './push-subscription-types.ts';
 export type * from './upload-types.ts';
 export type * from './sending-types.ts';
 
@@ -48,6 +50,8 @@ export interface MailData extends MailboxStore, MessageStore, ChangeLog {}
 export interface MailStore extends DirectoryStore, MailData, UploadStore, SendingStore {
   /** The outbound queue (queue-types.ts). */
   readonly queue: DeliveryQueue;
+  /** JMAP push subscriptions (push-subscription-types.ts). */
+  readonly pushSubscriptions: PushSubscriptionStore;
   /** Whether a message or a queued message refers to the blob (for BlobStore garbage collection). */
   isBlobReferenced(blobId: string): Promise<boolean>;
   close(): Promise<void>;

@@ -14,7 +14,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import type { HttpContext, Route } from './types.ts';
+import type { HttpContext, Route, UpgradeHandler } from './types.ts';
 import type { MetricsExposition } from '../observe/metrics.ts';
 import type { KeyPair } from '../net/tls.ts';
 import { listenOn, boundPort, type Listener } from '../net/listener.ts';
@@ -31,6 +31,8 @@ export interface HttpServerOptions {
   tls?: KeyPair;
   /** A client that does not finish the TLS handshake in this time is dropped (default 30 s). */
   handshakeTimeoutMs?: number;
+  /** Upgrade requests (WebSocket) go here; without it they are refused by closing the socket. */
+  upgrade?: UpgradeHandler;
 }
 
 /** One year, the value HSTS preload lists ask for (RFC 6797 §6.1.1 max-age). */
@@ -75,6 +77,8 @@ export class HttpListener implements Listener {
       this.server = http.createServer(TIMEOUTS, onRequest);
     }
     this.server.keepAliveTimeout = 5_000;
+    const upgrade = opts.upgrade;
+    if (upgrade) this.server.on('upgrade', (req, socket, head) => upgrade.upgrade(req, socket, head, opts.ctx));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -109,6 +113,7 @@ export class HttpListener implements Listener {
 
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.opts.upgrade?.closeAll();
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;

@@ -2,6 +2,7 @@
 // tries them in order and answers 404 when none handled the request.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { MailStore } from '../store/types.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Logger } from '../observe/log.ts';
@@ -23,3 +24,12 @@ export interface HttpContext {
 
 /** Returns true when it answered the request. `url` is already parsed (path and query). */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: HttpContext) => Promise<boolean>;
+
+/**
+ * Takes over connections that ask for a protocol upgrade (RFC 9110 §7.8; RFC 6455 WebSocket) and
+ * holds long-lived ones, which the HTTP server's close() does not end: closeAll() does, at shutdown.
+ */
+export interface UpgradeHandler {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: HttpContext): void;
+  closeAll(): void;
+}

@@ -39,8 +39,19 @@ export function sha256(b: Uint8Array): string {
 export async function assertCountersConsistent(store: MailStore, accountId: AccountId): Promise<void> {
   let used = 0;
   let count = 0;
+  const counts = new Map((await store.mailboxCounts(accountId)).map((c) => [c.mailboxId, c]));
   for (const mb of await store.listMailboxes(accountId)) {
     const msgs = await store.listMessages(mb.accountId, mb.id);
+    // The JMAP counts (RFC 8621 §2): visible = without \Deleted; unread = visible, without \Seen and \Draft.
+    const visible = msgs.filter((m) => !m.flags.includes('\\Deleted'));
+    const unread = visible.filter((m) => !m.flags.includes('\\Seen') && !m.flags.includes('\\Draft'));
+    assert.deepEqual(counts.get(mb.id), {
+      mailboxId: mb.id,
+      emails: visible.length,
+      unreadEmails: unread.length,
+      threads: new Set(visible.map((m) => m.threadId)).size,
+      unreadThreads: new Set(unread.map((m) => m.threadId)).size,
+    }, `JMAP counts of ${mb.name}`);
     const size = msgs.reduce((s, m) => s + m.size, 0);
     assert.equal(mb.messageCount, msgs.length, `messageCount of ${mb.name}`);
     assert.equal(mb.sizeBytes, size, `sizeBytes of ${mb.name}`);

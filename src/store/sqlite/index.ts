@@ -6,10 +6,12 @@ import type { ChangeBus, MailStore } from '../types.ts';
 import { Db } from './db.ts';
 import { accountOps } from './accounts.ts';
 import { mailboxOps } from './mailboxes.ts';
+import { mailboxAttributeOps } from './mailbox-attributes.ts';
 import { messageOps } from './messages.ts';
 import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
 import { queueOps } from './queue.ts';
+import { pushSubscriptionOps } from './push-subscriptions.ts';
 import { uploadOps } from './uploads.ts';
 import { sendingOps } from './sending.ts';
 
@@ -34,12 +36,14 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
   return {
     ...accountOps(db),
     ...mailboxOps(db),
+    ...mailboxAttributeOps(db),
     ...messageOps(db),
     ...emailOps(db),
     ...changeOps(db),
     ...uploadOps(db),
     ...sendingOps(db),
     queue: queueOps(db),
+    pushSubscriptions: pushSubscriptionOps(db),
 
     quota: (accountId) =>
       db.read(() => {

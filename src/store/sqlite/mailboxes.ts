@@ -41,7 +41,13 @@ function ensureParents(db: Db, m: Mutation, name: string): void {
   }
 }
 
-function checkRole(role: SpecialUse | null | undefined): SpecialUse | null {
+/** RFC 8621 §2 sortOrder: an integer in 0 ≤ n < 2^31. */
+export function checkSortOrder(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0 || n >= 2 ** 31) throw new StoreError('INVALID', 'sort order must be an integer in 0 ≤ n < 2^31');
+  return n;
+}
+
+export function checkRole(role: SpecialUse | null | undefined): SpecialUse | null {
   if (role == null) return null;
   if (!SPECIAL_USE.has(role)) throw new StoreError('INVALID', `unknown special-use role ${role}`);
   return role;
@@ -74,13 +80,19 @@ export function mailboxOps(db: Db): Pick<
         return row ? toMailbox(row) : null;
       }),
 
-    createMailbox: async (accountId, rawName, role) => {
+    createMailbox: async (accountId, rawName, role, opts = {}) => {
       const name = normaliseMailboxName(rawName);
       const checkedRole = checkRole(role);
+      const sortOrder = opts.sortOrder === undefined ? 0 : checkSortOrder(opts.sortOrder);
       return db.mutate(accountId, (m): Mailbox => {
         if (mailboxByName(db, accountId, name)) throw new StoreError('ALREADY_EXISTS', `mailbox ${name} exists`);
         ensureParents(db, m, name);
-        return toMailbox(insertMailbox(db, m, name, checkedRole));
+        let row = insertMailbox(db, m, name, checkedRole);
+        if (sortOrder !== 0) row = db.get<MailboxRow>('UPDATE mailbox SET sort_order = ? WHERE id = ? RETURNING *', sortOrder, row.id)!;
+        if (opts.subscribed && db.run('INSERT OR IGNORE INTO subscription (account_id, name) VALUES (?, ?)', accountId, name).changes > 0) {
+          m.change('subscription', row.id);
+        }
+        return toMailbox(row);
       });
     },
 
@@ -132,7 +144,7 @@ export function mailboxOps(db: Db): Pick<
       });
     },
 
-    deleteMailbox: async (accountId, rawName) => {
+    deleteMailbox: async (accountId, rawName, opts = {}) => {
       const name = normaliseMailboxName(rawName);
       return db.mutate(accountId, (m) => {
         if (name === 'INBOX') throw new StoreError('CANNOT', 'INBOX cannot be deleted');
@@ -145,6 +157,7 @@ export function mailboxOps(db: Db): Pick<
           'SELECT id FROM mailbox WHERE account_id = ? AND substr(name, 1, ?) = ? LIMIT 1', accountId, name.length + 1, name + '/',
         );
         if (child) throw new StoreError('HAS_CHILDREN', `mailbox ${name} has children`);
+        if (opts.onlyIfEmpty && row.message_count > row.deleted_count) throw new StoreError('CANNOT', `mailbox ${name} is not empty`);
         const messages = db.all<{ id: number; uid: number; email_id: number; thread_id: number }>(
           'SELECT id, uid, email_id, thread_id FROM message WHERE mailbox_id = ? ORDER BY uid', row.id,
         );

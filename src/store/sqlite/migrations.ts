@@ -12,6 +12,7 @@ import { messageKeys } from '../../mail/message-keys.ts';
 import type { MessageSummary } from '../../wire/mime/types.ts';
 import { MESSAGE_KEY_COLUMNS, messageKeyValues } from './rows.ts';
 import { backfillEmails, EMAIL_MODEL_SQL } from './migrate-email-model.ts';
+import { MAILBOX_THREAD_COUNTERS_SQL } from './migrate-mailbox-counters.ts';
 
 export interface Migration {
   version: number;
@@ -298,6 +299,11 @@ CREATE INDEX upload_expiry ON upload(expires_at);
 `,
   },
   {
+    version: 10,
+    description: 'mailbox sort order (JMAP, RFC 8621 §2); unread and thread counters per mailbox, kept by triggers',
+    sql: MAILBOX_THREAD_COUNTERS_SQL,
+  },
+  {
     version: 11,
     description: 'identities, submissions and their recipients, vacation responses, auto-reply memory, per-type state counters (store/sending-types.ts)',
     // Not mail data: no mod-sequence. Each type counts its own states per account and logs which
@@ -394,6 +400,26 @@ CREATE TABLE auto_reply_sent (
   sent_at INTEGER NOT NULL,
   PRIMARY KEY (account_id, sender)
 ) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 12,
+    description: 'JMAP push subscriptions (RFC 8620 §7.2), per account',
+    sql: `
+CREATE TABLE push_subscription (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+  device_client_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  keys_p256dh TEXT,
+  keys_auth TEXT,
+  verification_code TEXT NOT NULL,
+  verified INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER,
+  types TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX push_subscription_account ON push_subscription(account_id);
 `,
   },
 ];

@@ -45,6 +45,7 @@ export interface MailboxRow {
   size_bytes: number;
   deleted_count: number;
   arrival_mark: number;
+  sort_order: number;
   created_at: number;
 }
 
@@ -111,6 +112,7 @@ export function toMailbox(r: MailboxRow): Mailbox {
     sizeBytes: r.size_bytes,
     deletedCount: r.deleted_count,
     arrivalMark: r.arrival_mark,
+    sortOrder: r.sort_order,
     createdAt: r.created_at,
   };
 }
