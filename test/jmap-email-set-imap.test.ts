@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { aliceAccount, imapClient, mailboxId } from './helpers/jmap-mail.ts';
+import { aliceAccount, imapClient, mailboxId } from './helpers/jmap-write.ts';
 import { ingestMessage } from '../src/delivery/explicit-target.ts';
 import { fromJmapId } from '../src/jmap/ids.ts';
 import type { Account } from '../src/store/types.ts';

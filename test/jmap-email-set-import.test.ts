@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { aliceAccount, mailboxId, upload } from './helpers/jmap-mail.ts';
+import { aliceAccount, mailboxId, upload } from './helpers/jmap-write.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import { fromJmapId, toAccountId, toJmapId } from '../src/jmap/ids.ts';
 import { jmapDepsFrom } from '../src/server/protocols.ts';

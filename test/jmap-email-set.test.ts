@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { aliceAccount, fetchLastMessage, mailboxId, pythonParse, upload } from './helpers/jmap-mail.ts';
+import { aliceAccount, fetchLastMessage, mailboxId, pythonParse, upload } from './helpers/jmap-write.ts';
 import { hashPassword } from '../src/auth/password.ts';
 import { toJmapId } from '../src/jmap/ids.ts';
 

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startJmapServer, JMAP_USING, type JmapTestServer } from './helpers/jmap.ts';
-import { mailboxId, upload } from './helpers/jmap-mail.ts';
+import { mailboxId, upload } from './helpers/jmap-write.ts';
 
 const USING = [...JMAP_USING, 'urn:ietf:params:jmap:blob'];
 let jmap: JmapTestServer;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { aliceAccount, upload } from './helpers/jmap-mail.ts';
+import { aliceAccount, upload } from './helpers/jmap-write.ts';
 import { DEFAULT_JMAP_LIMITS } from '../src/jmap/limits.ts';
 import { UPLOAD_LIFETIME_MS } from '../src/jmap/upload.ts';
 import { hashPassword } from '../src/auth/password.ts';
