@@ -9,6 +9,7 @@ import { webSocketCapability } from './push/websocket.ts';
 import { mailboxMethods } from './mail/mailbox-methods.ts';
 import { threadMethods } from './mail/thread.ts';
 import { quotaMethods } from './mail/quota.ts';
+import { mailQueryMethods } from './mail/query-methods.ts';
 
 export function jmapMethodSets(deps: JmapDeps): MethodSet[] {
   return [
@@ -21,5 +22,6 @@ export function jmapMethodSets(deps: JmapDeps): MethodSet[] {
     vacationMethodSet,
     pushSubscriptionMethods,
     webSocketCapability,
+    mailQueryMethods,
   ];
 }

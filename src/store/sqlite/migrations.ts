@@ -422,6 +422,19 @@ CREATE TABLE push_subscription (
 CREATE INDEX push_subscription_account ON push_subscription(account_id);
 `,
   },
+  {
+    version: 13,
+    description: 'indexes for Email queries: a mailbox by received date, messages by thread, an account\'s Emails by received date',
+    // JMAP Email/query (store/sqlite/email-query.ts): the newest Emails of a mailbox are read in
+    // index order without touching the table (the index carries the Email and thread ids), thread
+    // keyword conditions find a thread's messages, and a query across the account walks its
+    // Emails by date.
+    sql: `
+CREATE INDEX message_mailbox_received ON message(mailbox_id, deleted, internal_date, email_id, thread_id);
+CREATE INDEX message_thread ON message(thread_id);
+CREATE INDEX email_account_received ON email(account_id, received_at, id);
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
