@@ -424,15 +424,32 @@ CREATE INDEX push_subscription_account ON push_subscription(account_id);
   },
   {
     version: 13,
-    description: 'indexes for Email queries: a mailbox by received date, messages by thread, an account\'s Emails by received date',
+    description: 'indexes for Email queries; the change row that ends an Email or thread records when it was created',
     // JMAP Email/query (store/sqlite/email-query.ts): the newest Emails of a mailbox are read in
     // index order without touching the table (the index carries the Email and thread ids), thread
     // keyword conditions find a thread's messages, and a query across the account walks its
     // Emails by date.
+    // JMAP /changes (RFC 8620 §5.2): an object created and destroyed since the caller's state
+    // SHOULD not be reported at all, but its rows are gone with it (and the log keeps only the
+    // removal). The removal row now keeps the creation mod-sequences of the Email and thread it
+    // ends, written by the trigger that releases them.
     sql: `
 CREATE INDEX message_mailbox_received ON message(mailbox_id, deleted, internal_date, email_id, thread_id);
 CREATE INDEX message_thread ON message(thread_id);
 CREATE INDEX email_account_received ON email(account_id, received_at, id);
+
+ALTER TABLE change_log ADD COLUMN email_created_modseq INTEGER;
+ALTER TABLE change_log ADD COLUMN thread_created_modseq INTEGER;
+DROP TRIGGER email_release;
+CREATE TRIGGER email_release AFTER DELETE ON message
+  WHEN NOT EXISTS (SELECT 1 FROM message WHERE email_id = OLD.email_id)
+BEGIN
+  UPDATE change_log SET
+      email_created_modseq = (SELECT created_modseq FROM email WHERE id = OLD.email_id),
+      thread_created_modseq = (SELECT created_modseq FROM thread WHERE id = OLD.thread_id)
+    WHERE message_id = OLD.id AND kind = 'message-removed' AND email_id = OLD.email_id;
+  DELETE FROM email WHERE id = OLD.email_id;
+END;
 `,
   },
 ];
