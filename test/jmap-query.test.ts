@@ -112,6 +112,10 @@ describe('Email/query', () => {
       [{ text: 'zebra' }, ['d', 'a']],
       [{ text: 'ZÜRICH' }, ['c']],
       [{ text: 'zebra monday' }, ['a']],
+      // ASCII terms match from the start of a word (the word index); others anywhere.
+      [{ text: 'zebr' }, ['d', 'a']],
+      [{ text: 'ebra' }, []],
+      [{ text: 'ürich' }, ['c']],
       [{ text: '"zebra project"' }, ['a']],
       [{ text: '"project zebra"' }, []],
       [{ text: 'carol@example.org' }, ['b']],

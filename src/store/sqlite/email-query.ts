@@ -69,7 +69,9 @@ const SORT_COLUMN = { subject: 'c.sort_subject', from: 'c.display_from', to: 'c.
 
 class SqlBuilder {
   readonly params: SQLInputValue[] = [];
+  /** The query reads message_content: its keys only, or (needsContentRow) the summary or search text too. */
   needsContent = false;
+  needsContentRow = false;
   readonly s: Source;
 
   constructor(s: Source) {
@@ -113,7 +115,7 @@ class SqlBuilder {
       case 'threadFlag':
         return this.threadFlag(c.flag, c.quantifier);
       case 'hasAttachment':
-        this.needsContent = true;
+        this.needsContent = this.needsContentRow = true;
         return `IFNULL(json_extract(c.summary, '$.hasAttachment'), 0) = ${c.value ? 1 : 0}`;
       case 'fieldContains': {
         this.needsContent = true;
@@ -122,13 +124,27 @@ class SqlBuilder {
         return c.terms.length === 0 ? '1' : `(${c.terms.map((t) => `instr(IFNULL(${col}, ''), ${this.bind(t)}) > 0`).join(' AND ')})`;
       }
       case 'textContains':
-        this.needsContent = true;
+        this.needsContent = this.needsContentRow = true;
         if (c.terms.length === 0) return '1';
-        // ASCII terms: LIKE folds ASCII case in C. Others need Unicode case folding (a function).
-        return `(${c.terms.map((t) => (ASCII.test(t) ? `IFNULL(c.search_text, '') LIKE ${this.bind(likeContains(t))} ESCAPE '!'` : `mail_icontains(c.search_text, ${this.bind(t)})`)).join(' AND ')})`;
+        return `(${c.terms.map((t) => this.textTerm(t)).join(' AND ')})`;
       case 'emailIds':
         return `${s.id} IN (SELECT value FROM json_each(${this.bind(JSON.stringify(c.ids))}))`;
     }
+  }
+
+  /**
+   * One search term. An ASCII term with words in it is looked up in the word index (its words
+   * in order, the last as a prefix: the term matches from the start of a word) and then checked
+   * as a substring with LIKE, which folds ASCII case in C. Other terms (no words, or non-ASCII:
+   * scripts written without spaces need substrings) are a substring test on every candidate,
+   * with Unicode case folding in a function.
+   */
+  private textTerm(term: string): string {
+    if (!ASCII.test(term)) return `mail_icontains(c.search_text, ${this.bind(term)})`;
+    const words = term.split(/[^a-z0-9]+/i).filter((w) => w.length > 0);
+    // Parameters bind in the order their placeholders appear.
+    const indexed = words.length === 0 ? '' : `${this.s.id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ${this.bind(`"${words.join(' ').toLowerCase()}" *`)}) AND `;
+    return `(${indexed}IFNULL(c.search_text, '') LIKE ${this.bind(likeContains(term))} ESCAPE '!')`;
   }
 
   sortKey(k: EmailSortKey): string {
@@ -152,7 +168,10 @@ class SqlBuilder {
         // i;ascii-numeric are computed from them (ASCII case is all casemap changed), i;octet
         // needs the value as written.
         if (k.collation === 'i;ascii-casemap') return `${col} ${dir}`;
-        if (k.collation === 'i;octet') return `mail_raw_sort_key(c.summary, ${this.bind(k.key)}) ${dir}`;
+        if (k.collation === 'i;octet') {
+          this.needsContentRow = true;
+          return `mail_raw_sort_key(c.summary, ${this.bind(k.key)}) ${dir}`;
+        }
         return `mail_collation_key(${this.bind(k.collation)}, ${col}) ${dir}`;
       }
       case 'hasFlag':
@@ -174,6 +193,15 @@ function topMailbox(filter: EmailCondition | null): { mailboxId: number; rest: E
   if (i < 0) return null;
   const rest = filter.conditions.filter((_, j) => j !== i);
   return { mailboxId: (filter.conditions[i] as { mailboxId: number }).mailboxId, rest: rest.length ? { kind: 'and', conditions: rest } : null };
+}
+
+/**
+ * The join to the blob's keys. When only the keys are read, through the index that holds them
+ * (migration 13): in the row they come after the summary and search text, behind overflow pages.
+ */
+function contentJoin(s: Source, needed: boolean, wholeRow: boolean): string {
+  if (!needed) return '';
+  return ` JOIN message_content c${wholeRow ? '' : ' INDEXED BY message_content_keys'} ON c.blob_id = ${s.blob}`;
 }
 
 function prepare(db: Db, sql: string): StatementSync {
@@ -203,8 +231,8 @@ function runQuery(db: Db, accountId: number, q: EmailQuery): EmailQueryResult {
   const received = q.sort.find((k) => k.key === 'receivedAt');
   if (!received) keys.push(`${source.received} DESC`);
   keys.push(`${source.id} ${received?.ascending ? 'ASC' : 'DESC'}`);
-  const join = where.needsContent || order.needsContent ? ` JOIN message_content c ON c.blob_id = ${source.blob}` : '';
-  const countJoin = where.needsContent ? ` JOIN message_content c ON c.blob_id = ${source.blob}` : '';
+  const join = contentJoin(source, where.needsContent || order.needsContent, where.needsContentRow || order.needsContentRow);
+  const countJoin = contentJoin(source, where.needsContent, where.needsContentRow);
   const base = `FROM ${source.from}${join} WHERE ${source.where} AND ${filterSql}`;
   const select = `SELECT ${source.id}, ${source.thread} ${base} ORDER BY ${keys.join(', ')}`;
   const selectParams = [...source.params, ...where.params, ...order.params];

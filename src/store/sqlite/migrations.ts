@@ -424,7 +424,7 @@ CREATE INDEX push_subscription_account ON push_subscription(account_id);
   },
   {
     version: 13,
-    description: 'indexes for Email queries; the change row that ends an Email or thread records when it was created',
+    description: 'indexes and a word index for Email queries; the change row that ends an Email or thread records when it was created',
     // JMAP Email/query (store/sqlite/email-query.ts): the newest Emails of a mailbox are read in
     // index order without touching the table (the index carries the Email and thread ids), thread
     // keyword conditions find a thread's messages, and a query across the account walks its
@@ -437,6 +437,21 @@ CREATE INDEX push_subscription_account ON push_subscription(account_id);
 CREATE INDEX message_mailbox_received ON message(mailbox_id, deleted, internal_date, email_id, thread_id);
 CREATE INDEX message_thread ON message(thread_id);
 CREATE INDEX email_account_received ON email(account_id, received_at, id);
+-- The SEARCH and SORT keys (migration 4) were added after the summary and the search text, so
+-- reading one walks the row's overflow pages; this index holds them apart.
+CREATE INDEX message_content_keys ON message_content(blob_id, sent_date, sort_subject, display_from, display_to,
+  search_subject, search_from, search_to, search_cc, search_bcc);
+
+-- Words of each Email's search text (FTS5, rowid = Email id): text conditions find their
+-- candidates here instead of reading every search text. Contentless: the text stays where it is.
+CREATE VIRTUAL TABLE email_search USING fts5(text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+INSERT INTO email_search (rowid, text) SELECT e.id, IFNULL(c.search_text, '') FROM email e JOIN message_content c USING (blob_id);
+CREATE TRIGGER email_search_insert AFTER INSERT ON email BEGIN
+  INSERT INTO email_search (rowid, text) SELECT NEW.id, IFNULL(search_text, '') FROM message_content WHERE blob_id = NEW.blob_id;
+END;
+CREATE TRIGGER email_search_delete AFTER DELETE ON email BEGIN
+  DELETE FROM email_search WHERE rowid = OLD.id;
+END;
 
 ALTER TABLE change_log ADD COLUMN email_created_modseq INTEGER;
 ALTER TABLE change_log ADD COLUMN thread_created_modseq INTEGER;
