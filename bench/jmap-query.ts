@@ -2,14 +2,16 @@
 // message of each thread in Sent), then each query below is timed R times; prints p50 and p99
 // in ms and the number of ids it returned.
 //
-//   node_modules/.bin/node bench/jmap-query.ts [--count 100000] [--runs 30]
+//   node_modules/.bin/node bench/jmap-query.ts [--count 100000] [--runs 30] [--data DIR]
+//
+// --data DIR keeps the filled data directory there (and reuses it when it exists: no fill).
 //
 // The server runs in this process (its HTTP listener on a loopback port), so the times include
 // the HTTP round trip and JSON both ways. Filling goes through the blob store, the parser and
 // the store, as a delivery stores mail: every message has its own content (about 1–2 KB of
 // text), so text searches read N search texts.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/server/config.ts';
@@ -48,19 +50,25 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'posthorn-bench-jmap-query-'));
+  const dataArg = args.indexOf('--data') >= 0 ? args[args.indexOf('--data') + 1] : null;
+  const reuse = dataArg !== null && existsSync(join(dataArg, 'posthorn.db'));
+  if (dataArg) mkdirSync(dataArg, { recursive: true });
+  const dir = dataArg ?? mkdtempSync(join(tmpdir(), 'posthorn-bench-jmap-query-'));
   const env: Record<string, string> = { POSTHORN_DATA_DIR: dir, POSTHORN_BIND: '127.0.0.1', POSTHORN_HOSTNAME: 'bench.test', POSTHORN_HTTP_PORT: '1' };
   for (const p of ['SMTP', 'SUBMISSION', 'SUBMISSIONS', 'IMAP', 'IMAPS', 'POP3', 'POP3S']) env[`POSTHORN_${p}_PORT`] = '0';
   const server = await startServer(loadConfig({ env }), { ephemeralPorts: true, log: silentLogger() });
   try {
     const { store, blobs, parse } = server.deps;
-    await store.addDomain('example.com');
-    const account = await store.createAccount({ address: 'big@example.com', passwordHash: await hashPassword('pw') });
+    if (!reuse) {
+      await store.addDomain('example.com');
+      await store.createAccount({ address: 'big@example.com', passwordHash: await hashPassword('pw') });
+    }
+    const account = (await store.getAccountByAddress('big@example.com'))!;
     const inbox = (await store.getMailbox(account.id, 'INBOX'))!;
     const sent = (await store.getMailbox(account.id, 'Sent')) ?? (await store.createMailbox(account.id, 'Sent', '\\Sent'));
     const t0 = Date.now();
     const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < COUNT; i++) {
+    for (let i = 0; i < (reuse ? 0 : COUNT); i++) {
       const raw = message(i);
       const flags = i % 3 === 0 ? [] : ['\\Seen'];
       const mailboxId = i % 4 === 1 ? sent.id : inbox.id;
@@ -109,7 +117,7 @@ async function main(): Promise<void> {
       ['inMailbox + body "needle", 50', 'Email/query', { filter: { ...inMailbox, body: 'needle' }, sort: newest, limit: 50 }],
     ];
     const state = (await call('Email/query', { filter: inMailbox, sort: newest, limit: 50 })).queryState;
-    console.log(`JMAP Email/query on ${COUNT} messages (filled in ${fillSeconds.toFixed(1)} s), ${RUNS} runs each, ms`);
+    console.log(`JMAP Email/query on ${(await store.quota(account.id)).messageCount} messages (${reuse ? 'reused' : `filled in ${fillSeconds.toFixed(1)} s`}), ${RUNS} runs each, ms`);
     console.log(`${'query'.padEnd(40)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'ids'.padStart(6)}`);
     const time = async (label: string, name: string, a: Record<string, unknown>) => {
       const times: number[] = [];
@@ -132,7 +140,7 @@ async function main(): Promise<void> {
     await time('Email/changes after one flag change', 'Email/changes', { sinceState: state });
   } finally {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!dataArg) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -40,11 +40,14 @@ async function evaluateContent(deps: JmapDeps, accountId: AccountId, c: ContentC
   const candidates = await allMatching(deps, accountId, narrowed);
   if (c.kind === 'body' && c.terms.length === 0) return candidates;
   const out: EmailId[] = [];
+  // Copies of one message (one blob) share their header block.
+  const prefixes = new Map<string, number>();
   for (let i = 0; i < candidates.length; i += BATCH) {
     const batch = candidates.slice(i, i + BATCH);
     if (c.kind === 'body') {
       for (const e of await deps.store.getEmailSearchTexts(accountId, batch)) {
-        const skip = headerValuesLength(await headerBlock(deps, e.blobId, e.summary.root));
+        let skip = prefixes.get(e.blobId);
+        if (skip === undefined) prefixes.set(e.blobId, (skip = headerValuesLength(await headerBlock(deps, e.blobId, e.summary.root))));
         if (hasAllTerms(e.text.slice(Math.min(skip, e.text.length)).toLowerCase(), c.terms)) out.push(e.id);
       }
     } else {

@@ -33,6 +33,8 @@ interface Source {
   size: string;
   blob: string;
   flags: string;
+  /** Where the sort keys are read: the message row's copies (migration 13), or the blob's keys. */
+  sortKeys: { sentDate: string; subject: string; from: string; to: string } | null;
 }
 
 function mailboxSource(mailboxId: number): Source {
@@ -41,6 +43,7 @@ function mailboxSource(mailboxId: number): Source {
     where: 'm.mailbox_id = ? AND m.deleted = 0',
     params: [mailboxId],
     id: 'm.email_id', thread: 'm.thread_id', received: 'm.internal_date', size: 'm.size', blob: 'm.blob_id', flags: 'm.flags',
+    sortKeys: { sentDate: 'm.sent_date', subject: 'm.sort_subject', from: 'm.display_from', to: 'm.display_to' },
   };
 }
 
@@ -51,6 +54,7 @@ function accountSource(accountId: number): Source {
     params: [accountId],
     id: 'e.id', thread: 'e.thread_id', received: 'e.received_at', size: 'e.size', blob: 'e.blob_id',
     flags: '(SELECT v.flags FROM message v WHERE v.email_id = e.id AND v.deleted = 0 LIMIT 1)',
+    sortKeys: null,
   };
 }
 
@@ -157,19 +161,19 @@ class SqlBuilder {
         return `${s.size} ${dir}`;
       case 'sentAt':
         // RFC 5256 §2.2's rule: without a usable Date: header the received date stands in.
-        this.needsContent = true;
-        return `COALESCE(c.sent_date, ${s.received}) ${dir}`;
+        if (!s.sortKeys) this.needsContent = true;
+        return `COALESCE(${s.sortKeys?.sentDate ?? 'c.sent_date'}, ${s.received}) ${dir}`;
       case 'subject':
       case 'from':
       case 'to': {
-        this.needsContent = true;
-        const col = SORT_COLUMN[k.key];
+        const col = s.sortKeys ? s.sortKeys[k.key] : SORT_COLUMN[k.key];
+        if (!s.sortKeys) this.needsContent = true;
         // The columns are i;ascii-casemap keys already (message-keys.ts); i;unicode-casemap and
         // i;ascii-numeric are computed from them (ASCII case is all casemap changed), i;octet
         // needs the value as written.
         if (k.collation === 'i;ascii-casemap') return `${col} ${dir}`;
         if (k.collation === 'i;octet') {
-          this.needsContentRow = true;
+          this.needsContent = this.needsContentRow = true;
           return `mail_raw_sort_key(c.summary, ${this.bind(k.key)}) ${dir}`;
         }
         return `mail_collation_key(${this.bind(k.collation)}, ${col}) ${dir}`;
