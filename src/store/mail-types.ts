@@ -171,7 +171,11 @@ export type EmailCondition =
   | { kind: 'hasAttachment'; value: boolean }
   /** In the decoded field (the SEARCH keys of src/mail/message-keys.ts). */
   | { kind: 'fieldContains'; field: 'subject' | 'from' | 'to' | 'cc' | 'bcc'; terms: string[] }
-  /** In the search text (decoded header values and text bodies, AppendInput.searchText). */
+  /**
+   * In the search text (decoded header values and text bodies, AppendInput.searchText). A term
+   * of ASCII characters that has letters or digits must also begin a word there (a backend may
+   * answer it from a word index); other terms may occur anywhere.
+   */
   | { kind: 'textContains'; terms: string[] }
   /** One of these Emails (a set the caller worked out itself). */
   | { kind: 'emailIds'; ids: EmailId[] };

@@ -137,17 +137,18 @@ class SqlBuilder {
   }
 
   /**
-   * One search term. An ASCII term with words in it is looked up in the word index (its words
-   * in order, the last as a prefix: the term matches from the start of a word) and then checked
-   * as a substring with LIKE, which folds ASCII case in C. Other terms (no words, or non-ASCII:
+   * One search term. An ASCII term with words in it is looked up in the word index (each of its
+   * words, the last as a prefix: the term matches from the start of a word) and then checked as
+   * a substring with LIKE, which folds ASCII case in C. Other terms (no words, or non-ASCII:
    * scripts written without spaces need substrings) are a substring test on every candidate,
    * with Unicode case folding in a function.
    */
   private textTerm(term: string): string {
     if (!ASCII.test(term)) return `mail_icontains(c.search_text, ${this.bind(term)})`;
-    const words = term.split(/[^a-z0-9]+/i).filter((w) => w.length > 0);
+    const words = term.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+    const match = words.map((w, i) => (i === words.length - 1 ? `"${w}" *` : `"${w}"`)).join(' AND ');
     // Parameters bind in the order their placeholders appear.
-    const indexed = words.length === 0 ? '' : `${this.s.id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ${this.bind(`"${words.join(' ').toLowerCase()}" *`)}) AND `;
+    const indexed = words.length === 0 ? '' : `${this.s.id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ${this.bind(match)}) AND `;
     return `(${indexed}IFNULL(c.search_text, '') LIKE ${this.bind(likeContains(term))} ESCAPE '!')`;
   }
 
