@@ -128,6 +128,7 @@ describe('Email/query', () => {
       [{ subject: 're:' }, ['e', 'b']],
       [{ body: 'monday' }, ['e', 'b', 'a']],
       [{ body: 'kickoff' }, []],
+      [{ body: 'invoice' }, ['d']],
       [{ body: 'zebra', inMailbox: inbox }, ['d', 'a']],
       [{ header: ['X-Priority'] }, ['d']],
       [{ header: ['x-priority', 'highest'] }, ['d']],

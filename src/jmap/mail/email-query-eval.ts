@@ -46,6 +46,14 @@ async function evaluateContent(deps: JmapDeps, accountId: AccountId, c: ContentC
     const batch = candidates.slice(i, i + BATCH);
     if (c.kind === 'body') {
       for (const e of await deps.store.getEmailSearchTexts(accountId, batch)) {
+        const lower = e.text.toLowerCase();
+        // The header values the text starts with are no longer than the raw header block, so a
+        // term found past that many characters is in a body: no need to read the block.
+        const rawHeader = e.summary.root.headerEnd - e.summary.root.headerStart;
+        if (lower.length === e.text.length && c.terms.every((t) => lower.lastIndexOf(t) >= rawHeader)) {
+          out.push(e.id);
+          continue;
+        }
         let skip = prefixes.get(e.blobId);
         if (skip === undefined) prefixes.set(e.blobId, (skip = headerValuesLength(await headerBlock(deps, e.blobId, e.summary.root))));
         if (hasAllTerms(e.text.slice(Math.min(skip, e.text.length)).toLowerCase(), c.terms)) out.push(e.id);
