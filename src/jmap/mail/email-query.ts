@@ -1,11 +1,12 @@
 // Email/query (RFC 8621 §4.4, RFC 8620 §5.5), Email/queryChanges (RFC 8621 §4.5, RFC 8620 §5.6)
 // and Email/changes (RFC 8621 §4.3, RFC 8620 §5.2).
 //
-// queryChanges from the change log: every Email changed since the old state (created, changed,
-// destroyed — and, when the query looks at threads or collapses them, every Email of a changed
-// thread) is reported as removed, and those of them in the current results are added back at
-// their index. That is exact for any filter and sort, because whether and where an Email is in
-// the results depends only on the Email and its thread, and every change to them is in the log.
+// queryChanges from the change log: every Email changed or destroyed since the old state — and,
+// when the query looks at threads or collapses them, every Email of a changed thread — is
+// reported as removed, and those in the current results (with the Emails created since) are
+// added at their index. That is exact for any filter and sort, because whether and where an
+// Email is in the results depends only on the Email and its thread, and every change to them is
+// in the log. Emails created since are never "removed": they were not in the old results.
 
 import type { EmailSortKey } from '../../store/types.ts';
 import { MethodError, type Method, type MethodContext } from '../types.ts';
@@ -89,6 +90,11 @@ export const emailQueryChanges: Method = async (args, ctx) => {
   const log = await store.changesSince(ctx.accountId, since);
   if (!log.complete) throw new MethodError('cannotCalculateChanges', 'the change log no longer reaches back to this state');
 
+  // Emails created since were not in the old results: they can only be added.
+  const emails = await store.objectChanges(ctx.accountId, 'Email', since);
+  if (!emails) throw new MethodError('cannotCalculateChanges', 'the change log no longer reaches back to this state');
+  const createdSince = new Set(emails.created);
+  const maybeThere = new Set([...emails.updated, ...emails.destroyed]);
   const changed = new Set<number>();
   const threads = new Set<number>();
   for (const c of log.changes) {
@@ -96,7 +102,13 @@ export const emailQueryChanges: Method = async (args, ctx) => {
     if (c.threadId !== null) threads.add(c.threadId);
   }
   if ((q.collapseThreads || dependsOnThread(q.filter, q.sort)) && threads.size > 0) {
-    for (const t of await store.getThreads(ctx.accountId, [...threads])) for (const id of t.emailIds) changed.add(id);
+    for (const t of await store.getThreads(ctx.accountId, [...threads])) {
+      for (const id of t.emailIds) {
+        // A thread's other Emails, unchanged themselves, may have moved in or out with it.
+        if (!changed.has(id) && !createdSince.has(id)) maybeThere.add(id);
+        changed.add(id);
+      }
+    }
   }
   const needResults = changed.size > 0 || q.calculateTotal;
   const current = needResults
@@ -105,7 +117,8 @@ export const emailQueryChanges: Method = async (args, ctx) => {
       })
     : null;
   let added: { id: number; index: number }[] = [];
-  let removed = [...changed];
+  // Created and destroyed since: in neither list (objectChanges names it nowhere).
+  let removed = [...changed].filter((id) => maybeThere.has(id));
   if (current && changed.size > 0) {
     current.emailIds.forEach((id, index) => {
       if (changed.has(id)) added.push({ id, index });
