@@ -1,12 +1,11 @@
 // The mail capability's query and change methods (RFC 8621 §4.3–§4.5, §5): Email/query,
 // Email/queryChanges, Email/changes and SearchSnippet/get. The capability's session values are
-// another method set's (src/jmap/mail/capability.ts); sets sharing a capability merge.
+// another method set's; sets sharing a capability merge.
 
 import type { MethodSet } from '../types.ts';
 import { emailChanges, emailQuery, emailQueryChanges } from './email-query.ts';
 import { searchSnippetGet } from './search-snippet.ts';
-
-export const MAIL_CAPABILITY = 'urn:ietf:params:jmap:mail';
+import { MAIL_CAPABILITY } from './email-read.ts';
 
 export const mailQueryMethods: MethodSet = {
   capability: MAIL_CAPABILITY,
