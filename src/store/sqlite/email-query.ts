@@ -33,6 +33,7 @@ interface Source {
   size: string;
   blob: string;
   flags: string;
+  hasAttachment: string;
   /** Where the sort keys are read: the message row's copies (migration 13), or the blob's keys. */
   sortKeys: { sentDate: string; subject: string; from: string; to: string } | null;
 }
@@ -43,6 +44,7 @@ function mailboxSource(mailboxId: number): Source {
     where: 'm.mailbox_id = ? AND m.deleted = 0',
     params: [mailboxId],
     id: 'm.email_id', thread: 'm.thread_id', received: 'm.internal_date', size: 'm.size', blob: 'm.blob_id', flags: 'm.flags',
+    hasAttachment: 'm.has_attachment',
     sortKeys: { sentDate: 'm.sent_date', subject: 'm.sort_subject', from: 'm.display_from', to: 'm.display_to' },
   };
 }
@@ -54,6 +56,7 @@ function accountSource(accountId: number): Source {
     params: [accountId],
     id: 'e.id', thread: 'e.thread_id', received: 'e.received_at', size: 'e.size', blob: 'e.blob_id',
     flags: '(SELECT v.flags FROM message v WHERE v.email_id = e.id AND v.deleted = 0 LIMIT 1)',
+    hasAttachment: '(SELECT v.has_attachment FROM message v WHERE v.email_id = e.id LIMIT 1)',
     sortKeys: null,
   };
 }
@@ -119,8 +122,7 @@ class SqlBuilder {
       case 'threadFlag':
         return this.threadFlag(c.flag, c.quantifier);
       case 'hasAttachment':
-        this.needsContent = this.needsContentRow = true;
-        return `IFNULL(json_extract(c.summary, '$.hasAttachment'), 0) = ${c.value ? 1 : 0}`;
+        return `${s.hasAttachment} = ${c.value ? 1 : 0}`;
       case 'fieldContains': {
         this.needsContent = true;
         const col = FIELD_COLUMN[c.field];
