@@ -172,9 +172,9 @@ export type EmailCondition =
   /** In the decoded field (the SEARCH keys of src/mail/message-keys.ts). */
   | { kind: 'fieldContains'; field: 'subject' | 'from' | 'to' | 'cc' | 'bcc'; terms: string[] }
   /**
-   * In the search text (decoded header values and text bodies, AppendInput.searchText). A term
-   * of ASCII characters that has letters or digits must also begin a word there (a backend may
-   * answer it from a word index); other terms may occur anywhere.
+   * In the search text (decoded header values and text bodies, AppendInput.searchText). A backend
+   * with a word index may also require the words of an ASCII term to begin words of the text
+   * (SQLite does); other terms match anywhere.
    */
   | { kind: 'textContains'; terms: string[] }
   /** One of these Emails (a set the caller worked out itself). */
