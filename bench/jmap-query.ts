@@ -115,6 +115,8 @@ async function main(): Promise<void> {
       ['text "bravo" (1 in 8), 50', 'Email/query', { filter: { text: 'bravo' }, sort: newest, limit: 50 }],
       ['inMailbox + subject "golf", 50', 'Email/query', { filter: { ...inMailbox, subject: 'golf' }, sort: newest, limit: 50 }],
       ['inMailbox + body "needle", 50', 'Email/query', { filter: { ...inMailbox, body: 'needle' }, sort: newest, limit: 50 }],
+      ['inMailbox + hasAttachment (none), 50', 'Email/query', { filter: { ...inMailbox, hasAttachment: true }, sort: newest, limit: 50 }],
+      ['inMailbox, sentAt asc, 50', 'Email/query', { filter: inMailbox, sort: [{ property: 'sentAt' }], limit: 50 }],
     ];
     const state = (await call('Email/query', { filter: inMailbox, sort: newest, limit: 50 })).queryState;
     console.log(`JMAP Email/query on ${(await store.quota(account.id)).messageCount} messages (${reuse ? 'reused' : `filled in ${fillSeconds.toFixed(1)} s`}), ${RUNS} runs each, ms`);
