@@ -10,6 +10,7 @@ import { MethodError } from '../types.ts';
 import { isPlainObject } from '../args.ts';
 import { fromJmapId } from '../ids.ts';
 import { isValidKeyword, keywordToFlag } from './keywords.ts';
+import { EMAIL_QUERY_SORT_OPTIONS } from './capability.ts';
 
 /** Filter trees deeper or larger than this are refused (unsupportedFilter): each node is SQL. */
 export const MAX_FILTER_DEPTH = 16;
@@ -153,8 +154,6 @@ export function readFilter(v: unknown): FilterNode | null {
   return walk(v, 1);
 }
 
-const SORT_PROPERTIES = ['receivedAt', 'sentAt', 'size', 'from', 'to', 'subject', 'hasKeyword', 'allInThreadHaveKeyword', 'someInThreadHaveKeyword'] as const;
-
 /** RFC 8620 §5.5 Comparators with RFC 8621 §4.4.2's properties and "keyword". */
 export function readSort(v: unknown): EmailSortKey[] {
   if (v === undefined || v === null) return [];
@@ -167,8 +166,9 @@ export function readSort(v: unknown): EmailSortKey[] {
     if (typeof c.property !== 'string') throw bad('"property" must be a string');
     if (c.isAscending !== undefined && typeof c.isAscending !== 'boolean') throw bad('"isAscending" must be true or false');
     if (c.collation !== undefined && typeof c.collation !== 'string') throw bad('"collation" must be a string');
-    const property = c.property as (typeof SORT_PROPERTIES)[number];
-    if (!SORT_PROPERTIES.includes(property)) throw new MethodError('unsupportedSort', `cannot sort by "${c.property}"`);
+    // Exactly the sort options the session advertises (capability.ts).
+    const property = c.property as (typeof EMAIL_QUERY_SORT_OPTIONS)[number];
+    if (!EMAIL_QUERY_SORT_OPTIONS.includes(property)) throw new MethodError('unsupportedSort', `cannot sort by "${c.property}"`);
     const collation = (c.collation ?? DEFAULT_COLLATION) as EmailCollation;
     if (!COLLATIONS.includes(collation)) throw new MethodError('unsupportedSort', `unknown collation "${c.collation}"`);
     const ascending = c.isAscending ?? true;

@@ -9,12 +9,13 @@
 // in the log. Emails created since are never "removed": they were not in the old results.
 
 import type { EmailSortKey } from '../../store/types.ts';
-import { MethodError, type Method, type MethodContext } from '../types.ts';
+import { MethodError, type Method } from '../types.ts';
 import { onlyKnown, optionalBoolean, optionalInt, optionalString, optionalUnsignedInt, type Args } from '../args.ts';
 import { changesFromLog, readChanges } from '../standard.ts';
 import { fromJmapId, fromState, toAccountId, toJmapId, toState } from '../ids.ts';
 import { dependsOnThread, isImmutableQuery, readFilter, readSort, type FilterNode } from './email-filter.ts';
 import { runEmailQuery } from './email-query-eval.ts';
+import { accountModseq } from './state.ts';
 
 /** The most ids one Email/query returns; a larger or absent limit is cut to it (and said so). */
 export const MAX_QUERY_LIMIT = 1000;
@@ -35,12 +36,6 @@ function readQueryArgs(args: Args): QueryArgs {
   };
 }
 
-async function currentState(ctx: MethodContext): Promise<number> {
-  const account = await ctx.deps.store.getAccount(ctx.accountId);
-  if (!account) throw new MethodError('accountNotFound');
-  return account.modseq;
-}
-
 /** RFC 8621 §4.4 Email/query. */
 export const emailQuery: Method = async (args, ctx) => {
   onlyKnown(args, ['accountId', 'filter', 'sort', 'position', 'anchor', 'anchorOffset', 'limit', 'calculateTotal', 'collapseThreads']);
@@ -57,7 +52,7 @@ export const emailQuery: Method = async (args, ctx) => {
   }
   // The state is read first: a change landing meanwhile makes the results newer than the state,
   // which a later queryChanges from it reports again (harmless), never misses.
-  const state = await currentState(ctx);
+  const state = await accountModseq(ctx);
   const r = await runEmailQuery(ctx.deps, ctx.accountId, q.filter, {
     sort: q.sort, collapseThreads: q.collapseThreads, position, anchor, anchorOffset, limit, calculateTotal: q.calculateTotal,
   });
@@ -84,7 +79,7 @@ export const emailQueryChanges: Method = async (args, ctx) => {
   if (maxChanges === 0) throw new MethodError('invalidArguments', '"maxChanges" must be positive', { arguments: ['maxChanges'] });
   const upToArg = optionalString(args, 'upToId');
   const since = fromState(sinceArg);
-  const state = await currentState(ctx);
+  const state = await accountModseq(ctx);
   if (since === null || since > state) throw new MethodError('cannotCalculateChanges', 'not a state this server issued');
   const store = ctx.deps.store;
   const log = await store.changesSince(ctx.accountId, since);
