@@ -448,7 +448,8 @@ ALTER TABLE message ADD COLUMN has_attachment INTEGER NOT NULL DEFAULT 0;
 UPDATE message SET (sent_date, sort_subject, display_from, display_to, has_attachment) =
   (SELECT c.sent_date, IFNULL(c.sort_subject, ''), IFNULL(c.display_from, ''), IFNULL(c.display_to, ''),
           IFNULL(json_extract(c.summary, '$.hasAttachment'), 0)
-   FROM message_content c WHERE c.blob_id = message.blob_id);
+   FROM message_content c WHERE c.blob_id = message.blob_id)
+  WHERE EXISTS (SELECT 1 FROM message_content c WHERE c.blob_id = message.blob_id);
 -- The SEARCH and SORT keys (migration 4) were added after the summary and the search text, so
 -- reading one walks the row's overflow pages; this index holds them apart.
 CREATE INDEX message_content_keys ON message_content(blob_id, sent_date, sort_subject, display_from, display_to,
