@@ -17,6 +17,7 @@ import { emailsContract } from './store-contract-emails.ts';
 import { queueContract } from './store-contract-queue.ts';
 import { pushSubscriptionContract } from './store-contract-push.ts';
 import { sendingContract } from './store-contract-sending.ts';
+import { emailQueryContract } from './store-contract-email-query.ts';
 
 export type { OpenedTestStore, OpenTestStore } from './helpers/store-contract-kit.ts';
 
@@ -27,6 +28,7 @@ export function storeContract(name: string, open: OpenTestStore): void {
     describe('mailbox attributes and counts (JMAP)', () => mailboxAttributesContract(open));
     describe('messages', () => messagesContract(open));
     describe('Emails, threads and changes per object type', () => emailsContract(open));
+    describe('Email queries', () => emailQueryContract(open));
     describe('change bus and change log', () => changesContract(open));
     describe('blob references', () => blobContract(open));
     describe('ingest', () => ingestContract(open));

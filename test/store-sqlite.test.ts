@@ -133,6 +133,12 @@ describe('sqlite backend on disk', () => {
         assert.deepEqual(msgs.map((m) => [m.uid, m.blobId, m.summary.subject]), [[1, blobA, 'first'], [2, blobA, 'first'], [3, blobB, 'second']]);
         assert.deepEqual(await store.getSearchTexts(1, 1, [1, 3]), [{ uid: 1, text: 'text a' }, { uid: 3, text: '' }]);
         assert.equal((await store.getAccount(1))?.usedBytes, 30, 'counters untouched by the migration');
+        // Migration 13: the word index and the message rows' copies of the sort keys, from what was stored.
+        const query = { filter: null, sort: [], collapseThreads: false, position: 0, anchor: null, anchorOffset: 0, limit: null, calculateTotal: false };
+        assert.equal((await store.queryEmails(1, { ...query, filter: { kind: 'textContains', terms: ['text'] } })).emailIds.length, 2);
+        const bySubject = await store.queryEmails(1, { ...query, filter: { kind: 'inMailbox', mailboxId: 1 }, sort: [{ key: 'subject', ascending: false, collation: 'i;ascii-casemap' }] });
+        assert.deepEqual(bySubject.emailIds, [records[2].emailId, records[1].emailId, records[0].emailId]);
+        assert.equal((await store.queryEmails(1, { ...query, filter: { kind: 'hasAttachment', value: false } })).emailIds.length, 3);
         // The content row goes with the last message of its blob.
         await store.expunge(1, 1, { uids: [1], onlyDeleted: false });
         assert.equal((await store.getMessages(1, 1, [2]))[0].summary.subject, 'first');

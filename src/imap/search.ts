@@ -9,11 +9,9 @@
 
 import type { MessageRecord, MessageWithSummary } from '../store/types.ts';
 import { compareDates, dayOf, intervalsContain, resolveSequenceSet, type DateOp, type ImapDate, type Interval, type SearchKey } from '../wire/imap/index.ts';
-import { decodeHeaderValue } from '../wire/mime/index.ts';
-import { readFields } from '../wire/mime/headers.ts';
-import { binaryToText } from '../wire/mime/charset.ts';
 import type { MessageSummary } from '../wire/mime/types.ts';
 import type { MessageKeyName } from '../mail/message-keys.ts';
+import { headerValuesLength, MAX_SEARCH_HEADER_BYTES, searchableHeaderFields } from '../mail/search-text.ts';
 import { storeCall } from './errors.ts';
 import type { ImapSession } from './session.ts';
 import type { SelectedMailboxView } from './view.ts';
@@ -29,7 +27,6 @@ const KEY_OF_FIELD: Readonly<Record<string, MessageKeyName>> = {
   cc: 'searchCc',
   bcc: 'searchBcc',
 };
-const MAX_HEADER_BYTES = 256 * 1024;
 
 interface Needs {
   keys: Set<MessageKeyName>;
@@ -178,11 +175,7 @@ function matches(key: SearchKey, c: Candidate, env: Env): boolean {
 /** Header fields of a message, decoded (RFC 2047) for comparison. */
 async function loadHeaders(s: ImapSession, m: MessageWithSummary): Promise<{ name: string; value: string }[]> {
   const root = m.summary.root;
-  const block = await s.ctx.deps.blobs.read(m.blobId, root.headerStart, Math.min(root.headerEnd, root.headerStart + MAX_HEADER_BYTES));
-  return readFields(block, 0, block.length, MAX_HEADER_BYTES).fields.map((f) => ({
-    name: f.lname,
-    value: decodeHeaderValue(binaryToText(f.value)).toLowerCase(),
-  }));
+  return searchableHeaderFields(await s.ctx.deps.blobs.read(m.blobId, root.headerStart, Math.min(root.headerEnd, root.headerStart + MAX_SEARCH_HEADER_BYTES)));
 }
 
 /**
@@ -192,14 +185,7 @@ async function loadHeaders(s: ImapSession, m: MessageWithSummary): Promise<{ nam
  */
 async function headerPrefixLength(s: ImapSession, m: MessageWithSummary): Promise<number> {
   const root = m.summary.root;
-  const end = Math.min(root.headerEnd, root.headerStart + MAX_HEADER_BYTES);
-  const block = await s.ctx.deps.blobs.read(m.blobId, root.headerStart, end);
-  let prefix = 0;
-  for (const f of readFields(block, 0, block.length, MAX_HEADER_BYTES).fields) {
-    const v = decodeHeaderValue(binaryToText(f.value));
-    if (v.length > 0) prefix += v.length + 1;
-  }
-  return prefix;
+  return headerValuesLength(await s.ctx.deps.blobs.read(m.blobId, root.headerStart, Math.min(root.headerEnd, root.headerStart + MAX_SEARCH_HEADER_BYTES)));
 }
 
 export interface SearchHit {

@@ -11,6 +11,7 @@ import { webSocketCapability } from './push/websocket.ts';
 import { mailboxMethods } from './mail/mailbox-methods.ts';
 import { threadMethods } from './mail/thread.ts';
 import { quotaMethods } from './mail/quota.ts';
+import { mailQueryMethods } from './mail/query-methods.ts';
 
 export function jmapMethodSets(deps: JmapDeps): MethodSet[] {
   return [
@@ -26,5 +27,6 @@ export function jmapMethodSets(deps: JmapDeps): MethodSet[] {
     webSocketCapability,
     blobCopyMethods,
     blobMethods,
+    mailQueryMethods,
   ];
 }

@@ -69,7 +69,8 @@ export interface ChangeLog {
   /**
    * Ids of the objects of one type created, updated or destroyed after `since`, at most
    * maxChanges of them (then hasMoreChanges, and newState is the state they bring the caller
-   * to). null when the log cannot say: `since` is below the horizon or above the account's
+   * to). An object created and destroyed after `since` is in none of the lists (RFC 8620 §5.2
+   * SHOULD). null when the log cannot say: `since` is below the horizon or above the account's
    * current mod-sequence.
    */
   objectChanges(accountId: AccountId, type: ChangedObjectType, since: number, maxChanges?: number): Promise<ObjectChanges | null>;

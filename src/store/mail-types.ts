@@ -146,6 +146,78 @@ export interface QuotaInfo {
   messageCount: number;
 }
 
+/**
+ * A condition on an Email, in the terms of RFC 8621 §4.4.1, that the store evaluates (in SQL on
+ * SQLite). Keyword conditions name stored flags (`\Seen`, `$junk`), compared without case.
+ * Text conditions carry terms already lower-cased: every term must occur (as a substring) for
+ * the condition to hold; no terms: it holds.
+ */
+export type EmailCondition =
+  | { kind: 'and' | 'or'; conditions: EmailCondition[] }
+  /** None of the conditions holds (RFC 8620 §5.5 FilterOperator NOT). */
+  | { kind: 'not'; conditions: EmailCondition[] }
+  | { kind: 'inMailbox'; mailboxId: MailboxId }
+  /** In at least one mailbox not in the list. */
+  | { kind: 'inMailboxOtherThan'; mailboxIds: MailboxId[] }
+  /** receivedAt < before, receivedAt >= after (ms). */
+  | { kind: 'receivedBefore'; at: number }
+  | { kind: 'receivedAfter'; at: number }
+  /** size >= min, size < max. */
+  | { kind: 'minSize'; size: number }
+  | { kind: 'maxSize'; size: number }
+  | { kind: 'hasFlag'; flag: string }
+  /** The flag on all, some or none of the visible Emails of the Email's thread. */
+  | { kind: 'threadFlag'; flag: string; quantifier: 'all' | 'some' | 'none' }
+  | { kind: 'hasAttachment'; value: boolean }
+  /** In the decoded field (the SEARCH keys of src/mail/message-keys.ts). */
+  | { kind: 'fieldContains'; field: 'subject' | 'from' | 'to' | 'cc' | 'bcc'; terms: string[] }
+  /**
+   * In the search text (decoded header values and text bodies, AppendInput.searchText). A backend
+   * with a word index may also require the words of an ASCII term to begin words of the text
+   * (SQLite does); other terms match anywhere.
+   */
+  | { kind: 'textContains'; terms: string[] }
+  /** One of these Emails (a set the caller worked out itself). */
+  | { kind: 'emailIds'; ids: EmailId[] };
+
+/** RFC 4790 collations for the text sort keys (RFC 8620 §5.5 Comparator "collation"). */
+export type EmailCollation = 'i;ascii-casemap' | 'i;unicode-casemap' | 'i;octet' | 'i;ascii-numeric';
+
+/** RFC 8621 §4.4.2 sort properties; the keyword ones name a stored flag. */
+export type EmailSortKey =
+  | { key: 'receivedAt' | 'sentAt' | 'size'; ascending: boolean }
+  | { key: 'subject' | 'from' | 'to'; ascending: boolean; collation: EmailCollation }
+  | { key: 'hasFlag' | 'allInThreadHaveFlag' | 'someInThreadHaveFlag'; ascending: boolean; flag: string };
+
+export interface EmailQuery {
+  filter: EmailCondition | null;
+  /** Ties are broken by receivedAt, newest first, then by Email id in the same direction. */
+  sort: EmailSortKey[];
+  /** Only the first Email of each thread, in sort order (RFC 8621 §4.4.3). */
+  collapseThreads: boolean;
+  /**
+   * Where the window starts: `position` (negative: counted from the end, clamped to 0), or,
+   * when `anchor` is given, the anchor's index plus `anchorOffset` (clamped to 0).
+   */
+  position: number;
+  anchor: EmailId | null;
+  anchorOffset: number;
+  /** null: to the end. */
+  limit: number | null;
+  calculateTotal: boolean;
+}
+
+export interface EmailQueryResult {
+  /** The window, in sort order; empty when the anchor was not found. */
+  emailIds: EmailId[];
+  threadIds: ThreadId[];
+  /** Index of the first id in the full result. */
+  position: number;
+  /** The number of results, when it was asked for or had to be counted anyway; else null. */
+  total: number | null;
+  anchorFound: boolean;
+}
+
 export interface MailboxStore {
   listMailboxes(accountId: AccountId): Promise<Mailbox[]>;
   getMailbox(accountId: AccountId, name: string): Promise<Mailbox | null>;
@@ -240,6 +312,13 @@ export interface MessageStore {
   getEmails(accountId: AccountId, ids: EmailId[]): Promise<EmailRecord[]>;
   /** The visible Emails whose message is stored in this blob, ascending id (JMAP Blob/lookup, RFC 9404 §4.3). */
   emailIdsWithBlob(accountId: AccountId, blobId: string): Promise<EmailId[]>;
+  /**
+   * Visible Emails that match, sorted, as a window (JMAP Email/query, RFC 8621 §4.4). A mailbox
+   * of another account, like an unknown one, holds nothing.
+   */
+  queryEmails(accountId: AccountId, query: EmailQuery): Promise<EmailQueryResult>;
+  /** The search text of each visible Email (see AppendInput.searchText), with its blob and summary; unknown ids left out. */
+  getEmailSearchTexts(accountId: AccountId, ids: EmailId[]): Promise<{ id: EmailId; blobId: string; summary: MessageSummary; text: string }[]>;
   /** Threads by id (JMAP Thread/get); unknown ids and threads with no visible Email are left out. */
   getThreads(accountId: AccountId, ids: number[]): Promise<ThreadRecord[]>;
   quota(accountId: AccountId): Promise<QuotaInfo>;

@@ -34,9 +34,12 @@ export function pageOfIds(rows: [number, number][], max: number | undefined): { 
   return { ids: [...seen], lastModseq, more: false };
 }
 
+/**
+ * id → whether it was created after `since`, for the ids still alive; ids missing from the map
+ * were destroyed.
+ */
 function existing(db: Db, type: ChangedObjectType, accountId: number, ids: number[], since: number, until: number): Map<number, boolean> {
   const list = JSON.stringify(ids);
-  // id → created after `since`
   const out = new Map<number, boolean>();
   if (type === 'Mailbox') {
     const rows = db.rows(
@@ -58,6 +61,25 @@ function existing(db: Db, type: ChangedObjectType, accountId: number, ids: numbe
     for (const [id, createdModseq] of rows) out.set(id, createdModseq > since);
   }
   return out;
+}
+
+/**
+ * Of destroyed objects, those created after `since`: RFC 8620 §5.2 leaves such ids out. A
+ * mailbox's creation row stays in the log; an Email's or thread's creation mod-sequence is kept
+ * by the removal row that ended it (migration 13).
+ */
+function bornAfter(db: Db, type: ChangedObjectType, accountId: number, ids: number[], since: number): Set<number> {
+  if (ids.length === 0) return new Set();
+  const [column, condition] = type === 'Mailbox'
+    ? ['mailbox_id', "kind = 'mailbox-created' AND modseq > ?"]
+    : type === 'Email'
+      ? ['email_id', "kind = 'message-removed' AND email_created_modseq > ?"]
+      : ['thread_id', "kind = 'message-removed' AND thread_created_modseq > ?"];
+  const rows = db.rows(
+    `SELECT DISTINCT ${column} FROM change_log WHERE account_id = ? AND ${condition} AND ${column} IN (SELECT value FROM json_each(?))`,
+    accountId, since, JSON.stringify(ids),
+  ) as [number][];
+  return new Set(rows.map((r) => r[0]));
 }
 
 export function changeOps(db: Db): Pick<MailStore, 'changesSince' | 'objectChanges' | 'pruneChanges' | 'changeHorizon'> {
@@ -88,10 +110,13 @@ export function changeOps(db: Db): Pick<MailStore, 'changesSince' | 'objectChang
         const newState = page.more ? page.lastModseq : modseq;
         const alive = existing(db, type, accountId, page.ids, since, newState);
         const result: ObjectChanges = { oldState: since, newState, hasMoreChanges: page.more, created: [], updated: [], destroyed: [] };
+        const gone = page.ids.filter((id) => !alive.has(id));
+        const transient = bornAfter(db, type, accountId, gone, since);
         for (const id of page.ids) {
           const created = alive.get(id);
-          if (created === undefined) result.destroyed.push(id);
-          else (created ? result.created : result.updated).push(id);
+          if (created === undefined) {
+            if (!transient.has(id)) result.destroyed.push(id);
+          } else (created ? result.created : result.updated).push(id);
         }
         return result;
       }),

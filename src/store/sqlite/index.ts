@@ -10,6 +10,7 @@ import { mailboxAttributeOps } from './mailbox-attributes.ts';
 import { messageOps } from './messages.ts';
 import { emailOps } from './emails.ts';
 import { changeOps } from './changes.ts';
+import { emailQueryOps } from './email-query.ts';
 import { queueOps } from './queue.ts';
 import { pushSubscriptionOps } from './push-subscriptions.ts';
 import { uploadOps } from './uploads.ts';
@@ -39,6 +40,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<MailSto
     ...mailboxAttributeOps(db),
     ...messageOps(db),
     ...emailOps(db),
+    ...emailQueryOps(db),
     ...changeOps(db),
     ...uploadOps(db),
     ...sendingOps(db),

@@ -27,6 +27,8 @@ interface AppendRow {
   flags: ReturnType<typeof flagColumns>;
   summary: string;
   keys: (string | number | null)[];
+  /** What Email queries sort and filter a mailbox by, kept on the message row (migration 13). */
+  queryKeys: [number | null, string, string, string, number];
 }
 
 const INSERT_CONTENT = `INSERT INTO message_content (blob_id, summary, search_text, ${MESSAGE_KEY_COLUMNS.join(', ')})
@@ -36,11 +38,15 @@ const INSERT_CONTENT = `INSERT INTO message_content (blob_id, summary, search_te
 function appendRow(input: AppendInput): AppendRow {
   if (!BLOB_ID.test(input.blobId)) throw new StoreError('INVALID', 'blob id must be sha-256 hex');
   if (!Number.isSafeInteger(input.size) || input.size < 0) throw new StoreError('INVALID', 'invalid size');
-  return { input, flags: flagColumns(normaliseFlags(input.flags ?? [])), summary: JSON.stringify(input.summary), keys: messageKeyValues(messageKeys(input.summary)) };
+  const keys = messageKeys(input.summary);
+  return {
+    input, flags: flagColumns(normaliseFlags(input.flags ?? [])), summary: JSON.stringify(input.summary), keys: messageKeyValues(keys),
+    queryKeys: [keys.sentDate, keys.sortSubject, keys.displayFrom, keys.displayTo, input.summary.hasAttachment ? 1 : 0],
+  };
 }
 
 /** One appended message inside a mutation: quota, a new Email and its thread, the next UID, the row, its change-log entry. */
-function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags, summary, keys }: AppendRow): AppendResult {
+function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags, summary, keys, queryKeys }: AppendRow): AppendResult {
   checkQuota(db, m.accountId, input.size);
   const uid = allocUids(db, mailbox.id, 1);
   const modseq = m.modseq();
@@ -53,9 +59,10 @@ function insertAppended(db: Db, m: Mutation, mailbox: MailboxRow, { input, flags
     m.accountId, threadId, input.blobId, input.size, internalDate, modseq,
   ).lastInsertRowid;
   const { lastInsertRowid: id } = db.run(
-    `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    m.accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted, internalDate, input.size, input.blobId, emailId, threadId,
+    `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id,
+       sent_date, sort_subject, display_from, display_to, has_attachment)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    m.accountId, mailbox.id, uid, modseq, flags.json, flags.seen, flags.deleted, internalDate, input.size, input.blobId, emailId, threadId, ...queryKeys,
   );
   m.change('message-added', mailbox.id, uid, id, emailId, threadId);
   return { id, emailId, threadId, uid, modseq, uidValidity: mailbox.uid_validity };
@@ -218,8 +225,10 @@ export function messageOps(db: Db): Pick<
           // The copy is the same Email in one more mailbox (with its flags: RFC 9051 §6.4.7).
           const emailId = emailFor(db, m, { ...r, id: 0 }, dest);
           const { lastInsertRowid: id } = db.run(
-            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id)
-             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id, ?, thread_id FROM message WHERE id = ?`,
+            `INSERT INTO message (account_id, mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size, blob_id, email_id, thread_id,
+               sent_date, sort_subject, display_from, display_to, has_attachment)
+             SELECT account_id, ?, ?, ?, flags, seen, deleted, internal_date, size, blob_id, ?, thread_id,
+               sent_date, sort_subject, display_from, display_to, has_attachment FROM message WHERE id = ?`,
             dest.id, destUid, modseq, emailId, r.id,
           );
           m.change('message-added', dest.id, destUid, id, emailId, r.thread_id);

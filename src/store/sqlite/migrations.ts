@@ -422,6 +422,66 @@ CREATE TABLE push_subscription (
 CREATE INDEX push_subscription_account ON push_subscription(account_id);
 `,
   },
+  {
+    version: 13,
+    description: 'indexes and a word index for Email queries; the change row that ends an Email or thread records when it was created',
+    // JMAP Email/query (store/sqlite/email-query.ts): the newest Emails of a mailbox are read in
+    // index order without touching the table (the index carries the Email and thread ids), thread
+    // keyword conditions find a thread's messages, and a query across the account walks its
+    // Emails by date.
+    // JMAP /changes (RFC 8620 §5.2): an object created and destroyed since the caller's state
+    // SHOULD not be reported at all, but its rows are gone with it (and the log keeps only the
+    // removal). The removal row now keeps the creation mod-sequences of the Email and thread it
+    // ends, written by the trigger that releases them.
+    sql: `
+CREATE INDEX message_mailbox_received ON message(mailbox_id, deleted, internal_date, email_id, thread_id);
+CREATE INDEX message_thread ON message(thread_id);
+CREATE INDEX email_account_received ON email(account_id, received_at, id);
+-- The keys a mailbox is sorted by, and whether the message has attachments, on the message row:
+-- sorting 100,000 messages by subject through a join to message_content (a text key per row)
+-- took a second, and finding the few with attachments read every summary.
+ALTER TABLE message ADD COLUMN sent_date INTEGER;
+ALTER TABLE message ADD COLUMN sort_subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE message ADD COLUMN display_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE message ADD COLUMN display_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE message ADD COLUMN has_attachment INTEGER NOT NULL DEFAULT 0;
+UPDATE message SET (sent_date, sort_subject, display_from, display_to, has_attachment) =
+  (SELECT c.sent_date, IFNULL(c.sort_subject, ''), IFNULL(c.display_from, ''), IFNULL(c.display_to, ''),
+          IFNULL(json_extract(c.summary, '$.hasAttachment'), 0)
+   FROM message_content c WHERE c.blob_id = message.blob_id)
+  WHERE EXISTS (SELECT 1 FROM message_content c WHERE c.blob_id = message.blob_id);
+-- The SEARCH and SORT keys (migration 4) were added after the summary and the search text, so
+-- reading one walks the row's overflow pages; this index holds them apart.
+CREATE INDEX message_content_keys ON message_content(blob_id, sent_date, sort_subject, display_from, display_to,
+  search_subject, search_from, search_to, search_cc, search_bcc);
+
+-- Words of each Email's search text (FTS5, rowid = Email id): text conditions find their
+-- candidates here instead of reading every search text. Contentless (the text stays where it
+-- is) and without positions (detail=none: an eighth of the size; phrases are checked on the
+-- text itself).
+CREATE VIRTUAL TABLE email_search USING fts5(text, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 0');
+INSERT INTO email_search (rowid, text) SELECT e.id, IFNULL(c.search_text, '') FROM email e JOIN message_content c USING (blob_id);
+CREATE TRIGGER email_search_insert AFTER INSERT ON email BEGIN
+  INSERT INTO email_search (rowid, text) SELECT NEW.id, IFNULL(search_text, '') FROM message_content WHERE blob_id = NEW.blob_id;
+END;
+CREATE TRIGGER email_search_delete AFTER DELETE ON email BEGIN
+  DELETE FROM email_search WHERE rowid = OLD.id;
+END;
+
+ALTER TABLE change_log ADD COLUMN email_created_modseq INTEGER;
+ALTER TABLE change_log ADD COLUMN thread_created_modseq INTEGER;
+DROP TRIGGER email_release;
+CREATE TRIGGER email_release AFTER DELETE ON message
+  WHEN NOT EXISTS (SELECT 1 FROM message WHERE email_id = OLD.email_id)
+BEGIN
+  UPDATE change_log SET
+      email_created_modseq = (SELECT created_modseq FROM email WHERE id = OLD.email_id),
+      thread_created_modseq = (SELECT created_modseq FROM thread WHERE id = OLD.thread_id)
+    WHERE message_id = OLD.id AND kind = 'message-removed' AND email_id = OLD.email_id;
+  DELETE FROM email WHERE id = OLD.email_id;
+END;
+`,
+  },
 ];
 
 /** Applies every pending migration, each in its own IMMEDIATE transaction. Returns the new version. */
