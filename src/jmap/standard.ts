@@ -2,7 +2,7 @@
 // reading, limits, property selection and the /changes answer from the store's change log.
 // Each object type's file supplies only what is its own.
 
-import type { ChangedObjectType } from '../store/types.ts';
+import type { ChangedObjectType, ObjectChanges } from '../store/types.ts';
 import { MethodError, type MethodContext, type SetError } from './types.ts';
 import { type Args, isPlainObject, onlyKnown, optionalStringList, optionalUnsignedInt, optionalString } from './args.ts';
 import { toAccountId, toJmapId, toState, fromState, type JmapObjectKind } from './ids.ts';
@@ -54,10 +54,20 @@ export function readChanges(args: Args): ChangesRequest {
 
 /** RFC 8620 §5.2 /changes answered from the change log, for the types it records. */
 export async function changesFromLog(ctx: MethodContext, type: ChangedObjectType, kind: JmapObjectKind, req: ChangesRequest): Promise<Args> {
+  const since = sinceOf(req);
+  return changesAnswer(ctx, req, kind, await ctx.deps.store.objectChanges(ctx.accountId, type, since, req.maxChanges ?? undefined), 'the change log no longer reaches back to this state');
+}
+
+/** The state /changes starts from, as the store counts it; cannotCalculateChanges for a state this server never issued. */
+export function sinceOf(req: ChangesRequest): number {
   const since = fromState(req.sinceState);
   if (since === null) throw new MethodError('cannotCalculateChanges', 'not a state this server issued');
-  const changes = await ctx.deps.store.objectChanges(ctx.accountId, type, since, req.maxChanges ?? undefined);
-  if (!changes) throw new MethodError('cannotCalculateChanges', 'the change log no longer reaches back to this state');
+  return since;
+}
+
+/** The /changes response for what the store answered; null (the store cannot tell) is cannotCalculateChanges. */
+export function changesAnswer(ctx: MethodContext, req: ChangesRequest, kind: JmapObjectKind, changes: ObjectChanges | null, whyNot: string): Args {
+  if (!changes) throw new MethodError('cannotCalculateChanges', whyNot);
   return {
     accountId: toAccountId(ctx.accountId),
     oldState: req.sinceState,
