@@ -55,7 +55,7 @@ function existing(db: Db, type: ChangedObjectType, accountId: number, ids: numbe
       ? 'EXISTS (SELECT 1 FROM message m WHERE m.email_id = o.id AND m.deleted = 0)'
       : 'EXISTS (SELECT 1 FROM email e JOIN message m ON m.email_id = e.id WHERE e.thread_id = o.id AND m.deleted = 0)';
     const rows = db.rows(
-      `SELECT o.id, o.created_modseq FROM ${table} o WHERE o.account_id = ? AND o.id IN (SELECT value FROM json_each(?)) AND ${visible}`,
+      `SELECT o.id, o.created_modseq FROM ${table} o WHERE +o.account_id = ? AND o.id IN (SELECT value FROM json_each(?)) AND ${visible}`,
       accountId, list,
     ) as [number, number][];
     for (const [id, createdModseq] of rows) out.set(id, createdModseq > since);
@@ -76,8 +76,9 @@ function bornAfter(db: Db, type: ChangedObjectType, accountId: number, ids: numb
       ? ['email_id', "kind = 'message-removed' AND email_created_modseq > ?"]
       : ['thread_id', "kind = 'message-removed' AND thread_created_modseq > ?"];
   const rows = db.rows(
-    `SELECT DISTINCT ${column} FROM change_log WHERE account_id = ? AND ${condition} AND ${column} IN (SELECT value FROM json_each(?))`,
-    accountId, since, JSON.stringify(ids),
+    // The removal (or creation) row itself is after `since`, which keeps the index range to the window.
+    `SELECT DISTINCT ${column} FROM change_log WHERE account_id = ? AND modseq > ? AND ${condition} AND ${column} IN (SELECT value FROM json_each(?))`,
+    accountId, since, since, JSON.stringify(ids),
   ) as [number][];
   return new Set(rows.map((r) => r[0]));
 }

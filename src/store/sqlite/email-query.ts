@@ -334,7 +334,7 @@ export function emailQueryOps(db: Db): Pick<MailStore, 'queryEmails' | 'getEmail
         db
           .all<{ id: number; blob_id: string; summary: string; search_text: string | null }>(
             `SELECT e.id, e.blob_id, c.summary, c.search_text FROM email e JOIN message_content c USING (blob_id)
-             WHERE e.account_id = ? AND e.id IN (SELECT value FROM json_each(?))
+             WHERE +e.account_id = ? AND e.id IN (SELECT value FROM json_each(?))
                AND EXISTS (SELECT 1 FROM message v WHERE v.email_id = e.id AND v.deleted = 0)`,
             accountId, list,
           )

@@ -15,12 +15,12 @@ export function emailOps(db: Db): Pick<MailStore, 'getEmails' | 'getThreads' | '
       return db.read(() => {
         const emails = db.all<{ id: number; thread_id: number; blob_id: string; size: number; received_at: number; summary: string }>(
           `SELECT e.id, e.thread_id, e.blob_id, e.size, e.received_at, c.summary FROM email e JOIN message_content c USING (blob_id)
-           WHERE e.account_id = ? AND e.id IN (SELECT value FROM json_each(?))`,
+           WHERE +e.account_id = ? AND e.id IN (SELECT value FROM json_each(?))`,
           accountId, list,
         );
         const messages = db.rows(
           `SELECT email_id, mailbox_id, uid, id, flags FROM message
-           WHERE account_id = ? AND deleted = 0 AND email_id IN (SELECT value FROM json_each(?)) ORDER BY mailbox_id`,
+           WHERE +account_id = ? AND deleted = 0 AND email_id IN (SELECT value FROM json_each(?)) ORDER BY mailbox_id`,
           accountId, list,
         ) as [number, number, number, number, string][];
         const byEmail = new Map<number, { flags: string; mailboxes: EmailRecord['mailboxes'] }>();
@@ -60,7 +60,7 @@ export function emailOps(db: Db): Pick<MailStore, 'getEmails' | 'getThreads' | '
       return db.read(() => {
         const rows = db.rows(
           `SELECT e.thread_id, e.id FROM email e
-           WHERE e.account_id = ? AND e.thread_id IN (SELECT value FROM json_each(?))
+           WHERE +e.account_id = ? AND e.thread_id IN (SELECT value FROM json_each(?))
              AND EXISTS (SELECT 1 FROM message m WHERE m.email_id = e.id AND m.deleted = 0)
            ORDER BY e.received_at, e.id`,
           accountId, list,
