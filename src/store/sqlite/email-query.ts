@@ -61,6 +61,48 @@ function accountSource(accountId: number): Source {
   };
 }
 
+/**
+ * The account's Emails that the word index names for a term (an FTS5 MATCH), as the outer loop:
+ * for a rare term (a needle among 100,000) the query then reads its few hits and sorts them,
+ * instead of walking every Email by date and probing the hit list (the planner cannot tell a
+ * rare word from a common one, so the caller counts the hits first).
+ */
+function hitsSource(accountId: number, match: string): Source {
+  const account = accountSource(accountId);
+  return {
+    ...account,
+    // CROSS JOIN keeps SQLite from reordering: the hits are the outer loop.
+    from: '(SELECT rowid AS hit FROM email_search WHERE email_search MATCH ?) h CROSS JOIN email e',
+    where: 'e.id = h.hit AND +e.account_id = ? AND EXISTS (SELECT 1 FROM message v WHERE v.email_id = e.id AND v.deleted = 0)',
+    params: [match, accountId],
+  };
+}
+
+/** Word-index hits at most this many: drive the query from them (hitsSource). */
+const DRIVE_FROM_HITS_BELOW = 2000;
+
+/** The word-index MATCH of an ASCII term (SqlBuilder.textTerm's rule), or null when it has no words or is not ASCII. */
+function wordMatch(term: string): string | null {
+  if (!ASCII.test(term)) return null;
+  const words = term.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+  if (words.length === 0) return null;
+  return words.map((w, i) => (i === words.length - 1 ? `"${w}" *` : `"${w}"`)).join(' AND ');
+}
+
+/** A text condition every result must meet (the filter itself or a member of its top-level AND), as a word-index MATCH. */
+function requiredWordMatch(filter: EmailCondition | null): string | null {
+  if (!filter) return null;
+  const members = filter.kind === 'and' ? filter.conditions : [filter];
+  for (const c of members) {
+    if (c.kind !== 'textContains') continue;
+    for (const term of c.terms) {
+      const match = wordMatch(term);
+      if (match) return match;
+    }
+  }
+  return null;
+}
+
 /** LIKE pattern matching a flag inside the row's JSON flag list; LIKE folds ASCII case, as flags compare. */
 function flagPattern(flag: string): string {
   return '%' + JSON.stringify(flag).replace(/[!%_]/g, '!$&') + '%';
@@ -147,10 +189,9 @@ class SqlBuilder {
    */
   private textTerm(term: string): string {
     if (!ASCII.test(term)) return `mail_icontains(c.search_text, ${this.bind(term)})`;
-    const words = term.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
-    const match = words.map((w, i) => (i === words.length - 1 ? `"${w}" *` : `"${w}"`)).join(' AND ');
+    const match = wordMatch(term);
     // Parameters bind in the order their placeholders appear.
-    const indexed = words.length === 0 ? '' : `${this.s.id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ${this.bind(match)}) AND `;
+    const indexed = match === null ? '' : `${this.s.id} IN (SELECT rowid FROM email_search WHERE email_search MATCH ${this.bind(match)}) AND `;
     return `(${indexed}IFNULL(c.search_text, '') LIKE ${this.bind(likeContains(term))} ESCAPE '!')`;
   }
 
@@ -228,7 +269,9 @@ function runQuery(db: Db, accountId: number, q: EmailQuery): EmailQueryResult {
     source = mailboxSource(top.mailboxId);
     filter = top.rest;
   } else {
-    source = accountSource(accountId);
+    const match = requiredWordMatch(q.filter);
+    const hits = match === null ? null : (db.get<{ n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM email_search WHERE email_search MATCH ? LIMIT ?)', match, DRIVE_FROM_HITS_BELOW)?.n ?? 0);
+    source = match !== null && hits !== null && hits < DRIVE_FROM_HITS_BELOW ? hitsSource(accountId, match) : accountSource(accountId);
   }
   const where = new SqlBuilder(source);
   const filterSql = filter ? where.condition(filter) : '1';
