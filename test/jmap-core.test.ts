@@ -164,3 +164,16 @@ test('a request that is not application/json is refused, so a cross-site form ca
   }
   assert.equal((await jmap.post(body, { 'content-type': 'application/json; charset=utf-8' })).status, 200);
 });
+
+test('a chain of result references as long as a request allows resolves; a pointer deeper than the bound is invalidResultReference', async () => {
+  const session = (await (await fetch(`${jmap.base}/.well-known/jmap`, { headers: { authorization: jmap.authorization } })).json()) as any;
+  const max = session.capabilities[CORE].maxCallsInRequest as number;
+  const calls: unknown[] = [['Core/echo', { v: 0 }, 'c0']];
+  for (let i = 1; i < max; i++) calls.push(['Core/echo', { '#v': { resultOf: `c${i - 1}`, name: 'Core/echo', path: '/v' } }, `c${i}`]);
+  const responses = await jmap.call(calls, [CORE]);
+  assert.equal(responses.length, max);
+  assert.deepEqual(responses.at(-1), ['Core/echo', { v: 0 }, `c${max - 1}`]);
+  const deep = '/a'.repeat(40);
+  const [, bad] = await jmap.call([['Core/echo', { a: 1 }, 'x'], ['Core/echo', { '#y': { resultOf: 'x', name: 'Core/echo', path: deep } }, 'y']], [CORE]);
+  assert.equal(bad[1].type, 'invalidResultReference');
+});
