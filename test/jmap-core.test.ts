@@ -176,4 +176,7 @@ test('a chain of result references as long as a request allows resolves; a point
   const deep = '/a'.repeat(40);
   const [, bad] = await jmap.call([['Core/echo', { a: 1 }, 'x'], ['Core/echo', { '#y': { resultOf: 'x', name: 'Core/echo', path: deep } }, 'y']], [CORE]);
   assert.equal(bad[1].type, 'invalidResultReference');
+  // A reference to its own call (SECURITY-CASES.md "a back-reference chain that points at itself").
+  const [self] = await jmap.call([['Core/echo', { '#z': { resultOf: 'z', name: 'Core/echo', path: '/z' } }, 'z']], [CORE]);
+  assert.deepEqual([self[0], self[1].type], ['error', 'invalidResultReference']);
 });
