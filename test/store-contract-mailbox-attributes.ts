@@ -69,6 +69,17 @@ export function mailboxAttributesContract(open: OpenTestStore): void {
       await store.setFlags(account.id, inbox.id, [root.uid], 'remove', ['\\Seen']);
       assert.equal((await counts()).get(archive.id)!.unreadEmails, 1);
       assert.equal((await counts()).get(inbox.id)!.unreadThreads, 3 - 1, 'Plans and Other');
+
+      // \Draft set and cleared by STORE (a flag without a column of its own) moves the counts too;
+      // a keyword does not.
+      const other = (await store.listMessages(account.id, inbox.id)).find((m) => !m.flags.length && m.uid !== root.uid && m.uid !== gone.uid)!;
+      const before = (await counts()).get(inbox.id)!;
+      await store.setFlags(account.id, inbox.id, [other.uid], 'add', ['\\Draft']);
+      assert.equal((await counts()).get(inbox.id)!.unreadEmails, before.unreadEmails - 1);
+      await store.setFlags(account.id, inbox.id, [other.uid], 'add', ['$label1']);
+      assert.equal((await counts()).get(inbox.id)!.unreadEmails, before.unreadEmails - 1);
+      await store.setFlags(account.id, inbox.id, [other.uid], 'replace', ['$label1']);
+      assert.deepEqual((await counts()).get(inbox.id), before);
     }));
 
   it('tells record changes from message changes (RFC 8621 §2.2 updatedProperties)', () =>

@@ -32,11 +32,22 @@ interface FlagOutcome {
   countersChange: boolean;
 }
 
+const DRAFT = '\\Draft';
+
+/**
+ * Whether a change moves a counter: \Seen or \Deleted (their columns), or \Draft (a draft is not
+ * unread, RFC 8621 §2 unreadEmails). The counter triggers fire only when the UPDATE names
+ * `seen`/`deleted`, so every other flag change (a keyword on 100,000 messages) costs them nothing.
+ */
+function movesCounters(before: FlagColumns, after: FlagColumns, current: readonly string[], next: readonly string[]): boolean {
+  return after.seen !== before.seen || after.deleted !== before.deleted || current.includes(DRAFT) !== next.includes(DRAFT);
+}
+
 function flagOutcome(current: readonly string[], mode: FlagMode, change: readonly string[]): FlagOutcome {
   const next = Object.freeze(applyFlagChange(current, mode, change)) as string[];
   const cols = flagColumns(next);
   const before = flagColumns(current);
-  return { current: current as string[], next, same: sameFlags(current, next), cols, countersChange: cols.seen !== before.seen || cols.deleted !== before.deleted };
+  return { current: current as string[], next, same: sameFlags(current, next), cols, countersChange: movesCounters(before, cols, current, next) };
 }
 
 /**
@@ -76,7 +87,7 @@ function mirrorToSiblings(db: Db, m: Mutation, mailboxId: number, emailIds: numb
     if (sameFlags(current, next)) continue;
     const cols = flagColumns(next);
     const before = flagColumns(current);
-    writeFlags(db, id, { current, next, same: false, cols, countersChange: cols.seen !== before.seen || cols.deleted !== before.deleted }, m.modseq());
+    writeFlags(db, id, { current, next, same: false, cols, countersChange: movesCounters(before, cols, current, next) }, m.modseq());
     m.messageChange('message-flags', siblingMailbox, { id, uid, email_id: emailId, thread_id: threadId });
   }
 }

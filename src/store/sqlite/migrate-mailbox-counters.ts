@@ -14,6 +14,29 @@
 /** Whether a message row (OLD or NEW) counts as unread: visible, not \Seen, not \Draft. */
 const unread = (row: 'OLD' | 'NEW'): string => `(${row}.deleted = 0 AND ${row}.seen = 0 AND instr(${row}.flags, '"\\\\Draft"') = 0)`;
 
+/**
+ * The common case, apart: \Seen or \Draft set or cleared on a visible message that stays where it
+ * is. Two statements instead of the general trigger's five (STORE +FLAGS (\Seen) on 1,000
+ * messages). `columns`: the UPDATE OF list it fires on — version 10 used "seen, flags"; version
+ * 14 fires on `seen` alone, which the flag writer names whenever \Seen, \Deleted or \Draft change
+ * (message-flags.ts), so a keyword change no longer evaluates it per row.
+ */
+export function unreadTrigger(columns: string): string {
+  return `
+CREATE TRIGGER mailbox_thread_unread AFTER UPDATE OF ${columns} ON message
+  WHEN OLD.mailbox_id = NEW.mailbox_id AND OLD.thread_id IS NEW.thread_id AND OLD.deleted = 0 AND NEW.deleted = 0
+    AND ${unread('OLD')} <> ${unread('NEW')}
+BEGIN
+  UPDATE mailbox_thread SET unread = unread + ${unread('NEW')} - ${unread('OLD')} WHERE mailbox_id = NEW.mailbox_id AND thread_id = NEW.thread_id;
+  UPDATE mailbox SET
+    unread_count = unread_count + ${unread('NEW')} - ${unread('OLD')},
+    unread_thread_count = unread_thread_count + (SELECT CASE WHEN ${unread('NEW')} THEN unread = 1 ELSE -(unread = 0) END
+      FROM mailbox_thread WHERE mailbox_id = NEW.mailbox_id AND thread_id = NEW.thread_id)
+    WHERE id = NEW.mailbox_id;
+END;
+`;
+}
+
 /** Statements adding a visible message row's contribution (guarded by `row.deleted = 0`). */
 const add = (row: 'OLD' | 'NEW'): string => `
   INSERT INTO mailbox_thread (mailbox_id, thread_id, visible, unread)
@@ -69,17 +92,4 @@ CREATE TRIGGER mailbox_thread_update AFTER UPDATE OF mailbox_id, thread_id, dele
 BEGIN ${remove('OLD')} ${add('NEW')}
 END;
 
--- The common case, apart: \Seen or \Draft set or cleared on a visible message that stays where
--- it is. Two statements instead of the five above (STORE +FLAGS (\Seen) on 1,000 messages).
-CREATE TRIGGER mailbox_thread_unread AFTER UPDATE OF seen, flags ON message
-  WHEN OLD.mailbox_id = NEW.mailbox_id AND OLD.thread_id IS NEW.thread_id AND OLD.deleted = 0 AND NEW.deleted = 0
-    AND ${unread('OLD')} <> ${unread('NEW')}
-BEGIN
-  UPDATE mailbox_thread SET unread = unread + ${unread('NEW')} - ${unread('OLD')} WHERE mailbox_id = NEW.mailbox_id AND thread_id = NEW.thread_id;
-  UPDATE mailbox SET
-    unread_count = unread_count + ${unread('NEW')} - ${unread('OLD')},
-    unread_thread_count = unread_thread_count + (SELECT CASE WHEN ${unread('NEW')} THEN unread = 1 ELSE -(unread = 0) END
-      FROM mailbox_thread WHERE mailbox_id = NEW.mailbox_id AND thread_id = NEW.thread_id)
-    WHERE id = NEW.mailbox_id;
-END;
-`;
+${unreadTrigger('seen, flags')}`;

@@ -12,7 +12,7 @@ import { messageKeys } from '../../mail/message-keys.ts';
 import type { MessageSummary } from '../../wire/mime/types.ts';
 import { MESSAGE_KEY_COLUMNS, messageKeyValues } from './rows.ts';
 import { backfillEmails, EMAIL_MODEL_SQL } from './migrate-email-model.ts';
-import { MAILBOX_THREAD_COUNTERS_SQL } from './migrate-mailbox-counters.ts';
+import { MAILBOX_THREAD_COUNTERS_SQL, unreadTrigger } from './migrate-mailbox-counters.ts';
 import { SENDING_SQL } from './migrate-sending.ts';
 
 export interface Migration {
@@ -392,6 +392,11 @@ BEGIN
   DELETE FROM email WHERE id = OLD.email_id;
 END;
 `,
+  },
+  {
+    version: 14,
+    description: 'the unread counter trigger fires on the seen column only (keyword changes no longer evaluate it per row)',
+    sql: `DROP TRIGGER mailbox_thread_unread;${unreadTrigger('seen')}`,
   },
 ];
 
