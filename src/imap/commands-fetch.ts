@@ -75,6 +75,10 @@ async function itemsFor(s: ImapSession, msg: MessageWithSummary | MessageRecord,
       case 'ENVELOPE':
         out.push({ name: 'ENVELOPE', envelope: summary!.envelope });
         break;
+      case 'PREVIEW':
+        // RFC 8970 §3: the same preview JMAP shows (RFC 8621 §4.1.4), made at ingest, so LAZY needs nothing.
+        out.push({ name: 'PREVIEW', text: summary!.preview ?? null });
+        break;
       case 'BODYSTRUCTURE':
       case 'BODY':
         out.push({ name: item.type, part: summary!.root });

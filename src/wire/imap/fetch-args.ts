@@ -37,7 +37,9 @@ export type SimpleFetchItem =
   | 'MODSEQ'
   /** RFC 8474 §5 (OBJECTID). */
   | 'EMAILID'
-  | 'THREADID';
+  | 'THREADID'
+  /** RFC 8970 §3 (PREVIEW; the LAZY modifier is accepted and changes nothing: ours is stored). */
+  | 'PREVIEW';
 
 export type FetchItem =
   | { type: SimpleFetchItem }
@@ -68,7 +70,7 @@ export interface StoreArgs {
 
 const SIMPLE = new Set<string>([
   'ENVELOPE', 'FLAGS', 'INTERNALDATE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT', 'RFC822.SIZE', 'UID',
-  'BODYSTRUCTURE', 'BODY', 'MODSEQ', 'EMAILID', 'THREADID',
+  'BODYSTRUCTURE', 'BODY', 'MODSEQ', 'EMAILID', 'THREADID', 'PREVIEW',
 ]);
 
 // RFC 9051 §6.4.5 macros; each is only valid alone, never inside a list.
@@ -94,7 +96,11 @@ export function parseFetch(args: Args, uid: boolean): FetchArgs {
   } else if (first.type === 'atom' && MACROS[first.value.toUpperCase()]) {
     for (const type of MACROS[first.value.toUpperCase()]) items.push({ type });
   } else {
-    items.push(fetchAtt(new Args([first], args.options)));
+    const single = new Args([first], args.options);
+    items.push(fetchAtt(single));
+    // RFC 8970 §3: "PREVIEW (LAZY)" alone; the list is the item's, not the command's modifiers.
+    const next = args.peek();
+    if (items[0].type === 'PREVIEW' && next && next.type === 'list' && next.items.length > 0 && next.items.every((i) => i.type === 'atom' && i.value.toUpperCase() === 'LAZY')) args.next('preview modifiers');
   }
   let changedSince: number | null = null;
   let vanished = false;
@@ -119,6 +125,14 @@ function fetchAtt(list: Args): FetchItem {
   if (t.type === 'atom') {
     const name = t.value.toUpperCase();
     if (!SIMPLE.has(name)) bad(`Unknown fetch attribute ${name.slice(0, 40)}`);
+    // RFC 8970 §3: preview-mod list after PREVIEW inside the attribute list; LAZY is the one defined.
+    if (name === 'PREVIEW') {
+      const mods = list.optionalList();
+      if (mods) {
+        if (mods.done) bad('Empty PREVIEW modifier list');
+        while (!mods.done) if (mods.keyword('preview modifier') !== 'LAZY') bad('Unknown PREVIEW modifier');
+      }
+    }
     return { type: name as SimpleFetchItem };
   }
   if (t.type !== 'section') bad('Invalid fetch attribute');

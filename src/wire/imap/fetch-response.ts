@@ -17,6 +17,8 @@ export type FetchResponseItem =
   | { name: 'MODSEQ'; modseq: number }
   /** RFC 8474 §5: "EMAILID" SP "(" objectid ")", "THREADID" SP ( "(" objectid ")" / nil ). */
   | { name: 'EMAILID' | 'THREADID'; id: string | null }
+  /** RFC 8970 §3: "PREVIEW" SP nstring, at most 256 characters of plain text. */
+  | { name: 'PREVIEW'; text: string | null }
   | { name: 'ENVELOPE'; envelope: Envelope }
   | { name: 'BODYSTRUCTURE' | 'BODY'; part: MimePart }
   | { name: 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT'; data: Buffer | null }
@@ -46,6 +48,9 @@ function writeItem(b: ResponseBuilder, item: FetchResponseItem): void {
     case 'EMAILID':
     case 'THREADID':
       b.raw(item.id === null ? `${item.name} NIL` : `${item.name} (${item.id})`);
+      return;
+    case 'PREVIEW':
+      b.raw('PREVIEW ').nstring(item.text);
       return;
     case 'ENVELOPE':
       b.raw('ENVELOPE ');
