@@ -5,9 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImapFlow } from 'imapflow';
-import { WebSocket } from 'ws';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { deliverTo, eventSourceUrl, imapClient, openEventStream } from './helpers/jmap-push.ts';
+import { deliverTo, eventSourceUrl, imapClient, openEventStream, refusedUpgrade } from './helpers/jmap-push.ts';
 import { toState } from '../src/jmap/ids.ts';
 import { readEventSourceQuery } from '../src/jmap/push/event-source.ts';
 
@@ -139,16 +138,7 @@ describe('EventSource connection limit', () => {
       assert.equal(third.status, 429);
       assert.match((await third.json()).detail, /for this account/);
       // WebSockets count against the same limit.
-      const status = await new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${limited.server.ports.http}/jmap/ws`, 'jmap', { headers: { authorization: limited.authorization } });
-        ws.on('unexpected-response', (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          res.resume();
-          ws.terminate();
-        });
-        ws.on('open', () => reject(new Error('the upgrade was accepted')));
-        ws.on('error', () => {});
-      });
+      const { status } = await refusedUpgrade(`ws://127.0.0.1:${limited.server.ports.http}/jmap/ws`, ['jmap'], { authorization: limited.authorization });
       assert.equal(status, 429);
     } finally {
       for (const s of open) s.close();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import type { ImapFlow } from 'imapflow';
 import { startJmapServer, type JmapTestServer } from './helpers/jmap.ts';
-import { deliverTo, imapClient, openEventStream } from './helpers/jmap-push.ts';
+import { deliverTo, imapClient, openEventStream, refusedUpgrade } from './helpers/jmap-push.ts';
 import { toState } from '../src/jmap/ids.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
 
@@ -139,17 +139,7 @@ describe('JMAP over WebSocket', () => {
   });
 
   it('an unauthenticated upgrade is refused with 401 and a challenge; another site is refused with 403; no jmap subprotocol gets 400', async () => {
-    const refused = (protocols: string[], headers: Record<string, string>) =>
-      new Promise<{ status: number; challenge?: string }>((resolve, reject) => {
-        const ws = new WebSocket(wsUrl, protocols, { headers });
-        ws.on('unexpected-response', (_req, res) => {
-          resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] as string | undefined });
-          res.resume();
-          ws.terminate();
-        });
-        ws.on('open', () => reject(new Error('the upgrade was accepted')));
-        ws.on('error', () => {});
-      });
+    const refused = (protocols: string[], headers: Record<string, string>) => refusedUpgrade(wsUrl, protocols, headers);
     const anonymous = await refused(['jmap'], {});
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.challenge ?? '', /^Basic /);
@@ -179,16 +169,7 @@ describe('plain HTTP', () => {
     const dir = tempDir('jmap-ws-plain');
     const plain = await startTestServer(dir.path, ['http'], { POSTHORN_ALLOW_PLAINTEXT_ON_LOOPBACK: 'false' });
     try {
-      const status = await new Promise<number>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${plain.ports.http}/jmap/ws`, 'jmap', { headers: { authorization: 'Basic ' + Buffer.from('a@example.com:pw').toString('base64') } });
-        ws.on('unexpected-response', (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          res.resume();
-          ws.terminate();
-        });
-        ws.on('open', () => reject(new Error('the upgrade was accepted')));
-        ws.on('error', () => {});
-      });
+      const { status } = await refusedUpgrade(`ws://127.0.0.1:${plain.ports.http}/jmap/ws`, ['jmap'], { authorization: 'Basic ' + Buffer.from('a@example.com:pw').toString('base64') });
       assert.equal(status, 403);
     } finally {
       await plain.stop();

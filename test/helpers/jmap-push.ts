@@ -3,6 +3,7 @@
 // to make a change through IMAP or the store.
 
 import { ImapFlow } from 'imapflow';
+import WebSocket from 'ws';
 import type { JmapTestServer } from './jmap.ts';
 import { ingestMessage } from '../../src/delivery/explicit-target.ts';
 
@@ -108,4 +109,18 @@ export async function deliverTo(srv: JmapTestServer, subject: string): Promise<{
   const inbox = (await deps.store.getMailbox(account.id, 'INBOX'))!;
   const raw = `From: Bob <bob@example.org>\r\nTo: ${srv.address}\r\nSubject: ${subject}\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@example.org>\r\n\r\nHello.\r\n`;
   return ingestMessage(deps, account.id, inbox.id, Buffer.from(raw), {});
+}
+
+/** A WebSocket upgrade the server must refuse: its HTTP status and challenge (fails if the upgrade is accepted). */
+export function refusedUpgrade(url: string, protocols: string[], headers: Record<string, string>): Promise<{ status: number; challenge?: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] as string | undefined });
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => reject(new Error('the upgrade was accepted')));
+    ws.on('error', () => {});
+  });
 }
