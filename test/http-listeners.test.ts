@@ -123,7 +123,7 @@ test('plain HTTP without plaintext allowed: browser navigations get 308 to the s
   for (const method of ['PUT', 'DELETE', 'OPTIONS']) assert.equal((await webRequest(`${strict.http}/`, { method })).status, 403, method);
 });
 
-test('plain HTTP keeps /healthz, /metrics and client set-up for everyone', async () => {
+test('plain HTTP keeps /healthz, /metrics and client set-up without secrets for everyone; the Apple profile (a password) only over HTTPS', async () => {
   assert.equal((await webRequest(`${strict.http}/healthz`)).status, 200);
   assert.equal((await webRequest(`${strict.http}/metrics`)).status, 200);
   assert.equal((await webRequest(`${strict.http}/settings.json`)).status, 200);
@@ -131,9 +131,14 @@ test('plain HTTP keeps /healthz, /metrics and client set-up for everyone', async
   const autoconfig = await webRequest(`${strict.http}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=${ADDRESS}`);
   assert.equal(autoconfig.status, 404);
   assert.match(autoconfig.body, /no incoming or no outgoing mail service/);
-  const mobileconfig = await webRequest(`${strict.http}/mobileconfig`);
-  assert.equal(mobileconfig.status, 401);
-  assert.match(String(mobileconfig.headers['www-authenticate']), /^Basic/);
+  // The profile takes the password and can carry it: sent to HTTPS, where it asks for the login.
+  const mobileconfig = await webRequest(`${strict.http}/mobileconfig?password=1`, { headers: { authorization: AUTHORIZATION } });
+  assert.equal(mobileconfig.status, 308);
+  assert.doesNotMatch(mobileconfig.body, /PayloadContent|Password/);
+  assert.equal(mobileconfig.headers.location, `https://mail.test.example:${strict.server.ports.https}/mobileconfig?password=1`);
+  const overTls = await webRequest(`${strict.https}/mobileconfig`);
+  assert.equal(overTls.status, 401);
+  assert.match(String(overTls.headers['www-authenticate']), /^Basic/);
 });
 
 test('plaintextDecision: the loopback rule, for clients the tests cannot connect from', () => {

@@ -19,7 +19,7 @@ import type { OutboundQueue } from './outbound.ts';
 import type { SmtpDeps } from '../smtp/deps.ts';
 import { systemResolver } from '../net/dns.ts';
 import { HttpListener } from '../web/server.ts';
-import { clientConfigRoutes } from '../web/clientconfig/index.ts';
+import { clientConfigRoutes, mobileconfigRoute } from '../web/clientconfig/index.ts';
 import { jmapEndpoints, type JmapEndpoints } from '../jmap/routes.ts';
 import { createJmapPush } from '../jmap/push/index.ts';
 import { JMAP_PATHS } from '../jmap/session.ts';
@@ -184,9 +184,10 @@ function isJmapPath(pathname: string): boolean {
 
 /**
  * The routes of both web listeners, in the order they are tried: what every listener serves
- * to everyone (client set-up; ACME challenges belong here too), then the plaintext guard, then
- * CORS for the JMAP endpoints, then the application routes (JMAP; the webmail and the REST API
- * to come), which the guard and CORS thus cover without knowing about them.
+ * to everyone (client set-up without secrets; ACME challenges belong here too), then the
+ * plaintext guard, then CORS for the JMAP endpoints, then the routes that take a password or
+ * serve mail (the Apple profile, JMAP; the webmail and the REST API to come), which the guard and
+ * CORS thus cover without knowing about them.
  */
 export function webRoutes(deps: ServerDeps, jmap: JmapEndpoints): Route[] {
   const { config } = deps;
@@ -194,6 +195,7 @@ export function webRoutes(deps: ServerDeps, jmap: JmapEndpoints): Route[] {
     ...clientConfigRoutes,
     plaintextGuard({ allowPlaintextOnLoopback: config.auth.allowPlaintextOnLoopback }),
     corsRoute({ origins: config.http.corsOrigins, appliesTo: isJmapPath }),
+    mobileconfigRoute,
     ...jmap.routes,
   ];
 }

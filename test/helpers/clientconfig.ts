@@ -3,14 +3,14 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { clientConfigRoutes } from '../../src/web/clientconfig/index.ts';
+import { clientConfigRoutes, mobileconfigRoute } from '../../src/web/clientconfig/index.ts';
 import type { HttpContext } from '../../src/web/types.ts';
 
 export async function serveClientConfig(ctx: HttpContext): Promise<{ base: string; server: Server; close: () => Promise<void> }> {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      for (const route of clientConfigRoutes) if (await route(req, res, url, ctx)) return;
+      for (const route of [...clientConfigRoutes, mobileconfigRoute]) if (await route(req, res, url, ctx)) return;
       res.writeHead(404).end('no route\n');
     } catch (err) {
       res.writeHead(500).end(String(err));

@@ -186,4 +186,11 @@ export const settingsRoute: Route = async (req, res, url, ctx) => {
   return true;
 };
 
-export const clientConfigRoutes: Route[] = [autoconfigRoute, autodiscoverRoute, mobileconfigRoute, settingsRoute];
+/**
+ * What every listener serves to everyone, in the clear too: documents that hold no secret (a
+ * client asks with an address at most). The Apple profile is not among them: it takes the
+ * password (HTTP Basic) and may carry it in the profile, so it stands behind the plaintext
+ * guard with the application routes (src/server/protocols.ts) and is served over HTTPS only, or
+ * in the clear to a loopback client when that is allowed.
+ */
+export const clientConfigRoutes: Route[] = [autoconfigRoute, autodiscoverRoute, settingsRoute];
