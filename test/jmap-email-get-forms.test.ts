@@ -19,6 +19,7 @@ test('header property names: forms, :all, case, and forms a defined field may no
     ['header:Subject:astext', null],
     ['header:From:asText', null],
     ['header:Received:asDate', null],
+    ['header:Resent-Reply-To:asText', null],
     ['header:List-Post:asAddresses', null],
     ['header:Message-ID:asURLs', null],
     ['header:', null],

@@ -23,10 +23,11 @@ export interface HeaderProperty {
 
 const FORMS: readonly HeaderForm[] = ['Raw', 'Text', 'Addresses', 'GroupedAddresses', 'MessageIds', 'Date', 'URLs'];
 
-// The fields RFC 5322 and RFC 2369 define; any other field may be fetched in every form (§4.1.2).
+// The fields RFC 5322 and RFC 2369 define, and Resent-Reply-To, which RFC 8621 §4.1.2.3 names with
+// them; any other field may be fetched in every form (§4.1.2).
 const MESSAGE_FIELDS = new Set([
   'date', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'message-id', 'in-reply-to', 'references', 'subject', 'comments',
-  'keywords', 'resent-date', 'resent-from', 'resent-sender', 'resent-to', 'resent-cc', 'resent-bcc', 'resent-message-id',
+  'keywords', 'resent-date', 'resent-from', 'resent-sender', 'resent-reply-to', 'resent-to', 'resent-cc', 'resent-bcc', 'resent-message-id',
   'return-path', 'received',
 ]);
 const LIST_FIELDS = new Set(['list-help', 'list-unsubscribe', 'list-subscribe', 'list-post', 'list-owner', 'list-archive']);
