@@ -10,6 +10,7 @@ import MimeNode from 'nodemailer/lib/mime-node';
 import { quoteString } from 'nodemailer/lib/mime-funcs';
 import { isPlainObject } from '../args.ts';
 import type { OutField } from './mime-build.ts';
+import { formAllowed, type HeaderForm } from './header-forms.ts';
 
 /** A property the client got wrong; the create fails with invalidProperties naming it. */
 export class InvalidProperty extends Error {
@@ -20,19 +21,8 @@ export class InvalidProperty extends Error {
   }
 }
 
-type Form = 'Raw' | 'Text' | 'Addresses' | 'GroupedAddresses' | 'MessageIds' | 'Date' | 'URLs';
-
-/** Fields RFC 5322 and RFC 2369 define: each allows only its own parsed forms (RFC 8621 §4.1.2). */
-const FORMS_OF: Record<string, readonly Form[]> = {};
-for (const f of ['from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'resent-from', 'resent-sender', 'resent-reply-to', 'resent-to', 'resent-cc', 'resent-bcc']) FORMS_OF[f] = ['Addresses', 'GroupedAddresses'];
-for (const f of ['message-id', 'in-reply-to', 'references', 'resent-message-id']) FORMS_OF[f] = ['MessageIds'];
-for (const f of ['date', 'resent-date']) FORMS_OF[f] = ['Date'];
-for (const f of ['list-help', 'list-unsubscribe', 'list-subscribe', 'list-post', 'list-owner', 'list-archive']) FORMS_OF[f] = ['URLs'];
-for (const f of ['subject', 'comments', 'keywords']) FORMS_OF[f] = ['Text'];
-for (const f of ['return-path', 'received']) FORMS_OF[f] = [];
-
 /** RFC 8621 §4.1.3 convenience properties: the header field and form each stands for. */
-export const CONVENIENCE_HEADERS: Record<string, { name: string; form: Form }> = {
+export const CONVENIENCE_HEADERS: Record<string, { name: string; form: HeaderForm }> = {
   messageId: { name: 'Message-ID', form: 'MessageIds' },
   inReplyTo: { name: 'In-Reply-To', form: 'MessageIds' },
   references: { name: 'References', form: 'MessageIds' },
@@ -107,7 +97,7 @@ export function rfc5322Date(property: string, v: unknown): string {
 }
 
 /** The header text of one value in one form. */
-function encode(property: string, form: Form, v: unknown): string {
+function encode(property: string, form: HeaderForm, v: unknown): string {
   switch (form) {
     case 'Raw':
       return rawValue(property, v);
@@ -133,6 +123,7 @@ function encode(property: string, form: Form, v: unknown): string {
     case 'Date':
       return rfc5322Date(property, v);
     case 'URLs':
+      // RFC 2369 §3: each URL in angle brackets, separated by commas.
       return list(property, v)
         .map((u) => `<${token(property, u, 'URL')}>`)
         .join(', ');
@@ -146,7 +137,7 @@ function rawValue(property: string, v: unknown): string {
   return v.replace(/^[ \t]/, '');
 }
 
-function fieldsOf(property: string, name: string, form: Form, all: boolean, v: unknown): OutField[] {
+function fieldsOf(property: string, name: string, form: HeaderForm, all: boolean, v: unknown): OutField[] {
   if (v === null || v === undefined) return [];
   const values = all ? list(property, v) : [v];
   return values.map((one) => (form === 'Raw' ? { name, value: rawValue(property, one), raw: true } : { name, value: encode(property, form, one) }));
@@ -181,9 +172,8 @@ export function readHeaderFields(obj: Record<string, unknown>, forPart: boolean,
     if (!m) throw new InvalidProperty(property, 'not a header property (header:Name[:asForm][:all])');
     const name = m[1];
     const lower = name.toLowerCase();
-    const form = (m[2] ?? 'Raw') as Form;
-    const allowed = FORMS_OF[lower];
-    if (form !== 'Raw' && allowed && !allowed.includes(form)) throw new InvalidProperty(property, `${name} cannot be given as ${form}`);
+    const form = (m[2] ?? 'Raw') as HeaderForm;
+    if (!formAllowed(lower, form)) throw new InvalidProperty(property, `${name} cannot be given as ${form}`);
     if (lower.startsWith('content-')) {
       if (!forPart) throw new InvalidProperty(property, 'Content-* header fields belong on body parts, not the Email');
       if (['content-type', 'content-disposition', 'content-transfer-encoding'].includes(lower)) {

@@ -68,9 +68,18 @@ export function parseHeaderProperty(property: string): HeaderProperty | null {
   }
   if (k !== parts.length) return null;
   const name = parts[0].toLowerCase();
-  const defined = MESSAGE_FIELDS.has(name) || LIST_FIELDS.has(name);
-  if (form !== 'Raw' && defined && !ALLOWED[form].has(name)) return null;
+  if (!formAllowed(name, form)) return null;
   return { name, form, all };
+}
+
+/**
+ * RFC 8621 §4.1.2: whether a field (lower-case name) may be read or written in a parsed form. A
+ * field RFC 5322 or RFC 2369 defines takes only its own forms; any other field takes every form.
+ */
+export function formAllowed(name: string, form: HeaderForm): boolean {
+  if (form === 'Raw') return true;
+  const defined = MESSAGE_FIELDS.has(name) || LIST_FIELDS.has(name);
+  return !defined || ALLOWED[form].has(name);
 }
 
 /** One header field of a block: its name as written and its raw value, as a binary string. */
