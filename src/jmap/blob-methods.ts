@@ -13,9 +13,9 @@ import { parseBlobId } from './blob-ids.ts';
 import { blobRef, readBlobContent } from './mail/blob-content.ts';
 import { recordAccountUpload, uploadType } from './upload.ts';
 import { DEFAULT_JMAP_LIMITS } from './limits.ts';
+import { MAIL_CAPABILITY } from './mail/capability.ts';
 
 export const BLOB_CAPABILITY = 'urn:ietf:params:jmap:blob';
-const MAIL_CAPABILITY = 'urn:ietf:params:jmap:mail';
 /** RFC 9404 §4.1 maxDataSources: sources one Blob/upload creation may concatenate. */
 const MAX_DATA_SOURCES = 64;
 /** RFC 9404 §4.2 digest:<algorithm>, named as in the HTTP Digest Algorithm Values registry. */

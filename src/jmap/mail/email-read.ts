@@ -17,8 +17,7 @@ import {
   BODY_ARGUMENTS, DEFAULT_GET_PROPERTIES, DEFAULT_PARSE_PROPERTIES, EMAIL_PROPERTIES, allowedProperties, blobNeed, emailObject,
   readBodyOptions, utcDate, type BodyOptions,
 } from './email-object.ts';
-
-export const MAIL_CAPABILITY = 'urn:ietf:params:jmap:mail';
+import { MAIL_CAPABILITY } from './capability.ts';
 
 /** Blob reads one Email/get keeps in flight (the thread pool has four threads by default). */
 const BLOB_READS_AT_ONCE = 8;

@@ -8,8 +8,7 @@ import { blobCopyMethod } from '../blob-copy.ts';
 import { emailSet } from './email-set.ts';
 import { emailImport } from './email-import.ts';
 import { emailCopyMethod } from './email-copy.ts';
-
-export const MAIL_CAPABILITY = 'urn:ietf:params:jmap:mail';
+import { MAIL_CAPABILITY } from './capability.ts';
 
 export const emailWriteMethods: MethodSet = {
   capability: MAIL_CAPABILITY,
