@@ -12,7 +12,7 @@ import { readFromAccount, type AccountAccess } from '../copy-accounts.ts';
 import type { AccountId } from '../../store/types.ts';
 import { InvalidProperty } from './email-create-headers.ts';
 import { readKeywords, readMailboxIds, readUtcDate, setErrorOf, storeNewEmail, type CreatedEmail } from './email-store.ts';
-import { accountState } from './email-set.ts';
+import { accountState } from './state.ts';
 
 const COPY_PROPERTIES = ['id', 'mailboxIds', 'keywords', 'receivedAt'];
 

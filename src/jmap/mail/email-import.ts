@@ -18,7 +18,7 @@ import type { ParsedMessage } from '../../wire/mime/types.ts';
 import { InvalidProperty } from './email-create-headers.ts';
 import { blobRef, readBlobContent } from './blob-content.ts';
 import { readKeywords, readMailboxIds, readUtcDate, setErrorOf, storeNewEmail, type CreatedEmail } from './email-store.ts';
-import { accountState } from './email-set.ts';
+import { accountState } from './state.ts';
 
 const IMPORT_PROPERTIES = ['blobId', 'mailboxIds', 'keywords', 'receivedAt'];
 

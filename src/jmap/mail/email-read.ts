@@ -9,7 +9,7 @@ import type { MessageSummary } from '../../wire/mime/types.ts';
 import { MethodError, type MethodContext, type MethodSet } from '../types.ts';
 import { onlyKnown, optionalStringList } from '../args.ts';
 import { readGet } from '../standard.ts';
-import { fromJmapId, toAccountId, toJmapId, toState } from '../ids.ts';
+import { fromJmapId, toAccountId, toJmapId } from '../ids.ts';
 import { partBlobId, parseBlobId } from '../blob-ids.ts';
 import { readAccountPart } from '../blob-access.ts';
 import { keywordsObject } from './keywords.ts';
@@ -18,6 +18,7 @@ import {
   readBodyOptions, utcDate, type BodyOptions,
 } from './email-object.ts';
 import { MAIL_CAPABILITY } from './capability.ts';
+import { accountState } from './state.ts';
 
 /** Blob reads one Email/get keeps in flight (the thread pool has four threads by default). */
 const BLOB_READS_AT_ONCE = 8;
@@ -72,7 +73,7 @@ async function emailGet(args: Record<string, unknown>, ctx: MethodContext): Prom
   // RFC 8620 §5.1 allows refusing ids: null for a type with too many objects to return at once.
   if (req.ids === null) throw new MethodError('requestTooLarge', 'Email/get needs "ids": an account may hold more Emails than maxObjectsInGet');
   const properties = req.properties ?? DEFAULT_GET_PROPERTIES;
-  const state = toState((await ctx.deps.store.getAccount(ctx.accountId))?.modseq ?? 0);
+  const state = await accountState(ctx);
   const wanted = new Map<number, string>();
   const notFound: string[] = [];
   for (const id of req.ids) {

@@ -9,21 +9,16 @@
 import { randomUUID } from 'node:crypto';
 import type { EmailRecord, FlagMode, MailboxId } from '../../store/types.ts';
 import { checkIfInState, emptySetResponse, readSet, setResponseArgs } from '../standard.ts';
-import { fromJmapId, toAccountId, toState } from '../ids.ts';
+import { fromJmapId, toAccountId } from '../ids.ts';
 import type { MethodContext, SetError } from '../types.ts';
 import { isValidKeyword, keywordToFlag } from './keywords.ts';
 import { CONVENIENCE_HEADERS, isHeaderProperty, readHeaderFields, rfc5322Date } from './email-create-headers.ts';
 import { readCreateBody } from './email-create-body.ts';
 import { buildMessage } from './mime-build.ts';
-import { accountModseq } from './state.ts';
+import { accountState } from './state.ts';
 import { mailboxIdOf, readKeywords, readMailboxIds, readUtcDate, setErrorOf, storeNewEmail, type CreatedEmail } from './email-store.ts';
 
 const CREATE_PROPERTIES = ['mailboxIds', 'keywords', 'receivedAt', 'bodyStructure', 'textBody', 'htmlBody', 'attachments', 'bodyValues', ...Object.keys(CONVENIENCE_HEADERS)];
-
-/** The Email state (src/jmap/mail/state.ts): the account's mod-sequence. */
-export async function accountState(ctx: MethodContext): Promise<string> {
-  return toState(await accountModseq(ctx));
-}
 
 /** The RFC 5322 message an Email object for creation describes. */
 export async function messageFromEmail(ctx: MethodContext, email: Record<string, unknown>): Promise<{ raw: Buffer } | { error: SetError }> {

@@ -6,17 +6,17 @@ import type { MethodContext, MethodSet } from '../types.ts';
 import { MethodError } from '../types.ts';
 import { type Args, onlyKnown, optionalString, optionalUnsignedInt } from '../args.ts';
 import { changesFromLog, pick, readChanges, readGet } from '../standard.ts';
-import { fromJmapId, fromState, toAccountId, toJmapId, toState } from '../ids.ts';
+import { fromJmapId, fromState, toAccountId, toJmapId } from '../ids.ts';
 import { COUNT_PROPERTIES, MAILBOX_PROPERTIES, readMailboxes, toJmapMailbox } from './mailbox-object.ts';
 import { MAILBOX_SORT_PROPERTIES, readMailboxFilter, readTreeOptions, runMailboxQuery, type MailboxQueryOptions } from './mailbox-query.ts';
 import { applyWindow, readSort, readWindow } from './query-window.ts';
 import { mailboxSet } from './mailbox-set.ts';
 import { MAIL_CAPABILITY, mailAccountCapability } from './capability.ts';
-import { accountModseq } from './state.ts';
+import { accountState } from './state.ts';
 
 /** Every Mailbox object of the account, and the state they were read at (read first: never newer than the data). */
 async function allMailboxes(ctx: MethodContext): Promise<{ state: string; list: ReturnType<typeof toJmapMailbox>[] }> {
-  const state = toState(await accountModseq(ctx));
+  const state = await accountState(ctx);
   const snap = await readMailboxes(ctx.deps.store, ctx.accountId);
   return { state, list: snap.mailboxes.map((m) => toJmapMailbox(m, snap)) };
 }

@@ -13,9 +13,9 @@ import { isMailboxDescendant, MAILBOX_SEPARATOR, MAX_MAILBOX_NAME_BYTES, normali
 import type { MethodContext, SetError } from '../types.ts';
 import { type Args, optionalBoolean } from '../args.ts';
 import { checkIfInState, emptySetResponse, readSet, setResponseArgs, type SetResponse } from '../standard.ts';
-import { fromJmapId, toAccountId, toJmapId, toState } from '../ids.ts';
+import { fromJmapId, toAccountId, toJmapId } from '../ids.ts';
 import { leafName, MAILBOX_PROPERTIES, parentName, readMailboxes, SERVER_SET_PROPERTIES, specialUseOfRole, toJmapMailbox, type MailboxSnapshot } from './mailbox-object.ts';
-import { accountModseq } from './state.ts';
+import { accountState } from './state.ts';
 
 class Refused extends Error {
   readonly error: SetError;
@@ -259,7 +259,7 @@ async function destroyOne(ctx: MethodContext, id: string, removeEmails: boolean)
 export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> {
   const req = readSet(args, ctx, ['onDestroyRemoveEmails']);
   const removeEmails = optionalBoolean(args, 'onDestroyRemoveEmails', false);
-  const oldState = toState(await accountModseq(ctx));
+  const oldState = await accountState(ctx);
   checkIfInState(req.ifInState, oldState);
   const res = emptySetResponse();
 
@@ -296,5 +296,5 @@ export async function mailboxSet(args: Args, ctx: MethodContext): Promise<Args> 
     }
   }
 
-  return setResponseArgs(toAccountId(ctx.accountId), oldState, toState(await accountModseq(ctx)), res);
+  return setResponseArgs(toAccountId(ctx.accountId), oldState, await accountState(ctx), res);
 }

@@ -5,9 +5,9 @@ import type { MethodContext, MethodSet } from '../types.ts';
 import { MethodError } from '../types.ts';
 import type { Args } from '../args.ts';
 import { changesFromLog, pick, readChanges, readGet } from '../standard.ts';
-import { fromJmapId, toAccountId, toJmapId, toState } from '../ids.ts';
+import { fromJmapId, toAccountId, toJmapId } from '../ids.ts';
 import { MAIL_CAPABILITY } from './capability.ts';
-import { accountModseq } from './state.ts';
+import { accountState } from './state.ts';
 
 const THREAD_PROPERTIES = ['id', 'emailIds'] as const;
 
@@ -15,7 +15,7 @@ const THREAD_PROPERTIES = ['id', 'emailIds'] as const;
 async function threadGet(args: Args, ctx: MethodContext): Promise<Args> {
   const req = readGet(args, ctx, THREAD_PROPERTIES);
   if (req.ids === null) throw new MethodError('requestTooLarge', 'Thread/get needs the ids of the threads to read');
-  const state = toState(await accountModseq(ctx));
+  const state = await accountState(ctx);
   const numbers = req.ids.map((id) => fromJmapId('thread', id)).filter((n): n is number => n !== null);
   const threads = new Map((await ctx.deps.store.getThreads(ctx.accountId, numbers)).map((t) => [toJmapId('thread', t.id), t]));
   return {
