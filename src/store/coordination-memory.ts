@@ -18,7 +18,7 @@
 // limits are far below). Expired leases and slots are dropped when their key is next touched and
 // by a sweep each time the number of keys doubles.
 
-import type { ClaimOwner, Coordination, CoordinationKey, WindowHit } from './coordination-types.ts';
+import { checkDuration, type ClaimOwner, type Coordination, type CoordinationKey, type WindowHit } from './coordination-types.ts';
 
 export interface InProcessCoordinationOptions {
   /** The clock that measures ttls and windows (tests move it by hand). */
@@ -206,8 +206,4 @@ export class InProcessCoordination implements Coordination {
     for (const key of [...this.slots.keys()]) this.liveSlots(key, now);
     this.sweepAt = Math.max(FIRST_SWEEP_AT, 2 * (this.leases.size + this.slots.size));
   }
-}
-
-function checkDuration(ms: number): void {
-  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`a ttl or window must be a positive number of ms, not ${ms}`);
 }

@@ -84,3 +84,8 @@ export interface Coordination {
 
 /** The window-counter half of Coordination, which a backend may keep apart from leases and slots. */
 export type WindowCounters = Pick<Coordination, 'recordHit' | 'countHits' | 'withdrawHit' | 'clearHits' | 'countsByPrefix'>;
+
+/** What every backend refuses: a ttl or window must be a positive number of ms (RangeError). */
+export function checkDuration(ms: number): void {
+  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`a ttl or window must be a positive number of ms, not ${ms}`);
+}

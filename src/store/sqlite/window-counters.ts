@@ -12,7 +12,7 @@
 // timer, never in SQLite's blocking busy wait, so the event loop keeps serving.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { CoordinationKey, WindowCounters, WindowHit } from '../coordination-types.ts';
+import { checkDuration, type CoordinationKey, type WindowCounters, type WindowHit } from '../coordination-types.ts';
 
 export interface SqliteWindowCountersOptions {
   path: string;
@@ -119,8 +119,4 @@ export class SqliteWindowCounters implements WindowCounters {
 function isBusy(err: unknown): boolean {
   const e = err as { code?: string; errcode?: number; message?: string };
   return e?.errcode === 5 || e?.errcode === 6 || /database is locked|SQLITE_BUSY/i.test(e?.message ?? '');
-}
-
-function checkDuration(ms: number): void {
-  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError(`a ttl or window must be a positive number of ms, not ${ms}`);
 }
